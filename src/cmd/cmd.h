@@ -1,0 +1,68 @@
+/*
+ * cmd: what every verb handler receives, and the handlers themselves.
+ *
+ * main.c owns the command table (path, tier, summary, usage, options,
+ * handler) and does the shared set-up once: parse global and verb flags,
+ * load the configuration, decide the output mode. A handler parses nothing
+ * itself; it reads its positional arguments and option values, calls the
+ * modules, renders, and returns an exit code (enum exit_code). On failure it
+ * fills ctx->err; the dispatcher prints it.
+ */
+#ifndef HOMELAB_CMD_H
+#define HOMELAB_CMD_H
+
+#include "core/cli.h"
+#include "core/config.h"
+#include "core/err.h"
+
+enum output_mode {
+    OUTPUT_PLAIN, /* not a terminal: one plain line per change */
+    OUTPUT_TTY,   /* stderr is a terminal: live view */
+    OUTPUT_JSON,  /* --json: JSON on stdout */
+};
+
+struct global_opts {
+    const char *server, *dial, *cacert, *repo, *remote, *kubectl, *context;
+    double timeout;  /* seconds; 0 = the verb's default */
+    int json;
+    int no_color;
+    int verbose;
+    int help;
+};
+
+struct cmd_ctx {
+    const struct command *cmd;
+    struct config cfg;
+    struct global_opts g;
+    enum output_mode mode;
+    int color;           /* colour on stderr (and stdout when it is a tty) */
+    int stdout_tty;
+    char **pos;          /* positional arguments after the verb */
+    size_t npos;
+    struct err err;
+};
+
+typedef int (*cmd_fn)(struct cmd_ctx *ctx);
+
+struct command {
+    const char *path;     /* "ci status" */
+    const char *tier;     /* "read" or "write" */
+    const char *usage;    /* "[REV|#N]" */
+    const char *summary;  /* one line */
+    const struct opt *opts;
+    cmd_fn run;
+    double default_timeout; /* seconds, for waiting verbs; 0 = none */
+};
+
+/* Verb handlers and their option tables (one file per verb group). */
+extern const struct opt ci_status_opts[], ci_list_opts[];
+int cmd_ci_status(struct cmd_ctx *ctx);
+int cmd_ci_list(struct cmd_ctx *ctx);
+
+/* The global options table, shared so help can print it. */
+extern const struct opt global_opts_table[];
+
+/* Returns the effective timeout in seconds (flag, else the verb's default). */
+double cmd_timeout(const struct cmd_ctx *ctx);
+
+#endif

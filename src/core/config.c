@@ -1,0 +1,181 @@
+#include "core/config.h"
+
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "core/buf.h"
+
+/* Where each file key lands in struct config. */
+struct config_key {
+    const char *section;
+    const char *name;
+    size_t offset;
+};
+
+#define KEY(s, n, field) { s, n, offsetof(struct config, field) }
+static const struct config_key config_keys[] = {
+    KEY("ci", "server", server),
+    KEY("ci", "dial", dial),
+    KEY("ci", "cacert", cacert),
+    KEY("ci", "repo", repo),
+    KEY("ci", "remote", remote),
+    KEY("ci", "token", file_token),
+    KEY("vault", "path", vault_path),
+    KEY("vault", "field", vault_field),
+    KEY("deploy", "kubectl", kubectl),
+    KEY("deploy", "context", context),
+    KEY("work", "verify", verify),
+    KEY("work", "branch-prefix", branch_prefix),
+};
+
+static char **field(struct config *c, size_t offset)
+{
+    return (char **)((char *)c + offset);
+}
+
+static void set_str(char **dst, const char *val)
+{
+    free(*dst);
+    *dst = val ? xstrdup(val) : NULL;
+}
+
+/* git-config allows a value in double quotes; keep what is inside. */
+static char *unquote(const char *v)
+{
+    size_t n = strlen(v);
+    if (n >= 2 && v[0] == '"' && v[n - 1] == '"')
+        return xstrndup(v + 1, n - 2);
+    return xstrdup(v);
+}
+
+struct parse_state {
+    struct config *c;
+    struct buf warnings;
+};
+
+static int on_ini_entry(void *user, const char *section, const char *name, const char *value)
+{
+    struct parse_state *st = user;
+    for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
+        const struct config_key *k = &config_keys[i];
+        if (!strcasecmp(section, k->section) && !strcasecmp(name, k->name)) {
+            char **dst = field(st->c, k->offset);
+            free(*dst);
+            *dst = unquote(value);
+            return 1;
+        }
+    }
+    buf_addf(&st->warnings, "homelab: warning: %s: unknown key '%s.%s'\n", st->c->path,
+             section, name);
+    return 1;
+}
+
+char *config_default_path(void)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    const char *p = getenv("HOMELAB_CONFIG");
+    const char *xdg = getenv("XDG_CONFIG_HOME");
+    const char *home = getenv("HOME");
+    if (p && *p)
+        buf_adds(&b, p);
+    else if (xdg && *xdg)
+        buf_addf(&b, "%s/homelab/config", xdg);
+    else
+        buf_addf(&b, "%s/.config/homelab/config", home ? home : "");
+    return buf_detach(&b);
+}
+
+static int load_file(struct config *c, struct err *e)
+{
+    FILE *f = fopen(c->path, "r");
+    if (!f)
+        return 0; /* no file is a normal state */
+    c->file_found = 1;
+    struct parse_state st = { c, BUF_INIT };
+    buf_init(&st.warnings, 0);
+    int line = ini_parse_file(f, on_ini_entry, &st);
+    struct stat sb;
+    if (c->file_token && fstat(fileno(f), &sb) == 0 && (sb.st_mode & 077))
+        c->file_insecure = 1;
+    fclose(f);
+    fputs(st.warnings.data, stderr);
+    buf_release(&st.warnings);
+    if (line > 0) {
+        err_set(e, EXIT_USAGE, "%s:%d: cannot parse this line of the config file", c->path,
+                line);
+        err_hint(e, "the file is git-config style: a [section] line, then 'key = value' lines");
+        return -1;
+    }
+    if (c->file_insecure)
+        fprintf(stderr, "homelab: warning: %s holds ci.token and is readable by others; "
+                        "run: chmod 600 %s\n", c->path, c->path);
+    return 0;
+}
+
+static void apply_env(char **dst, const char *var)
+{
+    const char *v = getenv(var);
+    if (v && *v)
+        set_str(dst, v);
+}
+
+static void apply_flag(char **dst, const char *flag)
+{
+    if (flag)
+        set_str(dst, flag);
+}
+
+static void strip_trailing_slashes(char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    while (n > 0 && s[n - 1] == '/')
+        s[--n] = '\0';
+}
+
+int config_load(struct config *c, const struct config_flags *flags, struct err *e)
+{
+    memset(c, 0, sizeof(*c));
+    c->path = config_default_path();
+    if (load_file(c, e) < 0)
+        return -1;
+
+    apply_env(&c->server, "WOODPECKER_SERVER");
+    apply_env(&c->dial, "HOMELAB_WP_IP");
+    apply_env(&c->cacert, "HOMELAB_CACERT");
+    apply_env(&c->repo, "HOMELAB_REPO");
+    apply_env(&c->vault_path, "HOMELAB_VAULT_PATH");
+    apply_env(&c->kubectl, "HOMELAB_KUBECTL");
+
+    apply_flag(&c->server, flags->server);
+    apply_flag(&c->dial, flags->dial);
+    apply_flag(&c->cacert, flags->cacert);
+    apply_flag(&c->repo, flags->repo);
+    apply_flag(&c->remote, flags->remote);
+    apply_flag(&c->kubectl, flags->kubectl);
+    apply_flag(&c->context, flags->context);
+    apply_flag(&c->verify, flags->verify_cmd);
+
+    if (!c->vault_path)
+        c->vault_path = xstrdup("secret/ci/global");
+    if (!c->vault_field)
+        c->vault_field = xstrdup("woodpecker_api_token");
+    if (!c->kubectl)
+        c->kubectl = xstrdup("kubectl");
+    strip_trailing_slashes(c->server);
+    return 0;
+}
+
+void config_release(struct config *c)
+{
+    if (c->file_token)
+        explicit_bzero(c->file_token, strlen(c->file_token));
+    for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++)
+        set_str(field(c, config_keys[i].offset), NULL);
+    free(c->path);
+    memset(c, 0, sizeof(*c));
+}

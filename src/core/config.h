@@ -1,0 +1,58 @@
+/*
+ * config: the effective configuration, resolved once per run.
+ *
+ * Precedence for every key: command-line flag, then environment, then the
+ * config file, then the default (DESIGN.md, "Configuration"). The file is
+ * $HOMELAB_CONFIG, else $XDG_CONFIG_HOME/homelab/config, else
+ * ~/.config/homelab/config, in git-config style, read with inih.
+ *
+ * The config owns every string it points to; config_release() frees them
+ * and wipes the token.
+ */
+#ifndef HOMELAB_CONFIG_H
+#define HOMELAB_CONFIG_H
+
+#include "core/err.h"
+
+/* Values given on the command line; NULL when absent. */
+struct config_flags {
+    const char *server;
+    const char *dial;
+    const char *cacert;
+    const char *repo;
+    const char *remote;
+    const char *kubectl;
+    const char *context;
+    const char *verify_cmd;
+};
+
+struct config {
+    char *server;        /* ci.server, without a trailing slash */
+    char *dial;          /* ci.dial: HOST[:PORT] */
+    char *cacert;        /* ci.cacert */
+    char *repo;          /* ci.repo: OWNER/NAME */
+    char *remote;        /* ci.remote */
+    char *file_token;    /* ci.token from the file */
+    char *vault_path;    /* vault.path, default secret/ci/global */
+    char *vault_field;   /* vault.field, default woodpecker_api_token */
+    char *kubectl;       /* deploy.kubectl, default kubectl */
+    char *context;       /* deploy.context */
+    char *verify;        /* work.verify */
+    char *branch_prefix; /* work.branch-prefix */
+
+    char *path;          /* the config file consulted */
+    int file_found;      /* 1 when that file existed and was read */
+    int file_insecure;   /* holds a token and is readable by others */
+};
+
+/*
+ * Loads the file (a missing file is fine; a malformed one is an error naming
+ * its path and line), then applies environment and flags. Returns 0 or -1.
+ */
+int config_load(struct config *c, const struct config_flags *flags, struct err *e);
+void config_release(struct config *c);
+
+/* The config file path that config_load() would read (caller frees). */
+char *config_default_path(void);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * err: exit codes and an error value that carries context up to the one
+ * place (the dispatcher) that prints it and chooses the exit code.
+ *
+ * Modules return 0 on success or a negative value on failure, having filled
+ * a `struct err` with the exit code that fits and a message of the form
+ * "doing X on Y: why". The message starts lower-case, has no final period,
+ * and never contains a token.
+ */
+#ifndef HOMELAB_ERR_H
+#define HOMELAB_ERR_H
+
+enum exit_code {
+    EXIT_OK = 0,
+    EXIT_FAILED = 1,      /* pipeline failed, rollout failed, verify failed */
+    EXIT_USAGE = 2,       /* unknown verb or flag, malformed argument */
+    EXIT_TIMEOUT = 3,     /* timed out waiting */
+    EXIT_NEEDS_PERSON = 4,/* blocked awaiting approval, pushed for review */
+    EXIT_NOT_FOUND = 5,   /* repo, pipeline or workload missing */
+    EXIT_UNAVAILABLE = 6, /* server unreachable or failing after retries */
+    EXIT_REFUSED = 7,     /* no token, 401/403, TLS verification failed */
+    EXIT_INTERRUPTED = 130,
+};
+
+struct err {
+    int code;       /* an enum exit_code; 0 while no error is set */
+    char msg[1024];
+    char hint[512]; /* optional second line: what to do about it */
+};
+
+void err_clear(struct err *e);
+/* Sets code and message; returns -1 so callers can `return err_set(...)`. */
+int err_set(struct err *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Sets the hint line shown under the message. */
+void err_hint(struct err *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Prefixes context to an existing message: "ctx: old message". */
+int err_wrap(struct err *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Prints "homelab: msg" (and "  hint" when set) to stderr. */
+void err_print(const struct err *e);
+/* The one-word name of an exit code, e.g. "unavailable" for 6. */
+const char *exit_code_name(int code);
+
+#endif

@@ -1,0 +1,308 @@
+/*
+ * homelab: did my change land, pass CI, and go live?
+ *
+ * This file holds the one command table and the dispatcher. `manifest`,
+ * `help` and `VERB --help` are generated from the table, so a verb exists
+ * for users exactly when it has a row here. The dispatcher does the shared
+ * set-up (flags, configuration, output mode) once, runs the handler, prints
+ * its error if any, and makes sure stdout was really written before
+ * returning the handler's exit code.
+ */
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "core/buf.h"
+#include "core/cli.h"
+
+static struct global_opts G;
+
+const struct opt global_opts_table[] = {
+    { "server", OPT_STRING, &G.server, "URL", "Woodpecker base URL (ci.server)" },
+    { "dial", OPT_STRING, &G.dial, "HOST[:PORT]", "connect here instead of resolving the server (ci.dial)" },
+    { "cacert", OPT_STRING, &G.cacert, "FILE", "extra CA bundle (ci.cacert)" },
+    { "repo", OPT_STRING, &G.repo, "OWNER/NAME", "the repo in Woodpecker (ci.repo)" },
+    { "remote", OPT_STRING, &G.remote, "NAME", "the git remote to use (ci.remote)" },
+    { "kubectl", OPT_STRING, &G.kubectl, "PATH", "the kubectl to run (deploy.kubectl)" },
+    { "context", OPT_STRING, &G.context, "NAME", "kube context (deploy.context)" },
+    { "timeout", OPT_DURATION, &G.timeout, "DURATION", "bound every wait: 90s, 20m, 1h" },
+    { "json", OPT_BOOL, &G.json, NULL, "JSON on stdout" },
+    { "no-color", OPT_BOOL, &G.no_color, NULL, "no colour (also NO_COLOR)" },
+    { "verbose", OPT_BOOL, &G.verbose, NULL, "trace requests to stderr (token redacted)" },
+    { "help", OPT_BOOL, &G.help, NULL, "show help for the verb" },
+    OPT_END,
+};
+
+static const struct opt no_opts[] = { OPT_END };
+
+static int cmd_manifest(struct cmd_ctx *ctx);
+static int cmd_help(struct cmd_ctx *ctx);
+static int cmd_version(struct cmd_ctx *ctx);
+
+static const struct command commands[] = {
+    { "ci status", "read", "[REV|#N]", "the pipeline for HEAD (or REV, or #N): status, workflows, steps",
+      ci_status_opts, cmd_ci_status, 0 },
+    { "ci list", "read", "", "recent pipelines of the repo", ci_list_opts, cmd_ci_list, 0 },
+    { "manifest", "read", "", "every verb with its tier and one-line summary", no_opts, cmd_manifest, 0 },
+    { "version", "read", "", "print the version", no_opts, cmd_version, 0 },
+    { "help", "read", "[VERB]", "show help for homelab or for one verb", no_opts, cmd_help, 0 },
+};
+static const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
+
+/* ---- help and manifest, generated from the table ---- */
+
+static void usage_line(const struct command *c, struct buf *out)
+{
+    buf_addf(out, "homelab %s%s%s", c->path, c->usage[0] ? " " : "", c->usage);
+    if (c->opts[0].name)
+        buf_adds(out, " [flags]");
+    buf_addc(out, '\n');
+}
+
+static void general_help(struct buf *out)
+{
+    buf_adds(out, "homelab: did my change land, pass CI, and go live?\n\n"
+                  "usage: homelab VERB [ARGS] [flags]\n\nverbs:\n");
+    for (size_t i = 0; i < ncommands; i++)
+        buf_addf(out, "  %-12s %-6s %s\n", commands[i].path, commands[i].tier,
+                 commands[i].summary);
+    buf_adds(out, "\nglobal flags:\n");
+    cli_describe(global_opts_table, out);
+    buf_adds(out, "\nexit codes: 0 success, 1 failed, 2 usage, 3 timed out, 4 needs a person,\n"
+                  "5 not found, 6 unavailable, 7 refused, 130 interrupted\n"
+                  "'homelab help VERB' or 'homelab VERB --help' for one verb.\n");
+}
+
+static void verb_help(const struct command *c, struct buf *out)
+{
+    buf_adds(out, "usage: ");
+    usage_line(c, out);
+    buf_addf(out, "\n%s (%s)\n", c->summary, c->tier);
+    if (c->opts[0].name) {
+        buf_adds(out, "\nflags:\n");
+        cli_describe(c->opts, out);
+    }
+    buf_adds(out, "\nglobal flags:\n");
+    cli_describe(global_opts_table, out);
+}
+
+static int cmd_manifest(struct cmd_ctx *ctx)
+{
+    if (ctx->mode == OUTPUT_JSON) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < ncommands; i++)
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "verb",
+                                                 commands[i].path, "tier", commands[i].tier,
+                                                 "usage", commands[i].usage, "summary",
+                                                 commands[i].summary));
+        json_dumpf(arr, stdout, JSON_COMPACT);
+        fputc('\n', stdout);
+        json_decref(arr);
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < ncommands; i++)
+        printf("%-12s %-6s %s\n", commands[i].path, commands[i].tier, commands[i].summary);
+    return EXIT_OK;
+}
+
+static const struct command *find_command(const char *path)
+{
+    for (size_t i = 0; i < ncommands; i++)
+        if (!strcmp(commands[i].path, path))
+            return &commands[i];
+    return NULL;
+}
+
+static int cmd_help(struct cmd_ctx *ctx)
+{
+    struct buf out;
+    buf_init(&out, 0);
+    if (ctx->npos == 0) {
+        general_help(&out);
+    } else {
+        struct buf path;
+        buf_init(&path, 0);
+        for (size_t i = 0; i < ctx->npos; i++)
+            buf_addf(&path, "%s%s", i ? " " : "", ctx->pos[i]);
+        const struct command *c = find_command(path.data);
+        if (!c) {
+            err_set(&ctx->err, EXIT_USAGE, "no verb '%s'; 'homelab help' lists them", path.data);
+            buf_release(&path);
+            buf_release(&out);
+            return EXIT_USAGE;
+        }
+        buf_release(&path);
+        verb_help(c, &out);
+    }
+    fputs(out.data, stdout);
+    buf_release(&out);
+    return EXIT_OK;
+}
+
+static int cmd_version(struct cmd_ctx *ctx)
+{
+    (void)ctx;
+    printf("homelab %s\n", HOMELAB_VERSION);
+    return EXIT_OK;
+}
+
+double cmd_timeout(const struct cmd_ctx *ctx)
+{
+    return ctx->g.timeout > 0 ? ctx->g.timeout : ctx->cmd->default_timeout;
+}
+
+/* ---- dispatch ---- */
+
+/* Matches argv against the table: the longest verb path wins. */
+static const struct command *match_command(int argc, char **argv, int *used)
+{
+    const struct command *best = NULL;
+    for (size_t i = 0; i < ncommands; i++) {
+        const char *p = commands[i].path;
+        int n = 0;
+        while (n < argc) {
+            size_t len = strlen(argv[n]);
+            if (strncmp(p, argv[n], len) || (p[len] != ' ' && p[len] != '\0'))
+                break;
+            n++;
+            p += len;
+            if (*p == '\0') {
+                if (!best || n > *used) {
+                    best = &commands[i];
+                    *used = n;
+                }
+                break;
+            }
+            p++;
+        }
+    }
+    return best;
+}
+
+static int unknown_verb(int argc, char **argv, struct err *e)
+{
+    struct buf tried;
+    buf_init(&tried, 0);
+    buf_adds(&tried, argv[0]);
+    if (argc > 1 && argv[1][0] != '-')
+        buf_addf(&tried, " %s", argv[1]);
+    /* A group name alone ("ci") lists its verbs. */
+    struct buf group;
+    buf_init(&group, 0);
+    for (size_t i = 0; i < ncommands; i++) {
+        size_t len = strlen(argv[0]);
+        if (!strncmp(commands[i].path, argv[0], len) && commands[i].path[len] == ' ')
+            buf_addf(&group, "%s'%s'", group.len ? ", " : "", commands[i].path);
+    }
+    const char *near = NULL;
+    size_t best = (size_t)-1;
+    for (size_t i = 0; i < ncommands; i++) {
+        size_t d = cli_edit_distance(tried.data, commands[i].path);
+        if (d < best) {
+            best = d;
+            near = commands[i].path;
+        }
+    }
+    if (group.len)
+        err_set(e, EXIT_USAGE, "unknown verb '%s' (%s has: %s)", tried.data, argv[0], group.data);
+    else if (near && best <= 4)
+        err_set(e, EXIT_USAGE, "unknown verb '%s' (did you mean '%s'?)", tried.data, near);
+    else
+        err_set(e, EXIT_USAGE, "unknown verb '%s'; 'homelab help' lists them", tried.data);
+    buf_release(&tried);
+    buf_release(&group);
+    return EXIT_USAGE;
+}
+
+static void choose_output(struct cmd_ctx *ctx)
+{
+    const char *no_color = getenv("NO_COLOR");
+    const char *term = getenv("TERM");
+    int err_tty = isatty(STDERR_FILENO) && !(term && !strcmp(term, "dumb"));
+    ctx->stdout_tty = isatty(STDOUT_FILENO);
+    ctx->mode = ctx->g.json ? OUTPUT_JSON : err_tty ? OUTPUT_TTY : OUTPUT_PLAIN;
+    ctx->color = err_tty && !ctx->g.no_color && !(no_color && *no_color);
+}
+
+/* A full disk or closed pipe must not end in exit 0. */
+static int finish_stdout(int code)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        if (code == EXIT_OK)
+            code = EXIT_FAILED;
+        fputs("homelab: cannot write to standard output\n", stderr);
+    }
+    return code;
+}
+
+static int run_command(const struct command *c, int argc, char **argv)
+{
+    struct cmd_ctx ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.cmd = c;
+    struct strvec pos = STRVEC_INIT;
+    const struct opt *tables[] = { c->opts, global_opts_table, NULL };
+    int code;
+    if (cli_parse(tables, argc, argv, &pos, &ctx.err) < 0) {
+        err_hint(&ctx.err, "'homelab %s --help' lists its flags", c->path);
+        err_print(&ctx.err);
+        strvec_clear(&pos);
+        return EXIT_USAGE;
+    }
+    ctx.g = G;
+    ctx.pos = pos.v;
+    ctx.npos = pos.n;
+    choose_output(&ctx);
+    if (G.help) {
+        struct buf out;
+        buf_init(&out, 0);
+        verb_help(c, &out);
+        fputs(out.data, stdout);
+        buf_release(&out);
+        strvec_clear(&pos);
+        return finish_stdout(EXIT_OK);
+    }
+    struct config_flags flags = { G.server, G.dial, G.cacert, G.repo,
+                                  G.remote, G.kubectl, G.context, NULL };
+    if (config_load(&ctx.cfg, &flags, &ctx.err) < 0)
+        code = ctx.err.code;
+    else
+        code = c->run(&ctx);
+    if (ctx.err.code && code != EXIT_OK)
+        err_print(&ctx.err);
+    config_release(&ctx.cfg);
+    strvec_clear(&pos);
+    return finish_stdout(code);
+}
+
+int main(int argc, char **argv)
+{
+    /* A closed stdout pipe should end us through a write error, not SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
+    if (argc < 2) {
+        struct buf out;
+        buf_init(&out, 0);
+        general_help(&out);
+        fputs(out.data, stderr);
+        buf_release(&out);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+        argv[1] = "help";
+    if (!strcmp(argv[1], "--version"))
+        argv[1] = "version";
+    int used = 0;
+    const struct command *c = match_command(argc - 1, argv + 1, &used);
+    if (!c) {
+        struct err e;
+        err_clear(&e);
+        int code = unknown_verb(argc - 1, argv + 1, &e);
+        err_print(&e);
+        return code;
+    }
+    return run_command(c, argc - 1 - used, argv + 1 + used);
+}

@@ -1,0 +1,104 @@
+# Shared helpers for integration tests. Source it from tests/integration/*.sh.
+#
+# Each test file is a shell script that starts the fakes it needs, runs the
+# real binary with `run`, and checks results with the expect_* helpers. Each
+# check prints "ok - DESC" or "not ok - DESC" (TAP style); tests/run counts
+# them. Nothing is piped: `run` records stdout, stderr and the exit code.
+#
+# Environment from tests/run: HOMELAB (the binary), CERTS (a directory made by
+# tests/fakes/mkcerts.sh), ROOT (the source tree).
+
+set -u
+: "${ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${HOMELAB:=$ROOT/build/homelab}"
+: "${CERTS:=${TMPDIR:-/tmp}/homelab-test-certs}"
+"$ROOT/tests/fakes/mkcerts.sh" "$CERTS"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/homelab-t.XXXXXX")
+FAKE_PIDS=""
+failures=0
+
+cleanup() {
+    for p in $FAKE_PIDS; do kill "$p" 2>/dev/null; done
+    for p in $FAKE_PIDS; do wait "$p" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+# A clean environment: no user config, no ambient tokens or Vault.
+unset WOODPECKER_SERVER WOODPECKER_TOKEN WP_TOKEN HOMELAB_WP_IP HOMELAB_CACERT \
+      HOMELAB_REPO HOMELAB_VAULT_PATH VAULT_ADDR VAULT_TOKEN VAULT_CACERT \
+      HOMELAB_KUBECTL KUBECONFIG NO_COLOR
+export HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config"
+mkdir -p "$HOME"
+export HOMELAB_CONFIG="$T/no-config"
+export GIT_AUTHOR_NAME=test GIT_AUTHOR_EMAIL=test@example.com \
+       GIT_COMMITTER_NAME=test GIT_COMMITTER_EMAIL=test@example.com \
+       GIT_CONFIG_NOSYSTEM=1
+
+TOKEN="wp-test-token-$$-s3cr3t"
+
+wait_for_file() { # FILE [SECONDS]
+    i=0
+    while [ ! -s "$1" ]; do
+        i=$((i + 1))
+        [ "$i" -gt $(( ${2:-10} * 20 )) ] && { echo "# timed out waiting for $1" >&2; return 1; }
+        sleep 0.05
+    done
+}
+
+# start_woodpecker SCENARIO_JSON [extra args...]
+# Starts the fake Woodpecker and points the client at it through ci.dial.
+start_woodpecker() {
+    scenario=$1; shift
+    rm -f "$T/wp.port"
+    python3 "$ROOT/tests/fakes/woodpecker.py" --cert "$CERTS/woodpecker.pem" \
+        --key "$CERTS/woodpecker.key" --scenario "$scenario" --port-file "$T/wp.port" \
+        --request-log "$T/wp.requests" "$@" 2>"$T/wp.log" &
+    FAKE_PIDS="$FAKE_PIDS $!"
+    wait_for_file "$T/wp.port" || { cat "$T/wp.log" >&2; return 1; }
+    WP_PORT=$(cat "$T/wp.port")
+    export WOODPECKER_SERVER="https://ci.homelab.test"
+    export HOMELAB_WP_IP="127.0.0.1:$WP_PORT"
+    export HOMELAB_CACERT="$CERTS/ca.pem"
+    export WOODPECKER_TOKEN="$TOKEN"
+}
+
+# wp_ctl METHOD PATH [JSON]: talk to the fake's control API (/__fake/...).
+wp_ctl() {
+    curl -sS --fail --cacert "$CERTS/ca.pem" \
+        --connect-to "ci.homelab.test:443:127.0.0.1:$WP_PORT" \
+        -X "$1" ${3:+-H 'Content-Type: application/json' --data "$3"} \
+        "https://ci.homelab.test$2"
+}
+
+# run CMD...: runs it, recording $out, $err and $rc.
+run() {
+    "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+    out=$(cat "$T/out")
+    err=$(cat "$T/err")
+}
+
+hl() { run "$HOMELAB" "$@"; }
+
+ok()     { echo "ok - $1"; }
+not_ok() {
+    echo "not ok - $1"
+    failures=$((failures + 1))
+    echo "#   rc=$rc" ; printf '%s\n' "$out" | head -20 | sed 's/^/#   out: /'
+    printf '%s\n' "$err" | head -20 | sed 's/^/#   err: /'
+}
+check() { # DESC COND...: ok when the command succeeds
+    d=$1; shift
+    if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+expect_rc()           { check "$2 (exit $1)" [ "$rc" -eq "$1" ]; }
+expect_out_contains() { check "$2" contains "$out" "$1"; }
+expect_err_contains() { check "$2" contains "$err" "$1"; }
+expect_out_lacks()    { check "$2" lacks "$out" "$1"; }
+expect_err_lacks()    { check "$2" lacks "$err" "$1"; }
+contains() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
+lacks()    { ! contains "$1" "$2"; }
+
+finish() { exit $(( failures > 0 )); }
