@@ -7,7 +7,7 @@ CC      ?= cc
 PKGS     = libcurl jansson inih
 CFLAGS  ?= -O2 -g
 WARN     = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-           -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
+           -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
 CPPFLAGS = -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 VERSION  = $(shell cat VERSION 2>/dev/null || echo 0.0.0)

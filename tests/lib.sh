@@ -102,3 +102,17 @@ contains() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
 lacks()    { ! contains "$1" "$2"; }
 
 finish() { exit $(( failures > 0 )); }
+
+# start_vault KV_VERSION FIELD_VALUE [extra args]: a fake Vault holding the
+# Woodpecker token at secret/ci/global, field woodpecker_api_token.
+start_vault() {
+    version=$1; value=$2; shift 2
+    rm -f "$T/vault.port"
+    python3 "$ROOT/tests/fakes/vault.py" --cert "$CERTS/local.pem" --key "$CERTS/local.key" \
+        --port-file "$T/vault.port" --token "vault-root-$$" --version "$version" \
+        --field "woodpecker_api_token=$value" "$@" 2>"$T/vault.log" &
+    FAKE_PIDS="$FAKE_PIDS $!"
+    wait_for_file "$T/vault.port" || { cat "$T/vault.log" >&2; return 1; }
+    export VAULT_ADDR="https://127.0.0.1:$(cat "$T/vault.port")"
+    export VAULT_CACERT="$CERTS/ca.pem" VAULT_TOKEN="vault-root-$$"
+}

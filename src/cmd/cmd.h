@@ -58,6 +58,21 @@ struct command {
 extern const struct opt ci_status_opts[], ci_list_opts[];
 int cmd_ci_status(struct cmd_ctx *ctx);
 int cmd_ci_list(struct cmd_ctx *ctx);
+extern const struct opt ci_watch_opts[];
+int cmd_ci_watch(struct cmd_ctx *ctx);
+/* Watches the pipeline of `sha` (any REV) to a verdict; for work land. */
+int ci_watch_sha(struct cmd_ctx *ctx, const char *sha);
+
+extern const struct opt deploy_wait_opts[], deploy_status_opts[];
+int cmd_deploy_wait(struct cmd_ctx *ctx);
+int cmd_deploy_status(struct cmd_ctx *ctx);
+/*
+ * Waits for `target` (NS/NAME, deployment/NS/NAME, statefulset/NS/NAME,
+ * daemonset/NS/NAME) to run `sha` (NULL = HEAD) and be rolled out and
+ * healthy, rendering in ctx's output mode; for work land --deploy.
+ * Returns the exit code (ctx->err filled on errors).
+ */
+int deploy_wait_target(struct cmd_ctx *ctx, const char *target, const char *sha);
 
 /* The global options table, shared so help can print it. */
 extern const struct opt global_opts_table[];

@@ -90,19 +90,58 @@ char *config_default_path(void)
     return buf_detach(&b);
 }
 
+/*
+ * git-config files indent keys (git itself writes a tab), but inih reads an
+ * indented line as the continuation of the previous value. Dropping leading
+ * blanks first keeps git-config's meaning and inih's line numbers.
+ */
+static void unindent(struct buf *text)
+{
+    size_t w = 0;
+    int at_line_start = 1;
+    for (size_t r = 0; r < text->len; r++) {
+        char ch = text->data[r];
+        if (at_line_start && (ch == ' ' || ch == '\t'))
+            continue;
+        at_line_start = ch == '\n';
+        text->data[w++] = ch;
+    }
+    text->len = w;
+    text->data[w] = '\0';
+}
+
+static int read_whole(FILE *f, struct buf *text)
+{
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if (buf_add(text, chunk, n) < 0)
+            return -1;
+    return ferror(f) ? -1 : 0;
+}
+
 static int load_file(struct config *c, struct err *e)
 {
     FILE *f = fopen(c->path, "r");
     if (!f)
         return 0; /* no file is a normal state */
     c->file_found = 1;
+    struct buf text;
+    buf_init(&text, 1 << 20);
+    int rd = read_whole(f, &text);
+    struct stat sb;
+    int shared = fstat(fileno(f), &sb) == 0 && (sb.st_mode & 077);
+    fclose(f);
+    if (rd < 0) {
+        buf_release(&text);
+        return err_set(e, EXIT_USAGE, "cannot read config file %s (or it is over 1 MiB)",
+                       c->path);
+    }
+    unindent(&text);
     struct parse_state st = { c, BUF_INIT };
     buf_init(&st.warnings, 0);
-    int line = ini_parse_file(f, on_ini_entry, &st);
-    struct stat sb;
-    if (c->file_token && fstat(fileno(f), &sb) == 0 && (sb.st_mode & 077))
-        c->file_insecure = 1;
-    fclose(f);
+    int line = ini_parse_string(text.data, on_ini_entry, &st);
+    buf_release(&text);
     fputs(st.warnings.data, stderr);
     buf_release(&st.warnings);
     if (line > 0) {
@@ -111,6 +150,7 @@ static int load_file(struct config *c, struct err *e)
         err_hint(e, "the file is git-config style: a [section] line, then 'key = value' lines");
         return -1;
     }
+    c->file_insecure = shared && c->file_token;
     if (c->file_insecure)
         fprintf(stderr, "homelab: warning: %s holds ci.token and is readable by others; "
                         "run: chmod 600 %s\n", c->path, c->path);

@@ -1,0 +1,633 @@
+/*
+ * ci watch: follow the pipeline of an exact commit to a verdict.
+ *
+ * The loop has one source of truth, the pipeline detail endpoint, and two
+ * ways to learn that it is worth asking: the event stream (a hint that
+ * "pipeline N of repo R changed", fast but unreliable: it silently drops
+ * private repos for a bad token, reorders, never replays, and proxies may
+ * buffer it) and a timer. While the stream is healthy the detail is read
+ * when an event says the pipeline's status changed, and every 30 s to
+ * reconcile; if a reconcile finds a change no event announced, the stream
+ * is blind for this repo and the watch polls every 3 s, re-opening the
+ * stream with backoff all along. Faults (drops, stalls, empty bodies, 5xx)
+ * only delay; a verdict comes only from the server's own pipeline state.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/ci_common.h"
+#include "cmd/cmd.h"
+#include "core/clock.h"
+#include "core/http.h"
+#include "core/sse.h"
+#include "core/term.h"
+
+#define POLL_INTERVAL 3.0
+#define RECONCILE_INTERVAL 30.0
+#define RESTART_CHECK_STREAMING 60.0
+#define RESTART_CHECK_POLLING 15.0
+#define STREAM_SILENCE_LIMIT 45.0   /* the server pings every 30 s */
+#define STREAM_FIRST_BYTE_LIMIT 5.0 /* no ": ping" by then: a buffering proxy */
+#define APPEAR_POLL 2.0
+
+static struct {
+    double appear_timeout;
+    long log_lines;
+    int wait_approval;
+} watch_opts = { 180, 30, 0 };
+
+const struct opt ci_watch_opts[] = {
+    { "appear-timeout", OPT_DURATION, &watch_opts.appear_timeout, "DURATION",
+      "how long to wait for CI to pick up the commit (default 3m)" },
+    { "log-lines", OPT_INT, &watch_opts.log_lines, "N",
+      "log lines shown per failing step (default 30)" },
+    { "wait-approval", OPT_BOOL, &watch_opts.wait_approval, NULL,
+      "keep waiting while the pipeline is blocked awaiting approval" },
+    OPT_END,
+};
+
+struct watch {
+    struct cmd_ctx *ctx;
+    struct ci_session *s;
+    const struct ci_target *t;
+    struct wp_pipeline cur;
+    int have;
+    double deadline;
+
+    /* the event stream */
+    struct http_stream stream;
+    struct sse_parser sse;
+    int stream_open;
+    int stream_healthy;    /* bytes flowing and not blind */
+    int stream_blind;      /* a reconcile caught it missing a change */
+    int stream_attempts;
+    double stream_opened_at, stream_last_data, stream_retry_at;
+    int event_status_change; /* an event changed our pipeline's status */
+    int announced;           /* events about our pipeline since the last read */
+    long long newer;         /* a newer pipeline of the same commit, from events */
+
+    double next_detail, next_restart_check;
+
+    /* output */
+    struct term term;
+    struct term_plain plain;
+    struct buf last_states;  /* "status|wf/step=state|…" of the last report */
+    double started_at;
+};
+
+/* ---- verdicts ---- */
+
+static int verdict_code(const char *status, int wait_approval)
+{
+    if (!strcmp(status, "blocked"))
+        return wait_approval ? -1 : EXIT_NEEDS_PERSON;
+    if (!strcmp(status, "skipped"))
+        return EXIT_FAILED; /* finished, but nothing ran: not a success */
+    return wp_status_exit_code(status);
+}
+
+/* ---- reporting ---- */
+
+static void states_signature(const struct wp_pipeline *p, struct buf *out)
+{
+    buf_reset(out);
+    buf_addf(out, "%lld %s", p->number, p->status);
+    for (size_t i = 0; i < p->nworkflows; i++)
+        for (size_t k = 0; k < p->workflows[i].nsteps; k++)
+            buf_addf(out, "|%s", p->workflows[i].steps[k].state);
+}
+
+static void json_change(struct watch *w, const char *kind, const char *wf, const char *step,
+                        const char *state)
+{
+    json_t *j = json_pack("{s:s, s:I, s:s}", "event", kind, "number",
+                          (json_int_t)w->cur.number, "status", w->cur.status);
+    if (wf)
+        json_object_set_new(j, "workflow", json_string(wf));
+    if (step)
+        json_object_set_new(j, "step", json_string(step));
+    if (state)
+        json_object_set_new(j, "state", json_string(state));
+    term_json_line(j);
+    json_decref(j);
+}
+
+/* Plain and JSON modes: one line per step or pipeline state change. */
+static void report_changes(struct watch *w, const struct wp_pipeline *old)
+{
+    const struct wp_pipeline *p = &w->cur;
+    int json = w->ctx->mode == OUTPUT_JSON;
+    char line[512];
+    if (!old || old->number != p->number || strcmp(old->status, p->status)) {
+        if (json) {
+            json_change(w, "pipeline", NULL, NULL, NULL);
+        } else {
+            snprintf(line, sizeof(line), "#%lld %s", p->number, p->status);
+            term_plain_line(&w->plain, stderr, line);
+        }
+    }
+    for (size_t i = 0; i < p->nworkflows; i++) {
+        const struct wp_workflow *wf = &p->workflows[i];
+        for (size_t k = 0; k < wf->nsteps; k++) {
+            const struct wp_step *st = &wf->steps[k];
+            const char *before = NULL;
+            if (old && old->number == p->number && i < old->nworkflows &&
+                k < old->workflows[i].nsteps)
+                before = old->workflows[i].steps[k].state;
+            if (before && !strcmp(before, st->state))
+                continue;
+            if (!before && (!strcmp(st->state, "pending") || !strcmp(st->state, "blocked")))
+                continue;
+            if (json) {
+                json_change(w, "step", wf->name, st->name, st->state);
+            } else {
+                snprintf(line, sizeof(line), "#%lld %s/%s %s", p->number, wf->name, st->name,
+                         st->state);
+                term_plain_line(&w->plain, stderr, line);
+            }
+        }
+    }
+}
+
+static void draw(struct watch *w, int force)
+{
+    if (w->ctx->mode != OUTPUT_TTY)
+        return;
+    struct buf frame;
+    buf_init(&frame, 0);
+    double now = clock_now();
+    long long wall = (long long)clock_wall();
+    char elapsed[32];
+    term_fmt_duration(elapsed, sizeof(elapsed), now - w->started_at);
+    if (!w->have) {
+        buf_addf(&frame, "%s waiting for CI to pick up %s  %s\n",
+                 term_spinner(w->term.utf8, now), w->t->label, elapsed);
+    } else {
+        struct buf line;
+        buf_init(&line, 0);
+        ci_summary_line(&w->cur, wall, &line);
+        int done = wp_status_terminal(w->cur.status);
+        buf_addf(&frame, "%s %s%s%s  %s\n", done ? " " : term_spinner(w->term.utf8, now),
+                 ci_status_color(w->cur.status, w->term.color), line.data,
+                 w->term.color ? "\033[0m" : "", elapsed);
+        buf_release(&line);
+        ci_render_tree(&w->cur, wall, w->term.color, &frame);
+    }
+    term_live(&w->term, frame.data, now, force);
+    buf_release(&frame);
+}
+
+/* Takes a freshly read detail as the current state and reports changes. */
+static void adopt(struct watch *w, struct wp_pipeline *fresh)
+{
+    struct wp_pipeline old = w->cur;
+    int had = w->have;
+    w->cur = *fresh;
+    w->have = 1;
+    memset(fresh, 0, sizeof(*fresh));
+    if (w->ctx->mode != OUTPUT_TTY)
+        report_changes(w, had ? &old : NULL);
+    if (had)
+        wp_pipeline_release(&old);
+    draw(w, 0);
+}
+
+/* ---- the event stream ---- */
+
+static void stream_close(struct watch *w)
+{
+    if (w->stream_open) {
+        http_stream_close(&w->stream);
+        sse_release(&w->sse);
+    }
+    w->stream_open = 0;
+    w->stream_healthy = 0;
+}
+
+static int on_sse_event(void *ud, const struct sse_event *ev)
+{
+    struct watch *w = ud;
+    json_t *j = json_loadb(ev->data, ev->data_len, 0, NULL);
+    json_t *repo = json_object_get(j, "repo");
+    json_t *pj = json_object_get(j, "pipeline");
+    if (json_integer_value(json_object_get(repo, "id")) == w->s->repo.id && w->have) {
+        struct wp_pipeline p;
+        if (wp_pipeline_from_json(pj, &p) == 0) {
+            if (p.number == w->cur.number) {
+                w->announced = 1;
+                if (strcmp(p.status, w->cur.status))
+                    w->event_status_change = 1;
+            } else if (p.number > w->cur.number && w->t->sha &&
+                       wp_commit_matches(p.commit, w->t->sha)) {
+                w->newer = p.number > w->newer ? p.number : w->newer;
+            }
+        }
+        wp_pipeline_release(&p);
+    }
+    json_decref(j);
+    return 0;
+}
+
+static int on_sse_comment(void *ud, const char *text, size_t len)
+{
+    (void)ud;
+    (void)text;
+    (void)len;
+    return 0; /* a ": ping": stream_last_data already noted the bytes */
+}
+
+static int on_stream_data(void *ud, const char *data, size_t len)
+{
+    struct watch *w = ud;
+    if (w->stream.status != 200 || strncmp(w->stream.content_type, "text/event-stream", 17))
+        return 1; /* refused: an error page, HTML, a 404 */
+    w->stream_last_data = clock_now();
+    if (!w->stream_blind)
+        w->stream_healthy = 1;
+    struct err e;
+    err_clear(&e);
+    return sse_feed(&w->sse, data, len, &e) < 0;
+}
+
+static void stream_open(struct watch *w)
+{
+    struct err e;
+    err_clear(&e);
+    static const char *const headers[] = { "Accept: text/event-stream", NULL };
+    sse_init(&w->sse, 4u << 20, on_sse_event, on_sse_comment, w);
+    if (http_stream_open(&w->s->client.http, &w->stream, "/api/stream/events", headers,
+                         on_stream_data, w, &e) < 0) {
+        sse_release(&w->sse);
+        w->stream_retry_at = clock_now() + http_backoff_delay(w->stream_attempts++, 2, 60);
+        return;
+    }
+    w->stream_open = 1;
+    w->stream_opened_at = clock_now();
+    w->stream_last_data = 0;
+}
+
+/* Notices a dead, silent or buffered stream and schedules a new one. */
+static void stream_check(struct watch *w, double now)
+{
+    if (!w->stream_open) {
+        if (now >= w->stream_retry_at)
+            stream_open(w);
+        return;
+    }
+    int silent = w->stream_last_data ? now - w->stream_last_data > STREAM_SILENCE_LIMIT
+                                     : now - w->stream_opened_at > STREAM_FIRST_BYTE_LIMIT;
+    if (w->stream.ended || silent) {
+        if (w->ctx->g.verbose)
+            fprintf(stderr, "homelab: event stream %s; polling every %.0fs\n",
+                    w->stream.ended ? "ended" : "silent", POLL_INTERVAL);
+        if (w->stream_last_data)
+            w->stream_attempts = 0; /* it worked for a while: retry soon */
+        stream_close(w);
+        w->stream_retry_at = now + http_backoff_delay(w->stream_attempts++, 2, 60);
+    }
+}
+
+/* ---- reading the truth ---- */
+
+static int states_changed(const struct wp_pipeline *a, const struct wp_pipeline *b)
+{
+    struct buf x, y;
+    buf_init(&x, 0);
+    buf_init(&y, 0);
+    states_signature(a, &x);
+    states_signature(b, &y);
+    int changed = strcmp(x.data, y.data) != 0;
+    buf_release(&x);
+    buf_release(&y);
+    return changed;
+}
+
+/* One detail read; transport trouble is not a verdict, only a delay. */
+static int read_detail(struct watch *w, long long number)
+{
+    struct wp_pipeline fresh;
+    struct err e;
+    err_clear(&e);
+    if (wp_get_pipeline(&w->s->client, w->s->repo.id, number, &fresh, &e) < 0) {
+        if (e.code == EXIT_REFUSED || (e.code == EXIT_NOT_FOUND && !w->have)) {
+            w->ctx->err = e;
+            return -1;
+        }
+        if (w->ctx->g.verbose)
+            fprintf(stderr, "homelab: %s (will retry)\n", e.msg);
+        return 0;
+    }
+    if (w->have && fresh.number == w->cur.number && w->stream_healthy && !w->announced &&
+        states_changed(&w->cur, &fresh)) {
+        /* the stream missed a change of our pipeline: it cannot see this repo */
+        w->stream_blind = 1;
+        w->stream_healthy = 0;
+        if (w->ctx->g.verbose)
+            fprintf(stderr, "homelab: the event stream missed a change; polling\n");
+    }
+    w->announced = 0;
+    w->event_status_change = 0;
+    adopt(w, &fresh);
+    return 0;
+}
+
+/* A newer pipeline for the same commit (a restart) takes over. */
+static void check_restart(struct watch *w)
+{
+    if (!w->t->sha)
+        return;
+    long long newer = w->newer;
+    if (!newer) {
+        struct wp_pipeline item;
+        long long newest;
+        struct err e;
+        err_clear(&e);
+        if (wp_find_pipeline(&w->s->client, w->s->repo.id, w->t->sha, &item, &newest, &e) == 1) {
+            if (item.number > w->cur.number)
+                newer = item.number;
+            wp_pipeline_release(&item);
+        }
+    }
+    w->newer = 0;
+    if (newer > w->cur.number) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "pipeline #%lld restarted as #%lld; following #%lld",
+                 w->cur.number, newer, newer);
+        if (w->ctx->mode == OUTPUT_TTY)
+            term_live_clear(&w->term);
+        if (w->ctx->mode == OUTPUT_JSON) {
+            json_t *j = json_pack("{s:s, s:I, s:I}", "event", "restart", "from",
+                                  (json_int_t)w->cur.number, "number", (json_int_t)newer);
+            term_json_line(j);
+            json_decref(j);
+        } else {
+            fprintf(stderr, "homelab: %s\n", msg);
+        }
+        read_detail(w, newer);
+    }
+}
+
+/* ---- finding the pipeline after a push ---- */
+
+static int find_first(struct watch *w)
+{
+    double appear_deadline = clock_now() + watch_opts.appear_timeout;
+    int said = 0;
+    for (;;) {
+        struct wp_pipeline p;
+        struct err e;
+        err_clear(&e);
+        int found = ci_find(w->s, w->t, &p, &e);
+        if (found == 1) {
+            adopt(w, &p);
+            return 0;
+        }
+        if (found < 0 && e.code != EXIT_UNAVAILABLE) {
+            w->ctx->err = e;
+            return -1;
+        }
+        if (w->t->number && found == 0) {
+            w->ctx->err = e;
+            return -1;
+        }
+        if (!said && w->ctx->mode != OUTPUT_JSON) {
+            if (w->ctx->mode == OUTPUT_PLAIN)
+                fprintf(stderr, "waiting for CI to pick up %s\n", w->t->label);
+            said = 1;
+        }
+        double now = clock_now();
+        if (now >= appear_deadline) {
+            err_set(&w->ctx->err, EXIT_NOT_FOUND, "no pipeline appeared for %s in %s within %.0fs",
+                    w->t->label, w->s->repo.full_name, watch_opts.appear_timeout);
+            err_hint(&w->ctx->err, "was it pushed? is this branch or event excluded by the "
+                     "pipeline's 'when' conditions?");
+            return -1;
+        }
+        if (now >= w->deadline) {
+            err_set(&w->ctx->err, EXIT_TIMEOUT, "timed out waiting for CI to pick up %s",
+                    w->t->label);
+            return -1;
+        }
+        for (double until = now + APPEAR_POLL; clock_now() < until;) {
+            if (term_interrupted())
+                return -1;
+            draw(w, 0);
+            clock_sleep(0.1);
+        }
+    }
+}
+
+/* ---- the main loop ---- */
+
+static int follow(struct watch *w)
+{
+    double now = clock_now();
+    w->next_detail = now + RECONCILE_INTERVAL;
+    w->next_restart_check = now + RESTART_CHECK_STREAMING;
+    stream_open(w);
+    for (;;) {
+        int code = verdict_code(w->cur.status, watch_opts.wait_approval);
+        if (code >= 0)
+            return code;
+        if (term_interrupted())
+            return EXIT_INTERRUPTED;
+        now = clock_now();
+        if (now >= w->deadline) {
+            err_set(&w->ctx->err, EXIT_TIMEOUT, "timed out after %.0fs; pipeline #%lld is "
+                    "still %s", cmd_timeout(w->ctx), w->cur.number, w->cur.status);
+            return EXIT_TIMEOUT;
+        }
+        stream_check(w, now);
+        /* wait for stream data or the next timer, in short slices so
+         * signals and redraws are handled promptly */
+        double wait = w->next_detail - now;
+        if (wait > 0.2)
+            wait = 0.2;
+        if (w->stream_open)
+            http_stream_poll(&w->stream, wait > 0 ? (int)(wait * 1000) : 0);
+        else
+            clock_sleep(wait);
+        now = clock_now();
+        if (w->newer || now >= w->next_restart_check) {
+            check_restart(w);
+            w->next_restart_check = now + (w->stream_healthy ? RESTART_CHECK_STREAMING
+                                                             : RESTART_CHECK_POLLING);
+        }
+        if (w->event_status_change || now >= w->next_detail) {
+            if (read_detail(w, w->cur.number) < 0)
+                return w->ctx->err.code;
+            now = clock_now();
+            w->next_detail = now + (w->stream_healthy ? RECONCILE_INTERVAL : POLL_INTERVAL);
+        }
+        if (!w->stream_healthy && w->next_detail > now + POLL_INTERVAL)
+            w->next_detail = now + POLL_INTERVAL;
+        draw(w, 0);
+    }
+}
+
+/* ---- failure report ---- */
+
+static void failure_report(struct watch *w, json_t *result)
+{
+    json_t *failed = json_array();
+    struct buf out;
+    buf_init(&out, 0);
+    const struct wp_pipeline *p = &w->cur;
+    if (p->errors)
+        buf_addf(&out, "error: %s\n", p->errors);
+    for (size_t i = 0; i < p->nworkflows; i++) {
+        const struct wp_workflow *wf = &p->workflows[i];
+        if (wf->error[0] && !wf->nsteps)
+            buf_addf(&out, "workflow %s: %s\n", wf->name, wf->error);
+        for (size_t k = 0; k < wf->nsteps; k++) {
+            const struct wp_step *st = &wf->steps[k];
+            if (!wp_status_failed(st->state) || !strcmp(st->state, "canceled"))
+                continue;
+            buf_addf(&out, "\nfailed: %s/%s (%s, exit code %d)%s%s\n", wf->name, st->name,
+                     st->state, st->exit_code, st->error[0] ? ": " : "", st->error);
+            struct strvec lines = STRVEC_INIT;
+            struct err e;
+            err_clear(&e);
+            int rc = ci_log_tail(w->s, p->number, st->id, (size_t)watch_opts.log_lines,
+                                 w->ctx->color && w->ctx->stdout_tty, &lines, &e);
+            if (rc < 0)
+                buf_addf(&out, "  (log for %s is unavailable: %s)\n", st->name, e.msg);
+            else if (lines.n == 0)
+                buf_addf(&out, "  (log for %s is empty or unavailable)\n", st->name);
+            json_t *tail = json_array();
+            for (size_t l = 0; l < lines.n; l++) {
+                buf_addf(&out, "  %s\n", lines.v[l]);
+                json_array_append_new(tail, json_string(lines.v[l]));
+            }
+            buf_addf(&out, "full log: homelab ci logs '#%lld' --step '%s/%s'\n", p->number,
+                     wf->name, st->name);
+            json_array_append_new(failed, json_pack("{s:s, s:s, s:s, s:i, s:s, s:o}",
+                                  "workflow", wf->name, "step", st->name, "state", st->state,
+                                  "exit_code", st->exit_code, "error", st->error, "log_tail",
+                                  tail));
+            strvec_clear(&lines);
+        }
+    }
+    if (w->ctx->mode != OUTPUT_JSON)
+        fputs(out.data, stderr);
+    json_object_set_new(result, "failed_steps", failed);
+    buf_release(&out);
+}
+
+static void finish(struct watch *w, int code)
+{
+    if (w->ctx->mode == OUTPUT_TTY) {
+        draw(w, 1);
+        term_live_done(&w->term);
+    }
+    json_t *result = json_pack("{s:s, s:I, s:s, s:i}", "event", "result", "number",
+                               (json_int_t)w->cur.number, "status", w->cur.status,
+                               "exit_code", code);
+    struct buf url;
+    buf_init(&url, 0);
+    ci_pipeline_url(w->s, w->cur.number, &url);
+    json_object_set_new(result, "url", json_string(url.data));
+    json_object_set_new(result, "commit", json_string(w->cur.commit));
+    if (code == EXIT_FAILED)
+        failure_report(w, result);
+    if (code == EXIT_NEEDS_PERSON && w->ctx->mode != OUTPUT_JSON)
+        fprintf(stderr, "pipeline #%lld is awaiting approval: approve it at %s\n",
+                w->cur.number, url.data);
+    if (w->ctx->mode == OUTPUT_JSON) {
+        term_json_line(result);
+    } else {
+        struct buf line;
+        buf_init(&line, 0);
+        ci_summary_line(&w->cur, (long long)clock_wall(), &line);
+        if (code == EXIT_NEEDS_PERSON)
+            buf_adds(&line, " (awaiting approval)");
+        puts(line.data);
+        buf_release(&line);
+    }
+    buf_release(&url);
+    json_decref(result);
+}
+
+/* Ends an unfinished watch (timeout, interrupt, error) in JSON mode too. */
+static void finish_undecided(struct watch *w, int code)
+{
+    if (w->ctx->mode == OUTPUT_TTY) {
+        draw(w, 1);
+        term_live_done(&w->term);
+    }
+    if (w->ctx->mode == OUTPUT_JSON) {
+        json_t *r = json_pack("{s:s, s:s, s:i}", "event", "result", "status",
+                              w->have ? w->cur.status : "unknown", "exit_code", code);
+        if (w->have)
+            json_object_set_new(r, "number", json_integer(w->cur.number));
+        if (w->ctx->err.msg[0])
+            json_object_set_new(r, "error", json_string(w->ctx->err.msg));
+        term_json_line(r);
+        json_decref(r);
+    }
+}
+
+static int watch_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_target *t)
+{
+    struct watch w;
+    memset(&w, 0, sizeof(w));
+    w.ctx = ctx;
+    w.s = s;
+    w.t = t;
+    w.started_at = clock_now();
+    w.deadline = w.started_at + cmd_timeout(ctx);
+    buf_init(&w.last_states, 0);
+    term_init(&w.term, 2, ctx->color);
+    term_catch_signals();
+    int code;
+    if (find_first(&w) < 0) {
+        code = term_interrupted() ? EXIT_INTERRUPTED : ctx->err.code;
+    } else {
+        code = verdict_code(w.cur.status, watch_opts.wait_approval);
+        if (code < 0)
+            code = follow(&w);
+    }
+    stream_close(&w);
+    if (code == EXIT_INTERRUPTED)
+        err_set(&ctx->err, EXIT_INTERRUPTED, "interrupted");
+    if (w.have && (code == EXIT_OK || code == EXIT_FAILED || code == EXIT_NEEDS_PERSON) &&
+        !ctx->err.code)
+        finish(&w, code);
+    else
+        finish_undecided(&w, code);
+    if (w.have)
+        wp_pipeline_release(&w.cur);
+    term_plain_release(&w.plain);
+    term_release(&w.term);
+    buf_release(&w.last_states);
+    return code;
+}
+
+int ci_watch_sha(struct cmd_ctx *ctx, const char *sha)
+{
+    struct ci_target t;
+    if (ci_target_parse(sha, &t, &ctx->err) < 0)
+        return ctx->err.code;
+    struct ci_session s;
+    int code;
+    if (ci_session_open(ctx, &s) < 0) {
+        code = ctx->err.code;
+    } else {
+        code = watch_run(ctx, &s, &t);
+        ci_session_close(&s);
+    }
+    ci_target_release(&t);
+    return code;
+}
+
+int cmd_ci_watch(struct cmd_ctx *ctx)
+{
+    if (ctx->npos > 1)
+        return err_set(&ctx->err, EXIT_USAGE, "'ci watch' takes at most one REV or #N"),
+               EXIT_USAGE;
+    if (watch_opts.log_lines < 0)
+        return EXIT_USAGE;
+    return ci_watch_sha(ctx, ctx->npos ? ctx->pos[0] : NULL);
+}

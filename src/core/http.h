@@ -1,0 +1,134 @@
+/*
+ * http: the HTTPS client every server conversation goes through (libcurl).
+ *
+ * One struct http_client per server. It keeps one easy handle for requests
+ * (so the connection and TLS session are reused) and applies the same
+ * settings everywhere: TLS 1.2 at least, peer and name verification always
+ * on, an extra CA added to (not replacing) the system store, "dial"
+ * (connect to another address while SNI, certificate name and Host stay the
+ * server's: the curl --connect-to pattern), a bearer token, connect and
+ * per-request timeouts, and a cap on every body.
+ *
+ * http_request() makes one attempt. http_get_json() adds the retry policy:
+ * connection failures, empty 200 bodies, 429, 5xx and bodies that are not
+ * valid JSON are retried with exponential backoff and full jitter (honouring
+ * Retry-After) until the retry budget (about a minute) is spent; 4xx is
+ * never retried. The token is never printed: --verbose traces show it as
+ * "Bearer <redacted>".
+ */
+#ifndef HOMELAB_HTTP_H
+#define HOMELAB_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+#define HTTP_BODY_CAP (64u << 20)    /* JSON responses */
+
+struct http_opts {
+    const char *base_url;  /* scheme://host[:port][/root], no trailing slash */
+    const char *dial;      /* HOST[:PORT] to connect to instead, or NULL */
+    const char *cacert;    /* extra CA bundle, or NULL */
+    const char *token;     /* bearer token, or NULL (copied, wiped on release) */
+    int verbose;           /* trace requests to stderr */
+    double retry_budget;   /* seconds of retrying before giving up; 0 = 60 */
+    long request_timeout;  /* seconds per one-shot request; 0 = 30 */
+};
+
+struct http_client {
+    void *easy;            /* CURL * */
+    char *base_url;
+    char *connect_to;      /* CURLOPT_CONNECT_TO entry */
+    char *cacert;
+    char *auth_header;     /* "Authorization: Bearer …" (secret) */
+    int verbose;
+    double retry_budget;
+    long request_timeout;
+    int dial_set;
+};
+
+struct http_response {
+    long status;           /* 0 when no response arrived */
+    struct buf body;
+    char content_type[128];
+    double retry_after;    /* seconds from Retry-After, or -1 */
+};
+
+/* Called with each piece of a streamed body; return non-zero to abort. */
+typedef int (*http_data_fn)(void *ud, const char *data, size_t len);
+
+int http_init(struct http_client *c, const struct http_opts *o, struct err *e);
+void http_release(struct http_client *c);
+
+void http_response_init(struct http_response *r, size_t cap);
+void http_response_release(struct http_response *r);
+
+/*
+ * One GET of base_url + path (path starts with '/'). `extra_headers` is a
+ * NULL-terminated list or NULL. The body goes to r->body, or to `on_data`
+ * when given (then r->body stays empty). Returns 0 when an HTTP response
+ * arrived (whatever its status), -1 on a transport failure (e filled: TLS
+ * verification problems are EXIT_REFUSED, the rest EXIT_UNAVAILABLE; a
+ * body over the cap is EXIT_UNAVAILABLE "response larger than N MiB").
+ */
+int http_request(struct http_client *c, const char *path, const char *const *extra_headers,
+                 http_data_fn on_data, void *ud, struct http_response *r, struct err *e);
+
+/* Whether a Content-Type names JSON. */
+int http_is_json_type(const char *content_type);
+
+/*
+ * GET with the retry policy, expecting JSON. On 2xx JSON, *out is a new
+ * reference (a JSON `null` body gives json_null()). Non-retryable statuses
+ * (4xx) return -1 with e->code 0 and *status set, for the caller to
+ * interpret. Retries exhausted: -1 with EXIT_UNAVAILABLE and what failed
+ * last. A 2xx body that is not JSON at all (an HTML page) is reported as
+ * "not_json" through *status = -2 after one retry, so callers can say
+ * the server does not look like the API they expect.
+ */
+int http_get_json(struct http_client *c, const char *path, json_t **out, long *status,
+                  struct err *e);
+
+/*
+ * A long-lived streaming GET (server-sent events), driven without blocking
+ * so a caller can interleave it with other work: http_stream_poll() waits
+ * at most timeout_ms for data, passes what arrived to on_data, and returns
+ * 0 while the stream is open, 1 once it ended (s->status holds the HTTP
+ * status, 0 when none arrived; s->err says why it ended). The first call
+ * of on_data comes after the headers, so s->status and s->content_type are
+ * already known there. The stream shares the client's settings but has its
+ * own connection.
+ */
+struct http_stream {
+    void *easy;    /* CURL * */
+    void *multi;   /* CURLM * */
+    void *headers; /* struct curl_slist * */
+    void *connect_to;
+    struct http_response resp;
+    http_data_fn on_data;
+    void *ud;
+    long status;
+    char content_type[128];
+    char errbuf[256];
+    int ended;
+    struct err err;
+};
+
+int http_stream_open(struct http_client *c, struct http_stream *s, const char *path,
+                     const char *const *extra_headers, http_data_fn on_data, void *ud,
+                     struct err *e);
+int http_stream_poll(struct http_stream *s, int timeout_ms);
+void http_stream_close(struct http_stream *s);
+
+/* Sleeps for a backoff delay: min(cap, base * 2^attempt) with full jitter. */
+double http_backoff_delay(int attempt, double base, double cap);
+
+/* Percent-encodes one path segment or query value (RFC 3986 unreserved kept). */
+void http_escape(struct buf *out, const char *s);
+
+/* Percent-encodes each '/'-separated segment of a path, keeping the slashes. */
+void http_escape_path(struct buf *out, const char *s);
+
+#endif

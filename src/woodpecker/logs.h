@@ -1,0 +1,129 @@
+/*
+ * logs: Woodpecker step log entries, decoded as they arrive, and rendered
+ * as terminal lines.
+ *
+ * GET /api/repos/{id}/logs/{n}/{step} answers a JSON array of entries
+ *   {"id":5501,"step_id":902,"time":0,"line":0,"data":"KyBtYWtl","type":0}
+ * where `data` is the base64 of one raw line (null or "" when empty), or
+ * the body `null` when the step has no log. A step log can be 100 MB, so
+ * the decoder never holds the body: it is fed the bytes as they arrive
+ * (from a libcurl write callback), finds each complete array element by
+ * tracking JSON strings, escapes and nesting, and parses only that
+ * element. Memory stays at about one element, which is capped.
+ *
+ * The log stream (GET /api/stream/logs/...) carries the same entry JSON,
+ * one per SSE message; log_entry_parse() decodes one.
+ *
+ * Errors fill `e` with EXIT_UNAVAILABLE (a server that sends this is
+ * broken or the transfer was cut) and a message naming the entry.
+ */
+#ifndef HOMELAB_WP_LOGS_H
+#define HOMELAB_WP_LOGS_H
+
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+enum log_type {
+    LOG_STDOUT = 0,
+    LOG_STDERR = 1,
+    LOG_EXIT_CODE = 2,
+    LOG_METADATA = 3,
+    LOG_PROGRESS = 4,
+};
+
+struct log_entry {
+    long long line;    /* 0-based line number within the step */
+    long long time;    /* seconds since the step's log started */
+    int type;          /* an enum log_type; others may appear in future */
+    long long step_id;
+    const char *data;  /* the raw line, decoded; NUL-terminated, may hold NULs */
+    size_t len;
+};
+
+/* Per-element JSON cap: the server splits lines at 1 MiB of raw data. */
+#define LOG_MAX_ELEMENT (4u << 20)
+
+/*
+ * Called once per entry, in body order. The entry and its data are
+ * borrowed, valid only during the call. Return non-zero to stop.
+ */
+typedef int log_entry_fn(void *ctx, const struct log_entry *entry);
+
+struct log_decoder {
+    log_entry_fn *on_entry;
+    void *ctx;
+    size_t max_element;
+    int state;          /* where in the body we are (see logs.c) */
+    int literal;        /* bytes of a top-level "null" matched */
+    int in_string;      /* element scan: inside a JSON string */
+    int escaped;        /* ... right after a backslash in it */
+    int depth;          /* ... nesting of {} and [] */
+    struct buf element; /* an element cut by a chunk boundary */
+    struct buf data;    /* the current entry's decoded data */
+    long long entries;  /* entries decoded so far */
+    unsigned long long bytes; /* body bytes fed so far */
+};
+
+/* max_element 0 means LOG_MAX_ELEMENT. */
+void log_decoder_init(struct log_decoder *d, size_t max_element, log_entry_fn *on_entry,
+                      void *ctx);
+void log_decoder_release(struct log_decoder *d);
+
+/*
+ * Consumes the next piece of the body. Returns 0; 1 when the callback
+ * asked to stop (later feeds are ignored and return 1 too); or -1 with
+ * `e` filled on invalid JSON, an entry that is not a log entry, invalid
+ * base64, or an element larger than the cap. After -1 every feed fails.
+ */
+int log_decoder_feed(struct log_decoder *d, const char *chunk, size_t len, struct err *e);
+
+/*
+ * Call when the body is complete. Returns 0 if it was a whole array (or
+ * `null`, or the decoder was stopped), else -1 with `e` saying the body
+ * was truncated or empty. An empty body (d->bytes == 0) is an error here
+ * because Woodpecker always sends at least `null`; the endpoint is known
+ * to answer empty 200s intermittently, so callers may retry on it.
+ */
+int log_decoder_finish(struct log_decoder *d, struct err *e);
+
+/*
+ * Parses one entry object from json[0..len). The decoded data is put in
+ * `data` (reset first) and entry->data points into it. Returns 0 or -1.
+ */
+int log_entry_parse(const char *json, size_t len, struct log_entry *entry, struct buf *data,
+                    struct err *e);
+
+/*
+ * Rendering entries as text lines for the terminal or a pipe:
+ *   - output (types 0 and 1, and unknown types): the sanitized line;
+ *   - exit code (2): "[exit code N]";
+ *   - metadata (3): nothing;
+ *   - progress (4): a run of consecutive progress entries shows only its
+ *     last one, when the run ends (the next shown entry, or flush).
+ * Each line ends in '\n'. LOG_RENDER_TIME prefixes the time offset,
+ * "[  12s] "; LOG_RENDER_COLOR keeps colours (SANITIZE_KEEP_SGR);
+ * LOG_RENDER_RAW copies the bytes unchanged (--raw: the user asked for
+ * control sequences to reach the terminal).
+ */
+enum log_render_flags {
+    LOG_RENDER_COLOR = 1 << 0,
+    LOG_RENDER_TIME = 1 << 1,
+    LOG_RENDER_RAW = 1 << 2,
+};
+
+struct log_render {
+    unsigned flags;
+    struct buf progress; /* the held progress line, already rendered */
+    int holding;         /* progress holds a line not yet shown */
+};
+
+void log_render_init(struct log_render *r, unsigned flags);
+void log_render_release(struct log_render *r);
+/* Appends what `entry` shows (maybe nothing) to `out`; -1 when out's cap is hit. */
+int log_render_entry(struct log_render *r, const struct log_entry *entry, struct buf *out);
+/* Appends the held progress line, if any: call at the end of a log. */
+int log_render_flush(struct log_render *r, struct buf *out);
+
+#endif

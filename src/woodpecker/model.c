@@ -1,0 +1,232 @@
+#include "woodpecker/model.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/buf.h"
+
+static char *str_field(json_t *j, const char *key)
+{
+    const char *s = json_string_value(json_object_get(j, key));
+    return xstrdup(s ? s : "");
+}
+
+static long long int_field(json_t *j, const char *key)
+{
+    json_t *v = json_object_get(j, key);
+    return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+}
+
+/* v3 names the time keys one way, v2 another; take whichever is there. */
+static long long time_field(json_t *j, const char *v3, const char *v2)
+{
+    long long t = int_field(j, v3);
+    return t ? t : int_field(j, v2);
+}
+
+static void step_from_json(json_t *j, struct wp_step *s)
+{
+    s->id = int_field(j, "id");
+    s->pid = (int)int_field(j, "pid");
+    s->ppid = (int)int_field(j, "ppid");
+    s->name = str_field(j, "name");
+    s->state = str_field(j, "state");
+    s->error = str_field(j, "error");
+    s->type = str_field(j, "type");
+    s->exit_code = (int)int_field(j, "exit_code");
+    s->started = time_field(j, "started", "start_time");
+    s->finished = time_field(j, "finished", "end_time");
+}
+
+static void workflow_from_json(json_t *j, struct wp_workflow *w)
+{
+    w->id = int_field(j, "id");
+    w->pid = (int)int_field(j, "pid");
+    w->name = str_field(j, "name");
+    w->state = str_field(j, "state");
+    w->error = str_field(j, "error");
+    w->started = time_field(j, "started", "start_time");
+    w->finished = time_field(j, "finished", "end_time");
+    json_t *children = json_object_get(j, "children");
+    size_t n = json_is_array(children) ? json_array_size(children) : 0;
+    w->steps = xcalloc(n, sizeof(*w->steps));
+    for (size_t i = 0; i < n; i++) {
+        json_t *c = json_array_get(children, i);
+        if (json_is_object(c))
+            step_from_json(c, &w->steps[w->nsteps++]);
+    }
+}
+
+static char *first_error(json_t *errors)
+{
+    json_t *e0 = json_is_array(errors) ? json_array_get(errors, 0) : NULL;
+    const char *m = json_string_value(json_object_get(e0, "message"));
+    return m ? xstrdup(m) : NULL;
+}
+
+int wp_pipeline_from_json(json_t *j, struct wp_pipeline *p)
+{
+    memset(p, 0, sizeof(*p));
+    if (!json_is_object(j))
+        return -1;
+    p->id = int_field(j, "id");
+    p->number = int_field(j, "number");
+    p->parent = int_field(j, "parent");
+    p->status = str_field(j, "status");
+    p->event = str_field(j, "event");
+    p->branch = str_field(j, "branch");
+    p->commit = str_field(j, "commit");
+    p->message = str_field(j, "message");
+    p->author = str_field(j, "author");
+    p->ref = str_field(j, "ref");
+    p->forge_url = str_field(j, "forge_url");
+    p->created = time_field(j, "created", "created_at");
+    p->started = time_field(j, "started", "started_at");
+    p->finished = time_field(j, "finished", "finished_at");
+    p->errors = first_error(json_object_get(j, "errors"));
+    json_t *wfs = json_object_get(j, "workflows");
+    p->has_workflows = json_is_array(wfs);
+    size_t n = p->has_workflows ? json_array_size(wfs) : 0;
+    p->workflows = xcalloc(n, sizeof(*p->workflows));
+    for (size_t i = 0; i < n; i++) {
+        json_t *w = json_array_get(wfs, i);
+        if (json_is_object(w))
+            workflow_from_json(w, &p->workflows[p->nworkflows++]);
+    }
+    return p->number > 0 ? 0 : -1;
+}
+
+static void step_release(struct wp_step *s)
+{
+    free(s->name);
+    free(s->state);
+    free(s->error);
+    free(s->type);
+}
+
+void wp_pipeline_release(struct wp_pipeline *p)
+{
+    for (size_t i = 0; i < p->nworkflows; i++) {
+        struct wp_workflow *w = &p->workflows[i];
+        for (size_t k = 0; k < w->nsteps; k++)
+            step_release(&w->steps[k]);
+        free(w->steps);
+        free(w->name);
+        free(w->state);
+        free(w->error);
+    }
+    free(p->workflows);
+    free(p->status);
+    free(p->event);
+    free(p->branch);
+    free(p->commit);
+    free(p->message);
+    free(p->author);
+    free(p->ref);
+    free(p->forge_url);
+    free(p->errors);
+    memset(p, 0, sizeof(*p));
+}
+
+int wp_repo_from_json(json_t *j, struct wp_repo *r)
+{
+    memset(r, 0, sizeof(*r));
+    if (!json_is_object(j))
+        return -1;
+    r->id = int_field(j, "id");
+    r->full_name = str_field(j, "full_name");
+    r->default_branch = str_field(j, "default_branch");
+    r->active = json_is_true(json_object_get(j, "active"));
+    return r->id > 0 ? 0 : -1;
+}
+
+void wp_repo_release(struct wp_repo *r)
+{
+    free(r->full_name);
+    free(r->default_branch);
+    memset(r, 0, sizeof(*r));
+}
+
+static int one_of(const char *s, const char *const *set)
+{
+    for (; *set; set++)
+        if (!strcmp(s, *set))
+            return 1;
+    return 0;
+}
+
+int wp_status_failed(const char *status)
+{
+    static const char *const failed[] = { "failure", "error", "killed", "canceled",
+                                          "declined", NULL };
+    return status && one_of(status, failed);
+}
+
+int wp_status_terminal(const char *status)
+{
+    return status && (!strcmp(status, "success") || !strcmp(status, "skipped") ||
+                      wp_status_failed(status));
+}
+
+int wp_status_exit_code(const char *status)
+{
+    if (!status)
+        return -1;
+    if (!strcmp(status, "success"))
+        return 0;
+    if (wp_status_failed(status))
+        return 1;
+    if (!strcmp(status, "blocked"))
+        return 4;
+    return -1;
+}
+
+int wp_commit_matches(const char *commit, const char *want)
+{
+    size_t n = strlen(want);
+    if (n < 7 || !commit || strlen(commit) < n)
+        return 0;
+    return strncasecmp(commit, want, n) == 0;
+}
+
+void wp_format_duration(long long s, char *out, size_t outlen)
+{
+    if (s < 0)
+        s = 0;
+    if (s < 60)
+        snprintf(out, outlen, "%llds", s);
+    else if (s < 3600)
+        snprintf(out, outlen, "%lldm%02llds", s / 60, s % 60);
+    else if (s < 86400)
+        snprintf(out, outlen, "%lldh%02lldm", s / 3600, (s % 3600) / 60);
+    else
+        snprintf(out, outlen, "%lldd%02lldh", s / 86400, (s % 86400) / 3600);
+}
+
+void wp_first_line(const char *msg, size_t max, char *out, size_t outlen)
+{
+    size_t n = strcspn(msg ? msg : "", "\r\n");
+    if (n > max)
+        n = max;
+    if (n >= outlen)
+        n = outlen - 1;
+    /* do not cut a UTF-8 sequence in half */
+    while (n > 0 && ((unsigned char)msg[n] & 0xC0) == 0x80)
+        n--;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)msg[i];
+        out[i] = (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch;
+    }
+    out[n] = '\0';
+}
+
+long long wp_elapsed(long long started, long long finished, long long now)
+{
+    if (!started)
+        return 0;
+    long long end = finished ? finished : now;
+    return end > started ? end - started : 0;
+}
