@@ -33,8 +33,7 @@
 #include "kube/image.h"
 #include "kube/transport.h"
 
-#define POD_POLL 1.0        /* seconds between pod reads */
-#define POD_POLL_MIN 0.25   /* at most this often, even when the workload changes */
+#define EVAL_EVERY 0.5      /* re-evaluate at least this often (grace periods) */
 #define RS_POLL 5.0         /* ReplicaSets: on change, and at least this often */
 #define OUTAGE_LIMIT 60.0   /* give up (exit 6) after this long without an answer */
 #define LOG_LINES 20
@@ -70,7 +69,8 @@ struct deploy {
     struct eval_memo memo;
     json_t *workload;         /* the latest object */
     json_t *rss;              /* its ReplicaSets (Deployment) */
-    json_t *pods;             /* its pods */
+    json_t *pods;             /* its pods (an array, rebuilt from pod_cache) */
+    json_t *pod_cache;        /* uid -> pod, kept by the pod watch */
     struct eval_verdict v;
     int evaluated;            /* v holds a verdict */
     double t0;                /* clock_now() at the start */
@@ -527,8 +527,6 @@ static int finish(struct deploy *d, int code, const struct err *e)
             buf_release(&f);
         }
         term_live_done(&d->term);
-    } else if (ctx->mode == OUTPUT_PLAIN && d->evaluated) {
-        emit(d);
     }
     json_t *failures = ctx->mode == OUTPUT_JSON ? json_array() : NULL;
     if (code == EXIT_FAILED && d->v.nfailures)
@@ -577,18 +575,22 @@ static int not_found(struct deploy *d, struct err *e)
     return -1;
 }
 
-static int apply_event(struct deploy *d, struct kube_event *ev, int *deleted)
+/* A workload event; returns 1 when the object changed. */
+static int workload_event(struct deploy *d, const struct kube_event *ev, int *deleted)
 {
+    json_t *obj = ev->object;
     switch (ev->type) {
+    case KUBE_RELISTED:
+        obj = kube_find_item(ev->object, d->t.name);
+        /* fall through */
     case KUBE_ADDED:
     case KUBE_MODIFIED:
-    case KUBE_RELISTED:
-        if (!ev->object) {
+        if (!obj) {
             *deleted = 1;
             return 1;
         }
         json_decref(d->workload);
-        d->workload = json_incref(ev->object);
+        d->workload = json_incref(obj);
         return 1;
     case KUBE_DELETED:
         *deleted = 1;
@@ -598,24 +600,115 @@ static int apply_event(struct deploy *d, struct kube_event *ev, int *deleted)
     }
 }
 
+/* ---- the pod cache, kept by the pod watch ---- */
+
+static const char *pod_key(const json_t *pod)
+{
+    const json_t *meta = json_object_get(pod, "metadata");
+    const char *k = json_string_value(json_object_get(meta, "uid"));
+    return k ? k : json_string_value(json_object_get(meta, "name"));
+}
+
+static void pods_replace(struct deploy *d, const json_t *items)
+{
+    json_object_clear(d->pod_cache);
+    size_t i;
+    json_t *pod;
+    json_array_foreach(items, i, pod)
+        if (pod_key(pod))
+            json_object_set(d->pod_cache, pod_key(pod), pod);
+}
+
+/* A pod event; returns 1 when the cache changed. */
+static int pod_event(struct deploy *d, const struct kube_event *ev)
+{
+    const char *key = ev->object ? pod_key(ev->object) : NULL;
+    switch (ev->type) {
+    case KUBE_RELISTED:
+        pods_replace(d, ev->object);
+        return 1;
+    case KUBE_ADDED:
+    case KUBE_MODIFIED:
+        if (!key)
+            return 0;
+        json_object_set(d->pod_cache, key, ev->object);
+        return 1;
+    case KUBE_DELETED:
+        if (key)
+            json_object_del(d->pod_cache, key);
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* d->pods from the cache, in a stable (name) order. */
+static void pods_rebuild(struct deploy *d)
+{
+    json_t *arr = json_array();
+    const char *k;
+    json_t *pod;
+    json_object_foreach(d->pod_cache, k, pod)
+        json_array_append(arr, pod);
+    json_decref(d->pods);
+    d->pods = arr;
+}
+
+static void pod_selector(const struct deploy *d, struct buf *out)
+{
+    struct buf sel;
+    buf_init(&sel, 0);
+    kube_label_selector(json_object_get(json_object_get(d->workload, "spec"), "selector"), &sel);
+    if (sel.len)
+        buf_addf(out, "labelSelector=%s", sel.data);
+    buf_release(&sel);
+}
+
+/* ---- the loop ---- */
+
+/*
+ * Two watch children (the workload by name, its pods by label) and a
+ * ReplicaSet read when the Deployment changes (and every RS_POLL). The
+ * verdict is re-evaluated on every turn: cheap, and grace periods are
+ * about time passing, not events arriving.
+ */
 static int wait_loop(struct deploy *d, double deadline)
 {
     struct err e;
     err_clear(&e);
-    struct buf coll;
+    struct buf coll, sel;
     buf_init(&coll, 0);
+    buf_init(&sel, 0);
     kube_collection_path(&d->t, &coll);
-    struct kube_watch w;
-    kube_watch_init(&w, &d->kc, coll.data, d->t.name);
-    buf_release(&coll);
-    int code = -1;
+    kube_name_selector(&sel, d->t.name);
+    struct kube_watch ww, pw;
+    kube_watch_init(&ww, &d->kc, coll.data, sel.data);
+    buf_reset(&coll);
+    buf_reset(&sel);
+    int pw_ready = 0, code = -1;
+    json_t *items = NULL;
 
-    if (kube_watch_list(&w, &d->workload, &e) < 0 || (!d->workload && not_found(d, &e) < 0) ||
-        read_rss(d, &e) < 0 || read_pods(d, &e) < 0) {
-        code = e.code ? e.code : EXIT_UNAVAILABLE;
-        goto out;
-    }
-    double now = clock_now(), last_ok = now, next_pods = now + POD_POLL, last_rs = now;
+    if (kube_watch_list(&ww, &items, &e) < 0)
+        goto fail;
+    d->workload = json_incref(kube_find_item(items, d->t.name));
+    json_decref(items);
+    items = NULL;
+    if (!d->workload && not_found(d, &e) < 0)
+        goto fail;
+    buf_adds(&coll, "/api/v1/namespaces/");
+    kube_escape(&coll, d->t.ns);
+    buf_adds(&coll, "/pods");
+    pod_selector(d, &sel);
+    kube_watch_init(&pw, &d->kc, coll.data, sel.data);
+    pw_ready = 1;
+    if (kube_watch_list(&pw, &items, &e) < 0 || read_rss(d, &e) < 0)
+        goto fail;
+    pods_replace(d, items);
+    json_decref(items);
+    items = NULL;
+    pods_rebuild(d);
+
+    double now = clock_now(), last_rs = now, failing_since = 0;
     int rs_due = 0, deleted = 0;
     evaluate(d);
     if (phase_exit(d->v.phase) < 0)
@@ -623,38 +716,49 @@ static int wait_loop(struct deploy *d, double deadline)
 
     while ((code = phase_exit(d->v.phase)) < 0) {
         if (term_interrupted()) {
-            code = EXIT_INTERRUPTED;
             err_set(&e, EXIT_INTERRUPTED, "interrupted");
+            code = EXIT_INTERRUPTED;
             break;
         }
         now = clock_now();
         if (now >= deadline) {
             char dur[32];
             term_fmt_duration(dur, sizeof(dur), now - d->t0);
-            code = EXIT_TIMEOUT;
             err_set(&e, EXIT_TIMEOUT, "timed out after %s", dur);
+            code = EXIT_TIMEOUT;
             break;
         }
-        double wake = next_pods;
-        if (d->ctx->mode == OUTPUT_TTY && wake > now + 0.1)
-            wake = now + 0.1;
+        double wake = now + (d->ctx->mode == OUTPUT_TTY ? 0.1 : EVAL_EVERY);
+        if (d->t.kind == KUBE_DEPLOYMENT && last_rs + RS_POLL < wake)
+            wake = last_rs + RS_POLL;
         if (wake > deadline)
             wake = deadline;
-        if (!w.running && w.start_at > now && wake > w.start_at)
-            wake = w.start_at;
+        struct kube_watch *ws[2] = { &ww, &pw };
+        struct pollfd p[2];
+        for (int i = 0; i < 2; i++) {
+            if (!ws[i]->running && ws[i]->start_at < wake)
+                wake = ws[i]->start_at;
+            p[i].fd = kube_watch_fd(ws[i]);
+            p[i].events = POLLIN;
+            p[i].revents = 0;
+        }
         int ms = wake > now ? (int)((wake - now) * 1000) + 1 : 0;
-        struct pollfd p = { kube_watch_fd(&w), POLLIN, 0 };
-        poll(&p, p.fd >= 0 ? 1 : 0, ms);
+        poll(p, 2, ms);
         now = clock_now();
 
-        if (kube_watch_pump(&w, now, &e) < 0) {
+        int changed = 0;
+        struct kube_event ev;
+        if (kube_watch_pump(&ww, now, &e) < 0 || kube_watch_pump(&pw, now, &e) < 0) {
             code = e.code;
             break;
         }
-        int changed = 0;
-        struct kube_event ev;
-        while (kube_watch_next(&w, &ev)) {
-            changed |= apply_event(d, &ev, &deleted);
+        while (kube_watch_next(&ww, &ev)) {
+            if (workload_event(d, &ev, &deleted))
+                rs_due = 1;
+            kube_event_release(&ev);
+        }
+        while (kube_watch_next(&pw, &ev)) {
+            changed |= pod_event(d, &ev);
             kube_event_release(&ev);
         }
         if (deleted) {
@@ -662,43 +766,53 @@ static int wait_loop(struct deploy *d, double deadline)
             code = EXIT_NOT_FOUND;
             break;
         }
-        if (changed) {
-            last_ok = now;
-            rs_due = 1;
-            if (next_pods > now + POD_POLL_MIN)
-                next_pods = now; /* pods change with the workload: look now */
-        }
-        if (now >= next_pods) {
-            struct err pe;
-            err_clear(&pe);
-            int rc = 0;
-            if (d->t.kind == KUBE_DEPLOYMENT && (rs_due || now - last_rs >= RS_POLL)) {
-                rc = read_rss(d, &pe);
-                if (rc == 0) {
-                    rs_due = 0;
-                    last_rs = now;
+        if (changed)
+            pods_rebuild(d);
+        if (d->t.kind == KUBE_DEPLOYMENT && (rs_due || now - last_rs >= RS_POLL)) {
+            struct err re;
+            err_clear(&re);
+            if (read_rss(d, &re) == 0) {
+                rs_due = 0;
+            } else if (re.code != EXIT_UNAVAILABLE) {
+                if (re.code != EXIT_INTERRUPTED) {
+                    e = re;
+                    code = re.code;
+                    break;
                 }
+            } else if (!failing_since) {
+                failing_since = now;
             }
-            if (rc == 0)
-                rc = read_pods(d, &pe);
-            now = clock_now();
-            next_pods = now + POD_POLL;
-            if (rc == 0) {
-                last_ok = now;
-            } else if (pe.code == EXIT_INTERRUPTED) {
-                continue;
-            } else if (pe.code != EXIT_UNAVAILABLE || now - last_ok > OUTAGE_LIMIT) {
-                e = pe;
-                code = pe.code;
+            last_rs = clock_now();
+        }
+        /* An API that keeps failing (watches restarting, reads failing) for
+         * a minute is unavailable; a quiet, healthy watch is not. */
+        if (ww.failures || pw.failures) {
+            if (!failing_since)
+                failing_since = now;
+            if (now - failing_since > OUTAGE_LIMIT) {
+                err_set(&e, EXIT_UNAVAILABLE, "the API has not answered for %.0f s: %s",
+                        now - failing_since,
+                        ww.failures ? ww.last_error : pw.last_error);
+                code = EXIT_UNAVAILABLE;
                 break;
             }
+        } else if (!rs_due) {
+            failing_since = 0;
         }
         evaluate(d);
         if (phase_exit(d->v.phase) < 0)
             emit(d); /* a final verdict is shown once, by finish() */
     }
+    goto out;
+fail:
+    json_decref(items);
+    code = e.code ? e.code : EXIT_UNAVAILABLE;
 out:
-    kube_watch_release(&w);
+    kube_watch_release(&ww);
+    if (pw_ready)
+        kube_watch_release(&pw);
+    buf_release(&coll);
+    buf_release(&sel);
     return finish(d, code, &e);
 }
 
@@ -745,6 +859,7 @@ static int deploy_setup(struct deploy *d, struct cmd_ctx *ctx, const char *targe
     memset(d, 0, sizeof(*d));
     d->ctx = ctx;
     d->t0 = clock_now();
+    d->pod_cache = json_object();
     if (kube_parse_target(target, &d->t, e) < 0)
         return -1;
     if (opt_container && !kube_valid_label(opt_container)) {
@@ -769,6 +884,7 @@ static void deploy_release(struct deploy *d)
     json_decref(d->workload);
     json_decref(d->rss);
     json_decref(d->pods);
+    json_decref(d->pod_cache);
     eval_memo_release(&d->memo);
     term_release(&d->term);
     term_plain_release(&d->plain);

@@ -167,13 +167,18 @@ static size_t sgr_len(struct sanitizer *s, size_t i, int *reset)
 static size_t on_escape(struct sanitizer *s, size_t i, int *rc)
 {
     int reset;
-    size_t n = (s->flags & SANITIZE_KEEP_SGR) ? sgr_len(s, i, &reset) : 0;
+    size_t n = 0;
+    if (s->flags & (SANITIZE_KEEP_SGR | SANITIZE_DROP_SGR))
+        n = sgr_len(s, i, &reset);
     if (!n) {
         *rc = add_escaped(s->out, 0x1b);
         return 1;
     }
-    *rc = buf_add(s->out, s->in + i, n);
-    s->color_open = !reset;
+    *rc = 0;
+    if (s->flags & SANITIZE_KEEP_SGR) {
+        *rc = buf_add(s->out, s->in + i, n);
+        s->color_open = !reset;
+    }
     return n;
 }
 

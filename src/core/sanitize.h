@@ -35,6 +35,11 @@
  * into what is printed after the line. Set the flag only when the output
  * is a terminal and colour is on.
  *
+ * SANITIZE_DROP_SGR removes those same colour sequences instead of showing
+ * them escaped: for output to a pipe or with colour off, where
+ * `\x1b[32m` on every line of a colourful log is noise. Ignored when
+ * SANITIZE_KEEP_SGR is set. Other sequences are still shown escaped.
+ *
  * The input is one complete log line per call: sequences and UTF-8 are not
  * carried over between calls, so a sequence cut by the caller is escaped.
  */
@@ -47,6 +52,7 @@
 
 enum sanitize_flags {
     SANITIZE_KEEP_SGR = 1 << 0,
+    SANITIZE_DROP_SGR = 1 << 1,
 };
 
 /*

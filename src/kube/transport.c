@@ -460,13 +460,19 @@ void kube_event_release(struct kube_event *ev)
 
 /* ---- the watch ---- */
 
+void kube_name_selector(struct buf *out, const char *name)
+{
+    buf_adds(out, "fieldSelector=metadata.name%3D");
+    kube_escape(out, name);
+}
+
 void kube_watch_init(struct kube_watch *w, const struct kube_client *kc, const char *collection,
-                     const char *name)
+                     const char *selector)
 {
     memset(w, 0, sizeof(*w));
     w->kc = kc;
     w->collection = xstrdup(collection);
-    w->name = xstrdup(name);
+    w->selector = xstrdup(selector ? selector : "");
     w->timeout_seconds = 60;
     w->idle_limit = 75;
     w->ps.pid = -1;
@@ -476,8 +482,9 @@ void kube_watch_init(struct kube_watch *w, const struct kube_client *kc, const c
 
 void kube_watch_path(const struct kube_watch *w, struct buf *out)
 {
-    buf_addf(out, "%s?watch=1&fieldSelector=metadata.name%%3D", w->collection);
-    kube_escape(out, w->name);
+    buf_addf(out, "%s?watch=1", w->collection);
+    if (*w->selector)
+        buf_addf(out, "&%s", w->selector);
     if (w->rv) {
         buf_adds(out, "&resourceVersion=");
         kube_escape(out, w->rv);
@@ -502,30 +509,41 @@ static void enqueue(struct kube_watch *w, struct kube_event *ev)
     w->q[w->nq++] = *ev;
 }
 
-int kube_watch_list(struct kube_watch *w, json_t **obj, struct err *e)
+json_t *kube_find_item(const json_t *items, const char *name)
+{
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        json_t *it = json_array_get(items, i);
+        const char *n = json_string_value(json_object_get(json_object_get(it, "metadata"), "name"));
+        if (n && !strcmp(n, name))
+            return it;
+    }
+    return NULL;
+}
+
+int kube_watch_list(struct kube_watch *w, json_t **items, struct err *e)
 {
     struct buf path;
     buf_init(&path, 0);
-    buf_addf(&path, "%s?fieldSelector=metadata.name%%3D", w->collection);
-    kube_escape(&path, w->name);
+    buf_adds(&path, w->collection);
+    if (*w->selector)
+        buf_addf(&path, "?%s", w->selector);
     json_t *list = NULL;
-    *obj = NULL;
+    *items = NULL;
     int rc = kube_get_json(w->kc, path.data, &list, e);
     buf_release(&path);
     if (rc < 0)
         return -1;
-    const json_t *items = json_object_get(list, "items");
-    if (!json_is_array(items)) {
+    json_t *arr = json_object_get(list, "items");
+    if (json_is_null(arr) || !arr) /* an empty list may say "items": null */
+        arr = json_array();
+    else if (json_is_array(arr))
+        json_incref(arr);
+    else {
         json_decref(list);
         return err_set(e, EXIT_UNAVAILABLE, "the API answered a list without items");
     }
     set_rv(w, json_string_value(json_object_get(json_object_get(list, "metadata"), "resourceVersion")));
-    for (size_t i = 0; i < json_array_size(items); i++) {
-        json_t *it = json_array_get(items, i);
-        const char *n = json_string_value(json_object_get(json_object_get(it, "metadata"), "name"));
-        if (n && !strcmp(n, w->name))
-            *obj = json_incref(it);
-    }
+    *items = arr;
     json_decref(list);
     return 0;
 }
@@ -605,12 +623,12 @@ static void on_line(void *arg, const char *line, size_t len)
 
 static int relist(struct kube_watch *w, struct err *e)
 {
-    json_t *obj = NULL;
+    json_t *items = NULL;
     free(w->rv);
     w->rv = NULL;
-    if (kube_watch_list(w, &obj, e) < 0)
+    if (kube_watch_list(w, &items, e) < 0)
         return -1;
-    struct kube_event ev = { KUBE_RELISTED, obj, 0 };
+    struct kube_event ev = { KUBE_RELISTED, items, 0 };
     enqueue(w, &ev);
     w->relists++;
     return 0;
@@ -641,15 +659,17 @@ int kube_watch_pump(struct kube_watch *w, double now, struct err *e)
         buf_release(&w->ps.errbuf);
         if (fc.expired) {
             if (relist(w, e) < 0) {
-                int transient = e->code == EXIT_UNAVAILABLE;
-                if (!transient)
+                if (e->code != EXIT_UNAVAILABLE)
                     return -1;
+                snprintf(w->last_error, sizeof(w->last_error), "%s", e->msg);
+                err_clear(e);
                 schedule_retry(w, now);
                 return 0;
             }
             w->failures = 0;
             w->start_at = now;
         } else {
+            snprintf(w->last_error, sizeof(w->last_error), "the watch answered an ERROR event");
             schedule_retry(w, now);
         }
     } else if (ended) {
@@ -659,11 +679,11 @@ int kube_watch_pump(struct kube_watch *w, double now, struct err *e)
             w->start_at = now;
         } else {
             int transient = 0;
-            char line[700];
-            int code = kube_classify(w->ps.errbuf.data, &transient, line, sizeof(line));
+            int code = kube_classify(w->ps.errbuf.data, &transient, w->last_error,
+                                     sizeof(w->last_error));
             if (code == EXIT_REFUSED || code == EXIT_NOT_FOUND || code == EXIT_USAGE) {
                 buf_release(&w->ps.errbuf);
-                return err_set(e, code, "kubectl: %s", line);
+                return err_set(e, code, "kubectl: %s", w->last_error);
             }
             schedule_retry(w, now);
         }
@@ -702,7 +722,7 @@ void kube_watch_release(struct kube_watch *w)
         kube_event_release(&w->q[i]);
     free(w->q);
     free(w->collection);
-    free(w->name);
+    free(w->selector);
     free(w->rv);
     kube_lines_release(&w->lines);
     memset(w, 0, sizeof(*w));

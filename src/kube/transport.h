@@ -127,12 +127,12 @@ enum kube_event_type {
     KUBE_DELETED,
     KUBE_BOOKMARK,
     KUBE_ERROR,
-    KUBE_RELISTED, /* synthetic: the object after a re-list (NULL when gone) */
+    KUBE_RELISTED, /* synthetic: after a re-list, `object` is the list's items */
 };
 
 struct kube_event {
     enum kube_event_type type;
-    json_t *object; /* owned: the object, the Status of an ERROR, or NULL */
+    json_t *object; /* owned: the object, an ERROR's Status, or RELISTED's items array */
     long code;      /* ERROR: Status.code (410 = the resourceVersion expired) */
 };
 
@@ -143,7 +143,7 @@ void kube_event_release(struct kube_event *ev);
 struct kube_watch {
     const struct kube_client *kc;
     char *collection;        /* /apis/apps/v1/namespaces/NS/deployments */
-    char *name;              /* metadata.name to select */
+    char *selector;          /* "fieldSelector=…" or "labelSelector=…" (encoded), or "" */
     char *rv;                /* where the next watch starts */
     int timeout_seconds;     /* server-side bound on one watch (60) */
     double idle_limit;       /* restart a child silent this long (timeout + 15) */
@@ -157,19 +157,29 @@ struct kube_watch {
     int failures;            /* consecutive failed runs */
     int restarts;            /* children started after the first */
     int relists;             /* re-lists after 410 */
+    char last_error[700];    /* kubectl's message from the last failed run */
 
     struct kube_event *q;    /* events not yet taken */
     size_t nq, aq;
 };
 
-void kube_watch_init(struct kube_watch *w, const struct kube_client *kc, const char *collection,
-                     const char *name);
 /*
- * LIST the collection with the name's field selector (a consistent read):
- * *obj is the object (new reference) or NULL when there is none; the
+ * `selector` is the query that picks the objects, already percent-encoded:
+ * "fieldSelector=metadata.name%3Dweb" for one workload (kube_name_selector()),
+ * "labelSelector=app%3Dweb" for its pods, or "" for the whole collection.
+ */
+void kube_watch_init(struct kube_watch *w, const struct kube_client *kc, const char *collection,
+                     const char *selector);
+/* "fieldSelector=metadata.name%3DNAME" into out. */
+void kube_name_selector(struct buf *out, const char *name);
+/*
+ * LIST the collection with the selector (a consistent read: no
+ * resourceVersion): *items is the list's items (new reference); the
  * list's resourceVersion becomes the watch's starting point.
  */
-int kube_watch_list(struct kube_watch *w, json_t **obj, struct err *e);
+int kube_watch_list(struct kube_watch *w, json_t **items, struct err *e);
+/* The item named `name` in an items array (borrowed), or NULL. */
+json_t *kube_find_item(const json_t *items, const char *name);
 /* The fd to poll() for input, or -1 while no child runs. */
 int kube_watch_fd(const struct kube_watch *w);
 /*

@@ -5,14 +5,16 @@
  * the body (`[`, `,`, `]`, `null`, whitespace) and, inside an element,
  * tracks only strings, escapes and nesting depth to find where the
  * element ends; that scan is cheap enough to run over every byte. Each
- * complete element is then parsed by jansson. An element that lies whole
- * inside one chunk is parsed in place; only one cut by a chunk boundary
- * is copied, into a capped buffer.
+ * complete element is then parsed: the usual shape by a small in-place
+ * parser (parse_fast), anything else by jansson. An element that lies
+ * whole inside one chunk is parsed where it lies; only one cut by a chunk
+ * boundary is copied, into a capped buffer.
  */
 #include "woodpecker/logs.h"
 
 #include <jansson.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/base64.h"
@@ -121,13 +123,13 @@ static int fast_int(struct cursor *c, long long *v)
     long long x = 0;
     if (c->p < c->end && *c->p == '-')
         neg = 1, c->p++;
-    while (c->p < c->end && *c->p >= '0' && *c->p <= '9' && digits < 19) {
-        if (digits == 1 && x == 0)
-            return 0; /* leading zero */
+    while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
+        if ((digits == 1 && x == 0) || digits == 18)
+            return 0; /* leading zero, or too long to be sure it fits */
         x = x * 10 + (*c->p++ - '0');
         digits++;
     }
-    if (!digits || digits > 18)
+    if (!digits)
         return 0;
     if (c->p < c->end && (*c->p == '.' || *c->p == 'e' || *c->p == 'E'))
         return 0;
@@ -145,9 +147,12 @@ static int fast_null(struct cursor *c)
 
 static enum entry_key key_of(const char *s, size_t n)
 {
-    static const char *const names[] = {"id", "step_id", "time", "line", "data", "type"};
+    static const struct {
+        const char *name;
+        size_t len;
+    } keys[] = {{"id", 2}, {"step_id", 7}, {"time", 4}, {"line", 4}, {"data", 4}, {"type", 4}};
     for (int k = 0; k < K_OTHER; k++)
-        if (strlen(names[k]) == n && memcmp(names[k], s, n) == 0)
+        if (keys[k].len == n && memcmp(keys[k].name, s, n) == 0)
             return (enum entry_key)k;
     return K_OTHER;
 }
@@ -176,9 +181,10 @@ static int fast_member(struct cursor *c, unsigned *seen, struct log_entry *entry
             *b64 = s, *b64_len = n;
         return 1;
     }
-    if (!fast_null(c) && !fast_int(c, &v))
+    int is_null = fast_null(c);
+    if (!is_null && !fast_int(c, &v))
         return 0;
-    if (k == K_DATA && v)
+    if (k == K_DATA && !is_null)
         return 0; /* an integer where the data string belongs */
     if (k == K_LINE)
         entry->line = v;
@@ -258,11 +264,34 @@ int log_entry_parse(const char *json, size_t len, struct log_entry *entry, struc
     return 0;
 }
 
-static int fail(struct log_decoder *d, struct err *e, const char *why)
+/* Enters the failed state, remembering e's message for later calls. */
+static int set_failed(struct log_decoder *d, const struct err *e)
 {
     d->state = ST_FAILED;
-    return err_set(e, EXIT_UNAVAILABLE, "reading step log: %s after %lld entries", why,
-                   d->entries);
+    snprintf(d->failure, sizeof(d->failure), "%s", e->msg);
+    return -1;
+}
+
+static int fail(struct log_decoder *d, struct err *e, const char *why)
+{
+    if (d->entries)
+        err_set(e, EXIT_UNAVAILABLE, "reading step log: %s (after entry %lld)", why,
+                d->entries);
+    else
+        err_set(e, EXIT_UNAVAILABLE, "reading step log: %s", why);
+    return set_failed(d, e);
+}
+
+static int too_big(struct log_decoder *d, struct err *e)
+{
+    err_set(e, EXIT_UNAVAILABLE, "reading step log: entry %lld is larger than %zu bytes",
+            d->entries + 1, d->max_element);
+    return set_failed(d, e);
+}
+
+static int failed_before(const struct log_decoder *d, struct err *e)
+{
+    return err_set(e, EXIT_UNAVAILABLE, "%s", d->failure);
 }
 
 /* Parses one complete element and hands it to the callback. */
@@ -270,8 +299,8 @@ static int on_element(struct log_decoder *d, const char *json, size_t len, struc
 {
     struct log_entry entry;
     if (parse_entry(json, len, &entry, &d->data, e) < 0) {
-        d->state = ST_FAILED;
-        return err_wrap(e, "reading step log: entry %lld", d->entries + 1);
+        err_wrap(e, "reading step log: entry %lld", d->entries + 1);
+        return set_failed(d, e);
     }
     d->entries++;
     d->state = ST_AFTER;
@@ -325,17 +354,17 @@ static int feed_element(struct log_decoder *d, const char *chunk, size_t len, si
     if (end == len) {
         *i = len;
         if (buf_add(&d->element, chunk + start, len - start) < 0)
-            return fail(d, e, "entry larger than the size limit");
+            return too_big(d, e);
         return 0;
     }
     *i = end + 1;
     if (!d->element.len) {
         if (end + 1 - start > d->max_element)
-            return fail(d, e, "entry larger than the size limit");
+            return too_big(d, e);
         return on_element(d, chunk + start, end + 1 - start, e);
     }
     if (buf_add(&d->element, chunk + start, end + 1 - start) < 0)
-        return fail(d, e, "entry larger than the size limit");
+        return too_big(d, e);
     int rc = on_element(d, d->element.data, d->element.len, e);
     buf_reset(&d->element);
     return rc;
@@ -398,7 +427,7 @@ int log_decoder_feed(struct log_decoder *d, const char *chunk, size_t len, struc
     if (d->state == ST_STOPPED)
         return 1;
     if (d->state == ST_FAILED)
-        return err_set(e, EXIT_UNAVAILABLE, "reading step log: decoder failed earlier");
+        return failed_before(d, e);
     d->bytes += len;
     while (i < len) {
         int rc;
@@ -423,7 +452,7 @@ int log_decoder_finish(struct log_decoder *d, struct err *e)
     case ST_STOPPED:
         return 0;
     case ST_FAILED:
-        return err_set(e, EXIT_UNAVAILABLE, "reading step log: decoder failed earlier");
+        return failed_before(d, e);
     case ST_START:
         return fail(d, e, "empty body");
     default:
@@ -453,15 +482,24 @@ void log_decoder_release(struct log_decoder *d)
 
 static int render_text(unsigned flags, const char *s, size_t len, struct buf *out)
 {
+    unsigned sf = 0;
     if (flags & LOG_RENDER_RAW)
         return buf_add(out, s, len);
-    return sanitize_append(out, s, len, (flags & LOG_RENDER_COLOR) ? SANITIZE_KEEP_SGR : 0);
+    if (flags & LOG_RENDER_COLOR)
+        sf |= SANITIZE_KEEP_SGR;
+    if (flags & LOG_RENDER_NO_COLOR)
+        sf |= SANITIZE_DROP_SGR;
+    return sanitize_append(out, s, len, sf);
 }
 
 static int render_line(unsigned flags, const struct log_entry *entry, struct buf *out)
 {
-    if ((flags & LOG_RENDER_TIME) && buf_addf(out, "[%4llds] ", entry->time) < 0)
-        return -1;
+    if (flags & LOG_RENDER_TIME) {
+        char t[32]; /* one snprintf: buf_addf() formats twice */
+        int n = snprintf(t, sizeof(t), "[%4llds] ", entry->time);
+        if (buf_add(out, t, (size_t)n) < 0)
+            return -1;
+    }
     if (entry->type == LOG_EXIT_CODE) {
         if (buf_adds(out, "[exit code ") < 0 ||
             (entry->len ? render_text(flags & ~LOG_RENDER_RAW, entry->data, entry->len, out)

@@ -64,6 +64,7 @@ struct log_decoder {
     struct buf data;    /* the current entry's decoded data */
     long long entries;  /* entries decoded so far */
     unsigned long long bytes; /* body bytes fed so far */
+    char failure[256];  /* the first error, repeated by later calls */
 };
 
 /* max_element 0 means LOG_MAX_ELEMENT. */
@@ -75,7 +76,9 @@ void log_decoder_release(struct log_decoder *d);
  * Consumes the next piece of the body. Returns 0; 1 when the callback
  * asked to stop (later feeds are ignored and return 1 too); or -1 with
  * `e` filled on invalid JSON, an entry that is not a log entry, invalid
- * base64, or an element larger than the cap. After -1 every feed fails.
+ * base64, or an element larger than the cap. After -1 every feed and
+ * log_decoder_finish() fail with the same message, so a caller whose feed
+ * runs inside a libcurl callback can report it from finish.
  */
 int log_decoder_feed(struct log_decoder *d, const char *chunk, size_t len, struct err *e);
 
@@ -104,13 +107,15 @@ int log_entry_parse(const char *json, size_t len, struct log_entry *entry, struc
  *     last one, when the run ends (the next shown entry, or flush).
  * Each line ends in '\n'. LOG_RENDER_TIME prefixes the time offset,
  * "[  12s] "; LOG_RENDER_COLOR keeps colours (SANITIZE_KEEP_SGR);
- * LOG_RENDER_RAW copies the bytes unchanged (--raw: the user asked for
- * control sequences to reach the terminal).
+ * LOG_RENDER_NO_COLOR drops them (SANITIZE_DROP_SGR) where they would
+ * otherwise be shown escaped; LOG_RENDER_RAW copies the bytes unchanged
+ * (--raw: the user asked for control sequences to reach the terminal).
  */
 enum log_render_flags {
     LOG_RENDER_COLOR = 1 << 0,
     LOG_RENDER_TIME = 1 << 1,
     LOG_RENDER_RAW = 1 << 2,
+    LOG_RENDER_NO_COLOR = 1 << 3,
 };
 
 struct log_render {

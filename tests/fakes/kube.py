@@ -412,7 +412,7 @@ class Life:
     """What one container shows at one moment."""
 
     def __init__(self, state, restarts=0, last=None, ready=False, started=False,
-                 ran=False, ready_since=None, done_at=None, pulled=True, instances=()):
+                 ran=False, ready_since=None, done_at=None, pulled=True, instances=(), cid=None):
         self.state = state            # {"waiting": {...}} / {"running": {...}} / {"terminated": {...}}
         self.restarts = restarts
         self.last = last or {}        # lastState
@@ -422,7 +422,8 @@ class Life:
         self.ready_since = ready_since
         self.done_at = done_at        # init containers: when it completed
         self.pulled = pulled          # the image is present (imageID known)
-        self.instances = list(instances)  # (start, end or None, terminated state) for logs
+        self.instances = list(instances)  # (start, end or None, terminated or None, cid) for logs
+        self.cid = cid                # containerID of the current (or last dead) instance
 
     @property
     def waiting_reason(self):
@@ -448,24 +449,25 @@ def crashloop_life(c, start, now, st, opts, pod):
     instances, prev_term, i, s = [], None, 0, start
     while True:
         e = s + run
-        cid = "containerd://" + digest(pod.uid, c["name"], i)
+        cid = container_id(pod, c, i)
         term = {"terminated": {"exitCode": code, "reason": reason, "startedAt": rfc3339(s),
                                "finishedAt": rfc3339(e), "containerID": cid}}
         if now < e:
-            instances.append((s, None, None))
+            instances.append((s, None, None, cid))
             return Life({"running": {"startedAt": rfc3339(s)}}, i, prev_term,
                         ready=ready_while_running, started=True, ran=True,
-                        ready_since=s if ready_while_running else None, instances=instances)
-        instances.append((s, e, term["terminated"]))
+                        ready_since=s if ready_while_running else None, instances=instances,
+                        cid=cid)
+        instances.append((s, e, term["terminated"], cid))
         back = min(base * 2 ** i, base * 8)
         if now < e + back or i > 10000:
             if now < e + min(st["pod_step"], back / 2):
-                return Life(term, i, prev_term, ran=True, instances=instances)
+                return Life(term, i, prev_term, ran=True, instances=instances, cid=cid)
             shown = go_duration(min(10 * 2 ** i, 300))  # what a real kubelet would say
             msg = "back-off %s restarting failed container=%s pod=%s_%s(%s)" % (
                 shown, c["name"], pod.name, pod.namespace, pod.uid)
             return Life({"waiting": {"reason": "CrashLoopBackOff", "message": msg}}, i + 1, term,
-                        ran=True, instances=instances)
+                        ran=True, instances=instances, cid=cid)
         prev_term, i, s = term, i + 1, e + back
 
 
@@ -485,6 +487,10 @@ def imagepull_life(c, start, now, st, opts):
         if now < e + back or i > 10000:
             return waiting("ImagePullBackOff", 'Back-off pulling image "%s"' % image)
         i, s = i + 1, e + back
+
+
+def container_id(pod, c, instance):
+    return "containerd://" + digest(pod.uid, c["name"], instance)
 
 
 def container_life(c, behaviour, start, now, st, pod, is_init=False):
@@ -507,21 +513,24 @@ def container_life(c, behaviour, start, now, st, pod, is_init=False):
     if name == "crashloop":
         return crashloop_life(c, start, now, st, opts, pod)
     running = {"running": {"startedAt": rfc3339(start)}}
+    cid = container_id(pod, c, 0)
     if is_init:  # runs to completion, then the next one starts
         end = start + st["pod_step"]
         if now < end:
-            return Life(running, started=True, ran=True, instances=[(start, None, None)])
+            return Life(running, started=True, ran=True, instances=[(start, None, None, cid)],
+                        cid=cid)
         term = {"exitCode": 0, "reason": "Completed", "startedAt": rfc3339(start),
-                "finishedAt": rfc3339(end),
-                "containerID": "containerd://" + digest(pod.uid, c["name"], 0)}
+                "finishedAt": rfc3339(end), "containerID": cid}
         return Life({"terminated": term}, ready=True, ran=True, done_at=end,
-                    instances=[(start, end, term)])
+                    instances=[(start, end, term, cid)], cid=cid)
     if name == "notready":
-        return Life(running, started=True, ran=True, instances=[(start, None, None)])
+        return Life(running, started=True, ran=True, instances=[(start, None, None, cid)],
+                    cid=cid)
     ready_at = start + float(opts.get("ready_after", st["pod_step"]))
     ready = now >= ready_at
     return Life(running, ready=ready, started=True, ran=True,
-                ready_since=ready_at if ready else None, instances=[(start, None, None)])
+                ready_since=ready_at if ready else None, instances=[(start, None, None, cid)],
+                cid=cid)
 
 
 class PodView:
@@ -718,40 +727,43 @@ class PodSim:
         s = {"name": c["name"], "state": life.state, "lastState": life.last,
              "ready": life.ready, "restartCount": life.restarts, "image": image,
              "imageID": image_id(image) if life.pulled else ""}
-        if life.ran:
-            s["containerID"] = "containerd://" + digest(self.uid, c["name"], life.restarts)
+        if life.cid:
+            s["containerID"] = life.cid
         s["started"] = life.started
         return s
 
     # -- logs
 
     def logs(self, container, previous, now):
-        """(lines, error Status or None) for the log endpoint."""
+        """(lines, error Status or None), choosing the instance the way
+        kubelet's validateContainerLogStatus does: previous = lastState's
+        container; otherwise the running or terminated one, or, while
+        waiting (CrashLoopBackOff), the one that died last."""
         v = self.view(now)
-        lives = dict((c["name"], (c, l)) for c, l in v.init + v.main)
-        c, life = lives[container]
+        c, life = dict((c["name"], (c, l)) for c, l in v.init + v.main)[container]
+        last = life.last.get("terminated")
         if previous:
-            done = [i for i in life.instances if i[1] is not None]
-            if life.restarts == 0 or len(done) < (2 if life.state.get("running") else 1):
+            if not last:
                 return None, status_object(
                     400, 'previous terminated container "%s" in pod "%s" not found'
                     % (container, self.name), "BadRequest")
-            inst = done[-2] if life.state.get("running") else done[-1]
-            return self.instance_log(c, inst, len(done) - (2 if life.state.get("running") else 1)), None
-        if not life.instances:
-            why = life.waiting_reason or "ContainerCreating"
-            if why in ("ErrImagePull", "ImagePullBackOff"):
-                why = "trying and failing to pull image"
-            elif why == "InvalidImageName":
-                why = "image can't be pulled"
+            cid = last["containerID"]
+        elif "waiting" in life.state and last:
+            cid = last["containerID"]
+        elif "waiting" in life.state or not life.cid:
+            why = {"ErrImagePull": "image can't be pulled",
+                   "ImagePullBackOff": "trying and failing to pull image"}.get(
+                life.waiting_reason, life.waiting_reason or "ContainerCreating")
             return None, status_object(
                 400, 'container "%s" in pod "%s" is waiting to start: %s'
                 % (container, self.name, why), "BadRequest")
-        inst = life.instances[-1]
-        return self.instance_log(c, inst, len(life.instances) - 1, now), None
+        else:
+            cid = life.cid
+        number, inst = next((n, i) for n, i in enumerate(life.instances) if i[3] == cid)
+        return self.instance_log(c, inst, number, now), None
 
     def instance_log(self, c, inst, number, now=None):
-        start, end, term = inst
+        start, end, term, _ = inst
         b = self.behaviours[c["name"]]
         custom = b.get("logs")
         tag = c["image"].rsplit(":", 1)[-1]
@@ -961,7 +973,8 @@ class Workload:
                 r.mark("first_restart", now, pod=pod.name, container=c["name"])
 
     def images(self):
-        return template_images(self.template)
+        spec = self.template["spec"]
+        return [c["image"] for c in spec.get("initContainers", []) + spec["containers"]]
 
     def state_json(self):
         return {"ref": self.ref, "kind": self.kind, "namespace": self.namespace,
@@ -1076,11 +1089,10 @@ class ReplicaSetSim:
                                     ("ReplicaSet", self.name, self.uid), now,
                                     generate_name=self.name + "-"))
 
-    def scale(self, n, max_surge):
+    def scale(self, n):
         if n != self.replicas:
             self.replicas = n
             self.generation += 1
-        self.max_replicas = self.dep.replicas + max_surge
 
     def counts(self, now):
         active = self.active()
@@ -1170,7 +1182,7 @@ class DeploymentSim(Workload):
             dcond("Available", "True", "MinimumReplicasAvailable",
                   "Deployment has minimum availability.", t0 + 60),
             dcond("Progressing", "True", "NewReplicaSetAvailable",
-                  'ReplicaSet "%s" has successfully progressed.' % rs.name, t0 - 60, t0 + 60)]
+                  'ReplicaSet "%s" has successfully progressed.' % rs.name, t0 + 60, t0 - 60)]
         if self.deadline is None:
             self.conditions.pop()
         self.status = self.compute_counts(now, rs)
@@ -1253,7 +1265,7 @@ class DeploymentSim(Workload):
         return rs
 
     def scale(self, rs, n):
-        rs.scale(n, self.fenceposts()[0])
+        rs.scale(n)
 
     def reconcile_new(self, new_rs):
         """reconcileNewReplicaSet: surge the new ReplicaSet up. True when it scaled."""
@@ -1765,6 +1777,7 @@ class Cluster:
         self.pod_counter = itertools.count()
         self.node_counter = itertools.count()
         self.behaviours = {}
+        self.ns_uids = {}
         for image, b in (scenario.get("images") or {}).items():
             self.behaviours[image] = normalise_behaviour(b)
         self.workloads = [self.make_workload(w) for w in scenario.get("workloads", [])]
@@ -1920,7 +1933,10 @@ class Cluster:
                 meta = obj["metadata"]
                 desired[(r.gv, r.plural, meta.get("namespace", ""), meta["name"])] = obj
         for ns in sorted(namespaces):
-            desired[("v1", "namespaces", "", ns)] = namespace_object(ns, self.ids, self.started)
+            if ns not in self.ns_uids:
+                self.ns_uids[ns] = self.ids.uid()
+            desired[("v1", "namespaces", "", ns)] = namespace_object(ns, self.ns_uids[ns],
+                                                                     self.started)
         self.store.sync(desired)
         for w in self.workloads:
             w.check_marks(now, w.render(now))
@@ -1947,14 +1963,9 @@ class Cluster:
                     "objects": objects}
 
 
-_NS_UIDS = {}
-
-
-def namespace_object(ns, ids, started):
-    if ns not in _NS_UIDS:
-        _NS_UIDS[ns] = ids.uid()
+def namespace_object(ns, uid, started):
     return {"kind": "Namespace", "apiVersion": "v1",
-            "metadata": {"name": ns, "uid": _NS_UIDS[ns],
+            "metadata": {"name": ns, "uid": uid,
                          "creationTimestamp": rfc3339(started - 30 * 86400),
                          "labels": {"kubernetes.io/metadata.name": ns}},
             "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
@@ -2088,7 +2099,11 @@ API_PATH = re.compile(r"^/(api/v1|apis/apps/v1)(?:/namespaces/([^/]+))?/([^/]+)"
 
 
 class Handler(BaseHTTPRequestHandler):
+    """The Kubernetes API. The control API (/__fake/) is in ControlHandler."""
+
     protocol_version = "HTTP/1.1"
+    entry = None  # this request's log entry (None for control requests)
+    fault = None  # the fault rule applied to this request
 
     # -- plumbing
 
@@ -2261,8 +2276,6 @@ class Handler(BaseHTTPRequestHandler):
             return self.not_found_path()
         api, ns, plural, name, sub = m.groups()
         gv = "v1" if api == "api/v1" else "apps/v1"
-        if ns is None and plural == "namespaces" and name and sub:
-            return self.not_found_path()
         res = RESOURCES.get((gv, plural))
         if res is None or (ns is not None and not res.namespaced):
             return self.not_found_path()
@@ -2607,7 +2620,7 @@ DISCOVERY = {
 }
 
 
-# -- control API (a mixin keeps the API handler above readable)
+# -- control API
 
 class ControlHandler(Handler):
     """/__fake/...: the tests' and benchmarks' side door. No token; JSON in and out."""

@@ -680,7 +680,7 @@ class Pipeline:
 
     def frame_at(self, t):
         i = bisect.bisect_right(self.times, t) - 1
-        return self.frames[i] if i >= 0 else None
+        return self.frames[i][1] if i >= 0 else None
 
     def changes_between(self, a, b):
         """Frame times in (a, b]."""

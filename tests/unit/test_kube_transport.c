@@ -132,7 +132,11 @@ static void test_paths(void **state)
     struct kube_client kc;
     kube_client_init(&kc, NULL, NULL);
     struct kube_watch w;
-    kube_watch_init(&w, &kc, b.data, "db");
+    struct buf sel;
+    buf_init(&sel, 0);
+    kube_name_selector(&sel, "db");
+    kube_watch_init(&w, &kc, b.data, sel.data);
+    buf_release(&sel);
     buf_reset(&b);
     kube_watch_path(&w, &b);
     assert_string_equal(b.data, "/apis/apps/v1/namespaces/data/statefulsets?watch=1"
@@ -144,12 +148,19 @@ static void test_paths(void **state)
     assert_non_null(strstr(b.data, "&resourceVersion=1000&"));
     kube_watch_release(&w);
 
-    json_t *sel = json_loads("{\"matchLabels\":{\"app\":\"web\",\"app.kubernetes.io/part-of\":\"shop\"}}",
+    kube_watch_init(&w, &kc, "/api/v1/namespaces/data/pods", "labelSelector=app%3Ddb");
+    buf_reset(&b);
+    kube_watch_path(&w, &b);
+    assert_string_equal(b.data, "/api/v1/namespaces/data/pods?watch=1&labelSelector=app%3Ddb"
+                                "&allowWatchBookmarks=true&timeoutSeconds=60");
+    kube_watch_release(&w);
+
+    json_t *labels = json_loads("{\"matchLabels\":{\"app\":\"web\",\"app.kubernetes.io/part-of\":\"shop\"}}",
                              0, NULL);
     buf_reset(&b);
-    kube_label_selector(sel, &b);
+    kube_label_selector(labels, &b);
     assert_string_equal(b.data, "app%3Dweb%2Capp.kubernetes.io%2Fpart-of%3Dshop");
-    json_decref(sel);
+    json_decref(labels);
     buf_release(&b);
 }
 
@@ -323,12 +334,14 @@ static void test_watch__restarts_and_relists(void **state)
     struct kube_watch w;
     struct err e;
     err_clear(&e);
-    kube_watch_init(&w, &kc, "/apis/apps/v1/namespaces/apps/deployments", "web");
-    json_t *obj = NULL;
-    assert_int_equal(kube_watch_list(&w, &obj, &e), 0);
-    assert_non_null(obj);
+    kube_watch_init(&w, &kc, "/apis/apps/v1/namespaces/apps/deployments",
+                    "fieldSelector=metadata.name%3Dweb");
+    json_t *items = NULL;
+    assert_int_equal(kube_watch_list(&w, &items, &e), 0);
+    assert_non_null(kube_find_item(items, "web"));
+    assert_null(kube_find_item(items, "api"));
     assert_string_equal(w.rv, "10");
-    json_decref(obj);
+    json_decref(items);
 
     int added = 0, relisted = 0, modified = 0;
     double until = clock_now() + 8;
@@ -338,8 +351,10 @@ static void test_watch__restarts_and_relists(void **state)
         while (kube_watch_next(&w, &ev)) {
             if (ev.type == KUBE_ADDED)
                 added++;
-            if (ev.type == KUBE_RELISTED)
+            if (ev.type == KUBE_RELISTED) {
                 relisted++;
+                assert_non_null(kube_find_item(ev.object, "web"));
+            }
             if (ev.type == KUBE_MODIFIED)
                 modified++;
             assert_true(ev.type != KUBE_BOOKMARK && ev.type != KUBE_ERROR);

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <jansson.h>
 
+#include "core/base64.h"
 #include "woodpecker/logs.h"
 
 /* "line:time:type:step:data" per entry, data raw. */
@@ -227,7 +229,7 @@ static void test_logs__oversize_element(void **state)
     int n = snprintf(body, sizeof(body), "[{\"line\":1,\"data\":\"aGk=\"},{\"line\":2,\"data\":\"");
     memset(body + n, 'A', 100);
     memcpy(body + n + 100, "\"}]", 4);
-    expect_error(body, strlen(body), 64, "larger than the size limit");
+    expect_error(body, strlen(body), 64, "entry 2 is larger than 64 bytes");
 
     /* a cap just large enough passes */
     struct err e;
@@ -262,9 +264,15 @@ static void test_logs__failed_stays_failed(void **state)
     struct err e;
     buf_init(&r.log, 0);
     log_decoder_init(&d, 0, record_entry, &r);
-    assert_int_equal(log_decoder_feed(&d, "[x", 2, &e), -1);
+    assert_int_equal(log_decoder_feed(&d, "[{\"data\":\"!\"}", 13, &e), -1);
+    assert_string_equal(e.msg, "reading step log: entry 1: \"data\" is not valid base64");
+    err_clear(&e);
     assert_int_equal(log_decoder_feed(&d, "]", 1, &e), -1);
+    assert_string_equal(e.msg, "reading step log: entry 1: \"data\" is not valid base64");
+    err_clear(&e);
     assert_int_equal(log_decoder_finish(&d, &e), -1);
+    assert_int_equal(e.code, EXIT_UNAVAILABLE);
+    assert_string_equal(e.msg, "reading step log: entry 1: \"data\" is not valid base64");
     buf_release(&r.log);
     log_decoder_release(&d);
 }
@@ -296,6 +304,117 @@ static void test_logs__entry_parse(void **state)
     assert_int_equal(log_entry_parse("[]", 2, &en, &data, &e), -1);
     assert_non_null(strstr(e.msg, "not an object"));
     buf_release(&data);
+}
+
+
+/*
+ * Differential check of the decoder's fast path: log_entry_parse() must
+ * accept exactly what a plain jansson reading accepts, with the same
+ * fields. The reference below is written independently of logs.c.
+ */
+static int ref_int(json_t *o, const char *key, long long *v)
+{
+    json_t *x = json_object_get(o, key);
+    *v = 0;
+    if (!x || json_is_null(x))
+        return 0;
+    if (!json_is_integer(x))
+        return -1;
+    *v = json_integer_value(x);
+    return 0;
+}
+
+static int ref_parse(const char *json, size_t len, long long f[4], struct buf *data)
+{
+    json_t *o = json_loadb(json, len, 0, NULL);
+    int rc = -1;
+    buf_reset(data);
+    if (!json_is_object(o))
+        goto out;
+    if (ref_int(o, "line", &f[0]) || ref_int(o, "time", &f[1]) || ref_int(o, "type", &f[2]) ||
+        ref_int(o, "step_id", &f[3]) || f[2] < -2147483647 - 1 || f[2] > 2147483647)
+        goto out;
+    json_t *d = json_object_get(o, "data");
+    if (d && !json_is_null(d) &&
+        (!json_is_string(d) ||
+         base64_decode_buf(data, json_string_value(d), json_string_length(d)) < 0))
+        goto out;
+    rc = 0;
+out:
+    json_decref(o);
+    return rc;
+}
+
+static void expect_same_as_jansson(const char *json, size_t len)
+{
+    long long f[4];
+    struct buf want, got;
+    struct log_entry en;
+    struct err e;
+    buf_init(&want, 0);
+    buf_init(&got, 0);
+    int ref = ref_parse(json, len, f, &want);
+    int rc = log_entry_parse(json, len, &en, &got, &e);
+    if (rc != ref)
+        fail_msg("'%.*s': log_entry_parse %d, jansson %d", (int)len, json, rc, ref);
+    if (rc == 0) {
+        assert_int_equal(en.line, f[0]);
+        assert_int_equal(en.time, f[1]);
+        assert_int_equal(en.type, f[2]);
+        assert_int_equal(en.step_id, f[3]);
+        assert_int_equal(en.len, want.len);
+        assert_memory_equal(en.data, want.data, want.len);
+    }
+    buf_release(&want);
+    buf_release(&got);
+}
+
+static void test_logs__fast_path_matches_jansson(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {
+        "{\"id\":1,\"step_id\":902,\"time\":3,\"line\":4,\"data\":\"aGk=\",\"type\":0}",
+        "{}", " { } ", "{ \"line\" : 1 ,\n\t\"data\" : \"aGk=\" }\r\n",
+        "{\"line\":-0}", "{\"line\":01}", "{\"line\":1.0}", "{\"line\":1e3}", "{\"line\":-}",
+        "{\"line\":123456789012345678}", "{\"line\":-123456789012345678}",
+        "{\"line\":1234567890123456789}", "{\"line\":99999999999999999999}",
+        "{\"line\":1,\"line\":2}", "{\"data\":\"aGk=\",\"data\":null}",
+        "{\"type\":2147483647}", "{\"type\":2147483648}", "{\"type\":-2147483649}",
+        "{\"data\":0}", "{\"data\":true}", "{\"data\":{}}", "{\"data\":[]}", "{\"data\":\"aGk\"}",
+        "{\"data\":\"aG\\u0041=\"}", "{\"data\":null}", "{\"data\":\"\"}",
+        "{\"id\":\"x\"}", "{\"id\":null}", "{\"id\":1.5}", "{\"id\":[1,2]}",
+        "{\"x\":true,\"y\":false,\"z\":{\"a\":[]},\"w\":\"caf\xc3\xa9\"}",
+        "{\"x\":\"bad\xc3\"}", "{\"x\":\"tab\tinside\"}", "{\"x\":\"del\x7f\"}",
+        "{\"li\\u006ee\":5}", "{\"line\":nul}", "{\"line\":nullx}", "{\"line\":null}",
+        "{", "{\"a\"}", "{\"a\":}", "{,}", "{\"a\":1,}", "{\"a\":1 \"b\":2}", "{} x", "{}}",
+        "[]", "null", "\"str\"", "", "{\"a\":1}\0",
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        expect_same_as_jansson(cases[i], strlen(cases[i]));
+
+    /* random one-byte mutations of a typical entry */
+    static const char base[] =
+        "{\"id\":5502,\"step_id\":902,\"time\":1,\"line\":1,\"data\":\"Z286IGRvd24=\",\"type\":0}";
+    static const char alphabet[] = "{}[]\",:0123456789-.eE \\nulatrfsxZ=+/\x01\x80";
+    char buf[sizeof(base)];
+    unsigned seed = 7;
+    for (int round = 0; round < 20000; round++) {
+        size_t len = sizeof(base) - 1;
+        memcpy(buf, base, len);
+        for (int m = 0; m < 1 + round % 3; m++) {
+            seed = seed * 1103515245 + 12345;
+            size_t at = (seed >> 8) % len;
+            seed = seed * 1103515245 + 12345;
+            char c = alphabet[(seed >> 8) % (sizeof(alphabet) - 1)];
+            if (round % 5 == 0 && len > 1) { /* delete */
+                memmove(buf + at, buf + at + 1, len - at - 1);
+                len--;
+            } else {
+                buf[at] = c;
+            }
+        }
+        expect_same_as_jansson(buf, len);
+    }
 }
 
 /* Rendering */
@@ -337,6 +456,7 @@ static void test_logs__render_lines(void **state)
                "[exit code 2]\n");
     render_all(LOG_RENDER_COLOR, es, 2,
                "+ make\nwarning: \x1b[33mdeprecated\x1b[0m\n");
+    render_all(LOG_RENDER_NO_COLOR, es, 2, "+ make\nwarning: deprecated\n");
     render_all(LOG_RENDER_TIME, es, 5,
                "[   0s] + make\n"
                "[   1s] warning: \\x1b[33mdeprecated\\x1b[0m\n"
@@ -433,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_logs__callback_stops),
         cmocka_unit_test(test_logs__failed_stays_failed),
         cmocka_unit_test(test_logs__entry_parse),
+        cmocka_unit_test(test_logs__fast_path_matches_jansson),
         cmocka_unit_test(test_logs__render_lines),
         cmocka_unit_test(test_logs__render_raw),
         cmocka_unit_test(test_logs__render_progress_collapses),

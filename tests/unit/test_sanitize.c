@@ -110,6 +110,18 @@ static void test_sanitize__sgr_refused(void **state)
     check(in, sizeof(in), KEEP, want, sizeof(in) + 3);
 }
 
+static void test_sanitize__sgr_dropped(void **state)
+{
+    (void)state;
+    CHECK("\x1b[31mred\x1b[0m", SANITIZE_DROP_SGR, "red");
+    CHECK("\x1b[38;5;1mx\x1b[m y", SANITIZE_DROP_SGR, "x y");
+    CHECK("\x1b[31mred", SANITIZE_DROP_SGR, "red");  /* nothing to close */
+    /* only colour goes; everything else is still shown */
+    CHECK("\x1b[2J\x1b[8mx\x1b]0;t\x07", SANITIZE_DROP_SGR, "\\x1b[2J\\x1b[8mx\\x1b]0;t\\x07");
+    /* keeping wins over dropping */
+    CHECK("\x1b[31mred\x1b[0m", SANITIZE_DROP_SGR | KEEP, "\x1b[31mred\x1b[0m");
+}
+
 static void test_sanitize__colour_closed_at_end(void **state)
 {
     (void)state;
@@ -263,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_sanitize__csi_escaped),
         cmocka_unit_test(test_sanitize__sgr_kept),
         cmocka_unit_test(test_sanitize__sgr_refused),
+        cmocka_unit_test(test_sanitize__sgr_dropped),
         cmocka_unit_test(test_sanitize__colour_closed_at_end),
         cmocka_unit_test(test_sanitize__osc),
         cmocka_unit_test(test_sanitize__dcs_apc_pm_sos),
