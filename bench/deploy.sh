@@ -4,7 +4,9 @@
 # For each run, one fake Kubernetes API (tests/fakes/kube.py) is started with
 # a scenario whose image update lands 1 s in; `homelab deploy wait` and
 # `kubectl rollout status` are started together before it and watched to
-# their exits. The fake records when the rollout finished (by kubectl's own
+# their exits (kubectl once the update is applied; a second kubectl started
+# together with homelab shows what happens when the wait begins before the
+# update lands). The fake records when the rollout finished (by kubectl's own
 # rule: `rollout_complete`; with no old pod left: `pods_settled`) and when
 # the first CrashLoopBackOff became visible (`first_crashloop`); the script
 # subtracts those marks from each client's exit time (same machine, same
@@ -68,17 +70,25 @@ mark() { # NAME: a rollout mark from the fake's state, or "-"
         python3 -c 'import json,sys; m=json.load(sys.stdin)["workloads"][0]["marks"]; print("%.3f" % m[sys.argv[1]] if sys.argv[1] in m else "-")' "$1"
 }
 
-# Runs both clients against the running fake; sets HL_END, HL_RC, KC_END, KC_RC.
+# Runs the clients against the running fake; sets HL_END, HL_RC, KC_END,
+# KC_RC (kubectl started once the update is applied, as a CI job that runs
+# `kubectl apply` then `kubectl rollout status` would), EARLY_RC, EARLY_END
+# (kubectl started with homelab, before the update lands).
 race() {
     ( "$HOMELAB" deploy wait apps/web --sha "$SHA" --timeout 2m >"$W/hl.out" 2>"$W/hl.err"
       echo "$? $(now)" > "$W/hl.end" ) &
     hl=$!
+    ( timeout "$CAP" "$KUBECTL" rollout status deployment/web -n apps >"$W/early.out" 2>&1
+      echo "$? $(now)" > "$W/early.end" ) &
+    early=$!
+    while [ "$(mark requested)" = "-" ]; do sleep 0.05; done
     ( timeout "$CAP" "$KUBECTL" rollout status deployment/web -n apps >"$W/kc.out" 2>"$W/kc.err"
       echo "$? $(now)" > "$W/kc.end" ) &
     kc=$!
-    wait $hl $kc
+    wait $hl $kc $early
     read -r HL_RC HL_END < "$W/hl.end"
     read -r KC_RC KC_END < "$W/kc.end"
+    read -r EARLY_RC EARLY_END < "$W/early.end"
 }
 
 diff_s() { python3 -c 'import sys; a,b=sys.argv[1:]; print("-" if "-" in (a,b) else "%.2f" % (float(a)-float(b)))' "$1" "$2"; }
@@ -87,9 +97,12 @@ summary() { # LABEL FILE
     python3 - "$1" "$2" <<'EOF'
 import sys, statistics
 label, path = sys.argv[1:]
-v = [float(x) for x in open(path).read().split() if x != "-"]
+words = open(path).read().split()
+capped = any(x.startswith(">") for x in words)
+v = [float(x.lstrip(">")) for x in words if x != "-"]
 if v:
-    print("  %-52s median %6.2f s   worst %6.2f s   (%d runs)" % (label, statistics.median(v), max(v), len(v)))
+    print("  %-58s median %s%6.2f s  worst %s%6.2f s  (%d runs)" % (label, ">" if capped else " ",
+          statistics.median(v), ">" if capped else " ", max(v), len(v)))
 EOF
 }
 
@@ -101,20 +114,22 @@ echo "# rollout: 3 replicas, image update at t=1 s, every new pod healthy"
 for r in $(seq 1 "$RUNS"); do
     start_fake "$W/rollout.json"
     race
-    complete=$(mark rollout_complete); settled=$(mark pods_settled)
+    complete=$(mark rollout_complete); settled=$(mark pods_settled); requested=$(mark requested)
     stop_fake
     a=$(diff_s "$HL_END" "$settled"); b=$(diff_s "$HL_END" "$complete"); c=$(diff_s "$KC_END" "$complete")
+    d=$(diff_s "$EARLY_END" "$requested")
     echo "$a" >> "$W/hl_settled"; echo "$b" >> "$W/hl_complete"; echo "$c" >> "$W/kc_complete"
-    echo "run $r: homelab rc=$HL_RC exit-settled=${a}s exit-complete=${b}s | kubectl rc=$KC_RC exit-complete=${c}s"
+    echo "run $r: homelab rc=$HL_RC exit-settled=${a}s exit-complete=${b}s | kubectl rc=$KC_RC exit-complete=${c}s | kubectl started early: rc=$EARLY_RC, exit-update=${d}s"
 done
 
-echo "# crash loop: the new pods crash; kubectl capped at ${CAP} s"
+echo "# crash loop: the new pods crash; kubectl capped at ${CAP} s (exit 124 = cap reached)"
 for r in $(seq 1 "$RUNS"); do
     start_fake "$W/crash.json"
     race
     crash=$(mark first_crashloop)
     stop_fake
     a=$(diff_s "$HL_END" "$crash"); c=$(diff_s "$KC_END" "$crash")
+    [ "$KC_RC" = 124 ] && c=">$c"
     echo "$a" >> "$W/hl_crash"; echo "$c" >> "$W/kc_crash"
     echo "run $r: homelab rc=$HL_RC exit-first-crashloop=${a}s | kubectl rc=$KC_RC exit-first-crashloop=${c}s"
 done
@@ -124,4 +139,4 @@ summary "homelab: rollout settled (no old pod left) -> exit" "$W/hl_settled"
 summary "homelab: kubectl's completion mark -> exit" "$W/hl_complete"
 summary "kubectl rollout status: completion mark -> exit" "$W/kc_complete"
 summary "homelab: first CrashLoopBackOff -> exit (code 1)" "$W/hl_crash"
-summary "kubectl rollout status: first CrashLoopBackOff -> exit (cap)" "$W/kc_crash"
+summary "kubectl rollout status: first CrashLoopBackOff -> exit (capped)" "$W/kc_crash"

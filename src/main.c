@@ -213,10 +213,10 @@ static int unknown_verb(int argc, char **argv, struct err *e)
             near = commands[i].path;
         }
     }
-    if (group.len)
-        err_set(e, EXIT_USAGE, "unknown verb '%s' (%s has: %s)", tried.data, argv[0], group.data);
-    else if (near && best <= 4)
+    if (near && best <= 3)
         err_set(e, EXIT_USAGE, "unknown verb '%s' (did you mean '%s'?)", tried.data, near);
+    else if (group.len)
+        err_set(e, EXIT_USAGE, "unknown verb '%s' (%s has: %s)", tried.data, argv[0], group.data);
     else
         err_set(e, EXIT_USAGE, "unknown verb '%s'; 'homelab help' lists them", tried.data);
     buf_release(&tried);

@@ -120,6 +120,7 @@ int http_init(struct http_client *c, const struct http_opts *o, struct err *e)
     c->verbose = o->verbose;
     c->retry_budget = o->retry_budget > 0 ? o->retry_budget : 60;
     c->request_timeout = o->request_timeout > 0 ? o->request_timeout : 30;
+    c->body_cap = o->body_cap ? o->body_cap : HTTP_BODY_CAP;
     c->easy = curl_easy_init();
     if (!c->easy) {
         http_release(c);
@@ -321,8 +322,8 @@ int http_request(struct http_client *c, const char *path, const char *const *ext
     curl_slist_free_all(connect_to);
     int ret = 0;
     if (t.overflow) {
-        ret = err_set(e, EXIT_UNAVAILABLE, "response from %s is larger than %zu MiB; refused",
-                      url.data, r->body.cap >> 20);
+        ret = err_set(e, EXIT_UNAVAILABLE, "response from %s is larger than the %zu-byte "
+                      "limit; refused", url.data, r->body.cap);
     } else if (rc != CURLE_OK && !(t.aborted && rc == CURLE_WRITE_ERROR)) {
         ret = classify_curl_error(rc, errbuf, url.data, e);
         r->status = 0;
@@ -479,7 +480,7 @@ int http_get_json(struct http_client *c, const char *path, json_t **out, long *s
                   struct err *e)
 {
     struct http_response r;
-    http_response_init(&r, HTTP_BODY_CAP);
+    http_response_init(&r, c->body_cap);
     double deadline = clock_now() + c->retry_budget;
     char why[1100] = "";
     int html_seen = 0;
@@ -491,11 +492,8 @@ int http_get_json(struct http_client *c, const char *path, json_t **out, long *s
         json_t *parsed = NULL;
         const char *reason = NULL;
         if (http_request(c, path, NULL, NULL, NULL, &r, &attempt_err) < 0) {
-            if (attempt_err.code == EXIT_REFUSED || r.body.len >= r.body.cap) {
-                *e = attempt_err;
-                break;
-            }
-            if (strstr(attempt_err.msg, "larger than")) {
+            /* TLS refusals and oversized answers will not change on retry */
+            if (attempt_err.code == EXIT_REFUSED || strstr(attempt_err.msg, "-byte limit")) {
                 *e = attempt_err;
                 break;
             }

@@ -35,6 +35,7 @@ struct http_opts {
     int verbose;           /* trace requests to stderr */
     double retry_budget;   /* seconds of retrying before giving up; 0 = 60 */
     long request_timeout;  /* seconds per one-shot request; 0 = 30 */
+    size_t body_cap;       /* largest JSON body accepted; 0 = HTTP_BODY_CAP */
 };
 
 struct http_client {
@@ -46,6 +47,7 @@ struct http_client {
     int verbose;
     double retry_budget;
     long request_timeout;
+    size_t body_cap;
     int dial_set;
 };
 

@@ -74,9 +74,13 @@ int wp_client_open(struct wp_client *c, const struct config *cfg, int verbose, s
         return -1;
     struct http_opts o = { .base_url = cfg->server, .dial = cfg->dial, .cacert = cfg->cacert,
                            .token = token, .verbose = verbose };
+    /* Test hooks: shorten the retry budget, lower the response size cap. */
     const char *budget = getenv("HOMELAB_RETRY_BUDGET");
+    const char *cap = getenv("HOMELAB_MAX_RESPONSE");
     if (budget)
         o.retry_budget = atof(budget);
+    if (cap)
+        o.body_cap = (size_t)strtoull(cap, NULL, 10);
     int rc = http_init(&c->http, &o, e);
     wipe_free(token);
     if (rc < 0) {
