@@ -30,7 +30,7 @@
 #define RESTART_CHECK_POLLING 15.0
 #define STREAM_SILENCE_LIMIT 45.0   /* the server pings every 30 s */
 #define STREAM_FIRST_BYTE_LIMIT 5.0 /* no ": ping" by then: a buffering proxy */
-#define APPEAR_POLL 2.0
+#define APPEAR_POLL 1.0
 
 static struct {
     double appear_timeout;
@@ -54,6 +54,8 @@ struct watch {
     const struct ci_target *t;
     struct wp_pipeline cur;
     int have;
+    int confirmed;         /* cur came from the detail endpoint, not an event */
+    char *confirmed_status;
     double deadline;
 
     /* the event stream */
@@ -196,6 +198,21 @@ static void adopt(struct watch *w, struct wp_pipeline *fresh)
 
 /* ---- the event stream ---- */
 
+/*
+ * How far a pipeline has got: events are not ordered, so an event showing
+ * less progress than what is on screen is older news and is not shown.
+ */
+static int progress(const struct wp_pipeline *p)
+{
+    int score = wp_status_terminal(p->status) ? 1000000 : 0;
+    for (size_t i = 0; i < p->nworkflows; i++)
+        for (size_t k = 0; k < p->workflows[i].nsteps; k++) {
+            const char *st = p->workflows[i].steps[k].state;
+            score += wp_status_terminal(st) ? 2 : !strcmp(st, "running") ? 1 : 0;
+        }
+    return score;
+}
+
 static void stream_close(struct watch *w)
 {
     if (w->stream_open) {
@@ -217,8 +234,12 @@ static int on_sse_event(void *ud, const struct sse_event *ev)
         if (wp_pipeline_from_json(pj, &p) == 0) {
             if (p.number == w->cur.number) {
                 w->announced = 1;
-                if (strcmp(p.status, w->cur.status))
+                if (strcmp(p.status, w->confirmed_status))
                     w->event_status_change = 1;
+                if (p.has_workflows && progress(&p) >= progress(&w->cur)) {
+                    adopt(w, &p);
+                    w->confirmed = 0;
+                }
             } else if (p.number > w->cur.number && w->t->sha &&
                        wp_commit_matches(p.commit, w->t->sha)) {
                 w->newer = p.number > w->newer ? p.number : w->newer;
@@ -289,6 +310,15 @@ static void stream_check(struct watch *w, double now)
     }
 }
 
+/* Whether the stream can be relied on for hints (else: poll). A new
+ * stream gets a few seconds to send its first ": ping". */
+static int stream_usable(const struct watch *w, double now)
+{
+    if (!w->stream_open || w->stream_blind)
+        return 0;
+    return w->stream_healthy || now - w->stream_opened_at < STREAM_FIRST_BYTE_LIMIT;
+}
+
 /* ---- reading the truth ---- */
 
 static int states_changed(const struct wp_pipeline *a, const struct wp_pipeline *b)
@@ -329,7 +359,10 @@ static int read_detail(struct watch *w, long long number)
     }
     w->announced = 0;
     w->event_status_change = 0;
+    free(w->confirmed_status);
+    w->confirmed_status = xstrdup(fresh.status);
     adopt(w, &fresh);
+    w->confirmed = 1;
     return 0;
 }
 
@@ -381,7 +414,9 @@ static int find_first(struct watch *w)
         err_clear(&e);
         int found = ci_find(w->s, w->t, &p, &e);
         if (found == 1) {
+            w->confirmed_status = xstrdup(p.status);
             adopt(w, &p);
+            w->confirmed = 1;
             return 0;
         }
         if (found < 0 && e.code != EXIT_UNAVAILABLE) {
@@ -428,7 +463,8 @@ static int follow(struct watch *w)
     w->next_restart_check = now + RESTART_CHECK_STREAMING;
     stream_open(w);
     for (;;) {
-        int code = verdict_code(w->cur.status, watch_opts.wait_approval);
+        /* only the detail endpoint's word is a verdict; events are hints */
+        int code = w->confirmed ? verdict_code(w->cur.status, watch_opts.wait_approval) : -1;
         if (code >= 0)
             return code;
         if (term_interrupted())
@@ -461,7 +497,7 @@ static int follow(struct watch *w)
             now = clock_now();
             w->next_detail = now + (w->stream_healthy ? RECONCILE_INTERVAL : POLL_INTERVAL);
         }
-        if (!w->stream_healthy && w->next_detail > now + POLL_INTERVAL)
+        if (!stream_usable(w, now) && w->next_detail > now + POLL_INTERVAL)
             w->next_detail = now + POLL_INTERVAL;
         draw(w, 0);
     }
@@ -481,6 +517,9 @@ static void failure_report(struct watch *w, json_t *result)
         const struct wp_workflow *wf = &p->workflows[i];
         if (wf->error[0] && !wf->nsteps)
             buf_addf(&out, "workflow %s: %s\n", wf->name, wf->error);
+        /* a failed step in a workflow that succeeded had `failure: ignore` */
+        if (!wp_status_failed(wf->state))
+            continue;
         for (size_t k = 0; k < wf->nsteps; k++) {
             const struct wp_step *st = &wf->steps[k];
             if (!wp_status_failed(st->state) || !strcmp(st->state, "canceled"))
@@ -599,6 +638,7 @@ static int watch_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_
         finish_undecided(&w, code);
     if (w.have)
         wp_pipeline_release(&w.cur);
+    free(w.confirmed_status);
     term_plain_release(&w.plain);
     term_release(&w.term);
     buf_release(&w.last_states);

@@ -763,34 +763,40 @@ class PodSim:
         return self.instance_log(c, inst, number, now), None
 
     def instance_log(self, c, inst, number, now=None):
+        """[(time, line)] for one container instance: scenario-given lines
+        ("logs", with {image} {pod} {container} {instance} filled in), or a
+        plausible server log that ends in the crash when it crashed."""
         start, end, term, _ = inst
-        b = self.behaviours[c["name"]]
-        custom = b.get("logs")
+        custom = self.behaviours[c["name"]].get("logs")
         tag = c["image"].rsplit(":", 1)[-1]
         if custom:
             body = [l.format(image=c["image"], pod=self.name, container=c["name"],
                              instance=number) for l in custom]
-        elif term is not None and term["exitCode"] != 0:
-            body = ['level=info msg="starting %s" version=%s' % (c["name"], tag),
-                    'level=info msg="loading configuration" path=/etc/%s/config.yaml' % c["name"],
-                    'level=info msg="connecting to database" host=db.%s.svc:5432' % self.namespace]
-            if term["reason"] == "OOMKilled":
-                body.append('level=info msg="warming cache" entries=4000000')
-            else:
-                body += ['level=error msg="database unreachable" err="dial tcp 10.96.0.12:5432: '
-                         'connect: connection refused"',
-                         "panic: dial tcp 10.96.0.12:5432: connect: connection refused",
-                         "", "goroutine 1 [running]:", "main.main()",
-                         "\t/src/cmd/%s/main.go:42 +0x1d4" % c["name"]]
         else:
             body = ['level=info msg="starting %s" version=%s' % (c["name"], tag),
-                    'level=info msg="loading configuration" path=/etc/%s/config.yaml' % c["name"],
-                    'level=info msg="listening" addr=:8080']
-            if term is None and now is not None:  # a running server keeps logging
-                n = int(max(0, now - start - 1) // 2)
-                body += ['level=info msg="request" method=GET path=/healthz status=200'] * min(n, 50)
-        step = 0.01
-        return [(start + i * step, line) for i, line in enumerate(body)]
+                    'level=info msg="loading configuration" path=/etc/%s/config.yaml' % c["name"]]
+            if term is not None and term["exitCode"] != 0:
+                body += self.crash_lines(c, term)
+            else:
+                body.append('level=info msg="listening" addr=:8080')
+        lines = [(start + 0.01 * i, line) for i, line in enumerate(body)]
+        if not custom and term is None and now is not None:
+            # a healthy server keeps logging: a health check every 2 s
+            t = start + 2
+            while t <= now and len(lines) < 200:
+                lines.append((t, 'level=info msg="request" method=GET path=/healthz status=200'))
+                t += 2
+        return lines
+
+    def crash_lines(self, c, term):
+        if term["reason"] == "OOMKilled":
+            return ['level=info msg="warming cache" entries=4000000']
+        return ['level=info msg="connecting to database" host=db.%s.svc:5432' % self.namespace,
+                'level=error msg="database unreachable" err="dial tcp 10.96.0.12:5432: '
+                'connect: connection refused"',
+                "panic: dial tcp 10.96.0.12:5432: connect: connection refused",
+                "", "goroutine 1 [running]:", "main.main()",
+                "\t/src/cmd/%s/main.go:42 +0x1d4" % c["name"]]
 
 
 def cond(ctype, status, t, reason=None, message=None):
@@ -919,8 +925,12 @@ class Workload:
         raise ValueError("%s has no container %r" % (self.ref, name))
 
     def spec_changed(self, now, observe_after):
+        """The apiserver bumps the generation at once; the controller sees
+        it on a later sync (at least one step later), so a reader can catch
+        generation > observedGeneration, as on a real cluster."""
         self.generation += 1
-        self.observe_at = now + float(observe_after or 0)
+        delay = float(self.cluster.settings["step"]) if observe_after is None else float(observe_after)
+        self.observe_at = now + max(delay, 0.001)
 
     def set_image(self, now, container, image, behaviour, sha, observe_after):
         c = self.find_container(container)
@@ -1816,12 +1826,16 @@ class Cluster:
         heapq.heappush(self.queue, (due, next(self.seq), action))
 
     def run_due(self, now):
+        """Runs the actions due by now; returns how many ran."""
+        ran = 0
         while self.queue and self.queue[0][0] <= now:
             _, _, action = heapq.heappop(self.queue)
+            ran += 1
             try:
                 self.apply(action, now)
             except (ValueError, KeyError) as e:
                 log("action %s failed: %s" % (json.dumps(action), e))
+        return ran
 
     def run_forever(self):
         step = float(self.settings["step"])
@@ -1829,7 +1843,8 @@ class Cluster:
             time.sleep(step)
             with self.lock:
                 now = time.time()
-                self.run_due(now)
+                if self.run_due(now):
+                    self.publish(now)  # the spec change alone, before any controller reacts
                 for w in self.workloads:
                     if not w.deleted:
                         w.tick(now)

@@ -210,6 +210,7 @@ class Clock:
 # Logs
 # ---------------------------------------------------------------------------
 
+_LINE_MAX = 1 << 20             # Woodpecker splits longer lines; we do not
 _FILLER = (b"the quick brown fox jumps over the lazy dog 0123456789 "
            b"THE QUICK BROWN FOX JUMPS OVER THE LAZY DOG ") * 4
 
@@ -251,9 +252,6 @@ class LogSpec:
     def estimated_json_bytes(self, n):
         avg = self.gen_width if self.gen_lines else 60
         return n * (avg * 4 // 3 + 70)
-
-
-_LINE_MAX = 1 << 20
 
 
 # ---------------------------------------------------------------------------
@@ -575,7 +573,8 @@ class Pipeline:
         self.times = [t for t, _ in frames]
         # The schedule of each step's log: when it started and finished in the run.
         last = frames[-1][1]
-        self.log_schedule = [[(s["started"], s["finished"]) if last["ids"] == "run" else (None, None)
+        ran = last["ids"] == "run"
+        self.log_schedule = [[(s["started"], s["finished"]) if ran else (None, None)
                               for s in wst] for wst in last["st"]]
 
     def _uniform_frame(self, state, t):
@@ -883,7 +882,8 @@ class World:
             if "template" not in r and "workflows" not in r:
                 raise ScenarioError("%s: a restart needs a template or workflows" % p.where)
             if r.get("template") is not None and r["template"] not in self.templates:
-                raise ScenarioError("%s: restart uses unknown template %r" % (p.where, r["template"]))
+                raise ScenarioError("%s: restart uses unknown template %r"
+                                    % (p.where, r["template"]))
         base = p._run_base()
         if base is None:
             return
@@ -1276,9 +1276,6 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response_only(code, message)
         self.send_header("Date", self.date_time_string())
 
-    def version_string(self):
-        return "Go-http-server/1.1"
-
     def do_GET(self):
         self.dispatch()
 
@@ -1292,6 +1289,7 @@ class Handler(BaseHTTPRequestHandler):
         srv = self.server
         self.t_start = srv.clock.now()
         self.fault = None
+        self.user = None
         self.logged = False
         self.body = self.read_body()
         split = urlsplit(self.path)
@@ -1316,7 +1314,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         self.logged = True
         srv = self.server
-        user = getattr(self, "user", None)
+        user = self.user
         rec = {"time": round(srv.clock.unix(self.t_start), 6), "t": round(self.t_start, 6),
                "method": self.command, "path": self.path, "status": status,
                "authorization": self.headers.get("Authorization"),
@@ -1328,8 +1326,9 @@ class Handler(BaseHTTPRequestHandler):
                "fault": self.fault.kind if self.fault else None}
         srv.reqlog.add(rec)
         if srv.verbose:
-            sys.stderr.write("woodpecker: %s %s -> %s%s\n" % (
-                self.command, self.path, status, " (fault %s)" % rec["fault"] if rec["fault"] else ""))
+            note = " (fault %s)" % rec["fault"] if rec["fault"] else ""
+            sys.stderr.write("woodpecker: %s %s -> %s%s\n"
+                             % (self.command, self.path, status, note))
 
     def std_headers(self, cache_control=None):
         """Headers Woodpecker's middleware adds to every response."""
@@ -1817,6 +1816,8 @@ class Handler(BaseHTTPRequestHandler):
         sent_lines = 0
         last_write = srv.clock.now()
         while True:
+            if max_events is not None and max(0, counter - 1 - last) >= max_events:
+                return self.reset()
             with world.lock:
                 now = srv.clock.now()
                 frame = p.frame_at(now)
@@ -1840,15 +1841,16 @@ class Handler(BaseHTTPRequestHandler):
                 if deadline is not None and now >= deadline:
                     return self.reset()
                 wake = last_write + srv.ping_interval
-                if n < p.workflows[wi].steps[si].log.count and p.log_schedule[wi][si][0] is not None:
+                more = n < p.workflows[wi].steps[si].log.count
+                if more and p.log_schedule[wi][si][0] is not None:
                     wake = min(wake, p.line_time(wi, si, n))
                 nxt = p.next_change_after(now)
                 if nxt is not None:
                     wake = min(wake, nxt)
                 if deadline is not None:
                     wake = min(wake, deadline)
-                if wake > now:
-                    world.cond.wait(wake - now)
+                # (at least 1 ms: float rounding must not make this a busy loop)
+                world.cond.wait(max(wake - now, 0.001))
             if srv.clock.now() - last_write >= srv.ping_interval:
                 self.chunk(b": ping\n\n")
                 last_write = srv.clock.now()
