@@ -53,6 +53,8 @@ static const struct command commands[] = {
       deploy_wait_opts, cmd_deploy_wait, 600 },
     { "deploy status", "read", "NS/NAME", "the rollout of the workload: image, replicas, failing pods",
       deploy_status_opts, cmd_deploy_status, 0 },
+    { "doctor", "read", "", "check configuration, token, server, repo, stream, kubectl and git",
+      doctor_opts_table, cmd_doctor, 0 },
     { "manifest", "read", "", "every verb with its tier and one-line summary", no_opts, cmd_manifest, 0 },
     { "version", "read", "", "print the version", no_opts, cmd_version, 0 },
     { "help", "read", "[VERB]", "show help for homelab or for one verb", no_opts, cmd_help, 0 },

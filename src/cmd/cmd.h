@@ -74,6 +74,9 @@ int cmd_deploy_status(struct cmd_ctx *ctx);
  */
 int deploy_wait_target(struct cmd_ctx *ctx, const char *target, const char *sha);
 
+extern const struct opt doctor_opts_table[];
+int cmd_doctor(struct cmd_ctx *ctx);
+
 /* The global options table, shared so help can print it. */
 extern const struct opt global_opts_table[];
 

@@ -1435,11 +1435,11 @@ class DeploymentSim(Workload):
 
     def set_replicas(self, now, n):
         self.replicas = int(n)
-        self.spec_changed(now, 0)
+        self.spec_changed(now, None)
 
     def set_paused(self, now, paused):
         self.paused = bool(paused)
-        self.spec_changed(now, 0)
+        self.spec_changed(now, None)
 
     # -- rendering
 
@@ -1665,7 +1665,7 @@ class StatefulSetSim(RevisionedWorkload):
 
     def set_replicas(self, now, n):
         self.replicas = int(n)
-        self.spec_changed(now, 0)
+        self.spec_changed(now, None)
 
     def render(self, now):
         strategy = {"type": self.strategy}
