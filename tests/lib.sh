@@ -116,3 +116,31 @@ start_vault() {
     export VAULT_ADDR="https://127.0.0.1:$(cat "$T/vault.port")"
     export VAULT_CACERT="$CERTS/ca.pem" VAULT_TOKEN="vault-root-$$"
 }
+
+# start_kube SCENARIO [extra args]: starts the fake Kubernetes API server and
+# points kubectl at it (KUBECONFIG; contexts fake, fake-badtoken, fake-wrongca,
+# fake-refused, fake-plainhttp). SCENARIO is a name in tests/data/kube
+# (rollout-ok) or a path to a scenario file. Sets KUBE_PORT.
+start_kube() {
+    scenario=$1; shift
+    case "$scenario" in
+        */*|*.json) ;;
+        *) scenario="$ROOT/tests/data/kube/$scenario.json" ;;
+    esac
+    rm -f "$T/kube.port"
+    python3 "$ROOT/tests/fakes/kube.py" --cert "$CERTS/local.pem" --key "$CERTS/local.key" \
+        --ca "$CERTS/ca.pem" --scenario "$scenario" --port-file "$T/kube.port" \
+        --kubeconfig "$T/kubeconfig" --request-log "$T/kube.requests" "$@" 2>"$T/kube.log" &
+    FAKE_PIDS="$FAKE_PIDS $!"
+    wait_for_file "$T/kube.port" || { cat "$T/kube.log" >&2; return 1; }
+    KUBE_PORT=$(cat "$T/kube.port")
+    export KUBECONFIG="$T/kubeconfig"
+}
+
+# kube_ctl METHOD PATH [JSON]: talk to the fake's control API (/__fake/...),
+# e.g. kube_ctl POST /__fake/actions '{"action":"set_image","sha":"..."}'.
+kube_ctl() {
+    curl -sS --fail --cacert "$CERTS/ca.pem" \
+        -X "$1" ${3:+-H 'Content-Type: application/json' --data "$3"} \
+        "https://127.0.0.1:$KUBE_PORT$2"
+}

@@ -74,6 +74,11 @@ int cmd_deploy_status(struct cmd_ctx *ctx);
  */
 int deploy_wait_target(struct cmd_ctx *ctx, const char *target, const char *sha);
 
+extern const struct opt work_start_opts[], work_land_opts[], work_clean_opts[];
+int cmd_work_start(struct cmd_ctx *ctx);
+int cmd_work_land(struct cmd_ctx *ctx);
+int cmd_work_clean(struct cmd_ctx *ctx);
+
 extern const struct opt doctor_opts_table[];
 int cmd_doctor(struct cmd_ctx *ctx);
 

@@ -70,7 +70,7 @@ struct deploy {
     json_t *workload;         /* the latest object */
     json_t *rss;              /* its ReplicaSets (Deployment) */
     json_t *pods;             /* its pods (an array, rebuilt from pod_cache) */
-    json_t *pod_cache;        /* uid -> pod, kept by the pod watch */
+    json_t *pod_cache;        /* name -> pod, kept by the pod watch */
     struct eval_verdict v;
     int evaluated;            /* v holds a verdict */
     double t0;                /* clock_now() at the start */
@@ -602,11 +602,12 @@ static int workload_event(struct deploy *d, const struct kube_event *ev, int *de
 
 /* ---- the pod cache, kept by the pod watch ---- */
 
+/* Keyed by name: names are unique in a namespace at any moment, so a pod
+ * that reappears under its old name (a StatefulSet's db-0) replaces the
+ * one before it even when no DELETED event was seen for that one. */
 static const char *pod_key(const json_t *pod)
 {
-    const json_t *meta = json_object_get(pod, "metadata");
-    const char *k = json_string_value(json_object_get(meta, "uid"));
-    return k ? k : json_string_value(json_object_get(meta, "name"));
+    return json_string_value(json_object_get(json_object_get(pod, "metadata"), "name"));
 }
 
 static void pods_replace(struct deploy *d, const json_t *items)

@@ -145,6 +145,7 @@ void http_response_init(struct http_response *r, size_t cap)
     memset(r, 0, sizeof(*r));
     buf_init(&r->body, cap ? cap : HTTP_BODY_CAP);
     r->retry_after = -1;
+    r->content_length = -1;
 }
 
 void http_response_release(struct http_response *r)
@@ -214,12 +215,34 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
         double s = strtod(value, &end);
         if (end != value && s >= 0)
             t->r->retry_after = s > 300 ? 300 : s;
+    } else if (len > 15 && !strncasecmp(data, "content-length:", 15)) {
+        copy_header_value(value, sizeof(value), data + 15, len - 15);
+        char *end;
+        long long n = strtoll(value, &end, 10);
+        t->r->content_length = end != value && !*end && n >= 0 ? n : -1;
     } else if (len >= 5 && !strncmp(data, "HTTP/", 5)) {
-        /* a new response (after a redirect or 100-continue) starts fresh */
+        /* a new response (after a redirect or 100-continue) starts fresh;
+         * its status is known now, before the body reaches on_data */
+        const char *sp = memchr(data, ' ', len);
+        t->r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
         t->r->content_type[0] = '\0';
         t->r->retry_after = -1;
+        t->r->content_length = -1;
     }
     return len;
+}
+
+/* Lets a streaming caller abort a transfer that is waiting for data. */
+static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    struct transfer *t = userp;
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    if (t->on_data && t->on_data(t->ud, NULL, 0)) {
+        t->aborted = 1;
+        return 1;
+    }
+    return 0;
 }
 
 /* ---- one attempt ---- */
@@ -300,6 +323,7 @@ int http_request(struct http_client *c, const char *path, const char *const *ext
     r->status = 0;
     r->content_type[0] = '\0';
     r->retry_after = -1;
+    r->content_length = -1;
     apply_settings(c, &headers, &connect_to, extra_headers);
     curl_easy_setopt(h, CURLOPT_URL, url.data);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
@@ -311,6 +335,9 @@ int http_request(struct http_client *c, const char *path, const char *const *ext
         /* A long body (a big log) may take its time, but must keep moving. */
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->request_timeout);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     } else {
         curl_easy_setopt(h, CURLOPT_TIMEOUT, c->request_timeout);
     }
@@ -324,7 +351,8 @@ int http_request(struct http_client *c, const char *path, const char *const *ext
     if (t.overflow) {
         ret = err_set(e, EXIT_UNAVAILABLE, "response from %s is larger than the %zu-byte "
                       "limit; refused", url.data, r->body.cap);
-    } else if (rc != CURLE_OK && !(t.aborted && rc == CURLE_WRITE_ERROR)) {
+    } else if (rc != CURLE_OK && !(t.aborted && (rc == CURLE_WRITE_ERROR ||
+                                                 rc == CURLE_ABORTED_BY_CALLBACK))) {
         ret = classify_curl_error(rc, errbuf, url.data, e);
         r->status = 0;
     }

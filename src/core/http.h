@@ -56,9 +56,16 @@ struct http_response {
     struct buf body;
     char content_type[128];
     double retry_after;    /* seconds from Retry-After, or -1 */
+    long long content_length; /* from Content-Length, -1 when absent */
 };
 
-/* Called with each piece of a streamed body; return non-zero to abort. */
+/*
+ * Called with each piece of a streamed body; return non-zero to abort.
+ * In http_request() the response's status, content_type and
+ * content_length are already set when it is called, and it is also called
+ * with (NULL, 0) about once a second while the transfer waits, so a caller
+ * can abort a stalled transfer (e.g. on SIGINT).
+ */
 typedef int (*http_data_fn)(void *ud, const char *data, size_t len);
 
 int http_init(struct http_client *c, const struct http_opts *o, struct err *e);

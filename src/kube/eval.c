@@ -17,6 +17,9 @@
 
 #include "core/buf.h"
 
+/* Seconds a new pod may run without being Ready before the verdict says so. */
+#define NOT_READY_NOTE 10
+
 /* ---- memo ---- */
 
 double eval_memo_first(struct eval_memo *m, const char *key, double value)
@@ -425,6 +428,21 @@ static void check_container(struct ev *e, const json_t *pod, const json_t *cs, i
     }
 }
 
+static int pod_ready(const json_t *pod)
+{
+    size_t i;
+    const json_t *c;
+    json_array_foreach(jget(pod, "status", "conditions"), i, c)
+        if (streq(jstr(jget(c, "type")), "Ready"))
+            return streq(jstr(jget(c, "status")), "True");
+    return 0;
+}
+
+static int pod_terminating(const json_t *pod)
+{
+    return jget(pod, "metadata", "deletionTimestamp") != NULL;
+}
+
 static void check_pod(struct ev *e, const json_t *pod)
 {
     const struct eval_input *in = e->in;
@@ -461,22 +479,21 @@ static void check_pod(struct ev *e, const json_t *pod)
         check_container(e, pod, c, 1);
     json_array_foreach(jget(pod, "status", "containerStatuses"), i, c)
         check_container(e, pod, c, 0);
+    /* Running, no waiting reason, not Ready: a readiness probe failing. Not
+     * a failure (the progress deadline decides), but worth saying. */
+    if (streq(jstr(jget(pod, "status", "phase")), "Running") && !pod_ready(pod) &&
+        !pod_terminating(pod)) {
+        double since = in->now;
+        if (in->memo) {
+            char key[300];
+            snprintf(key, sizeof(key), "notready/%s", pod_uid(pod));
+            since = eval_memo_first(in->memo, key, in->now);
+        }
+        if (!in->memo || in->now - since >= NOT_READY_NOTE)
+            set_note(e, pname ? pname : "?", "is running but not Ready");
+    }
 }
 
-static int pod_ready(const json_t *pod)
-{
-    size_t i;
-    const json_t *c;
-    json_array_foreach(jget(pod, "status", "conditions"), i, c)
-        if (streq(jstr(jget(c, "type")), "Ready"))
-            return streq(jstr(jget(c, "status")), "True");
-    return 0;
-}
-
-static int pod_terminating(const json_t *pod)
-{
-    return jget(pod, "metadata", "deletionTimestamp") != NULL;
-}
 
 /* Evicted and otherwise finished pods are replaced by their controller. */
 static int pod_finished(const json_t *pod)

@@ -2251,10 +2251,12 @@ class Handler(BaseHTTPRequestHandler):
             self.entry["fault"] = self.fault["type"]
             if self.apply_fault(path):
                 return
-        if path == "/version":  # answered without a token, as real clusters do
+        if path == "/version" and auth is None:  # anonymous may read it; a bad token may not
             return self.reply_json(200, version_object(self.server.cluster.settings))
         if not token_ok:
             return self.reply_status(401, "Unauthorized")
+        if path == "/version":
+            return self.reply_json(200, version_object(self.server.cluster.settings))
         if method != "GET":
             return self.reply_status(405, "the server does not allow this method on the "
                                           "requested resource")
