@@ -22,7 +22,31 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all check demo clean bootstrap unit san install uninstall
 
-all: $(B)/homelab
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR   = $(PREFIX)/bin
+MANDIR   = $(PREFIX)/share/man/man1
+BASHCOMP = $(PREFIX)/share/bash-completion/completions
+ZSHCOMP  = $(PREFIX)/share/zsh/site-functions
+
+all: $(B)/homelab $(B)/homelab.1
+
+# The man page needs scdoc; without it the build still succeeds (with a note).
+$(B)/homelab.1: docs/homelab.1.scd
+	@mkdir -p $(dir $@)
+	@if command -v scdoc >/dev/null; then scdoc < $< > $@; \
+	else echo "note: scdoc not found; man page not built (run scripts/bootstrap)"; fi
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHCOMP) $(DESTDIR)$(ZSHCOMP)
+	install -m 755 $(B)/homelab $(DESTDIR)$(BINDIR)/homelab
+	install -m 644 $(B)/homelab.1 $(DESTDIR)$(MANDIR)/homelab.1
+	install -m 644 contrib/completions/homelab.bash $(DESTDIR)$(BASHCOMP)/homelab
+	install -m 644 contrib/completions/_homelab $(DESTDIR)$(ZSHCOMP)/_homelab
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/homelab $(DESTDIR)$(MANDIR)/homelab.1 \
+	      $(DESTDIR)$(BASHCOMP)/homelab $(DESTDIR)$(ZSHCOMP)/_homelab
 
 $(B)/obj/%.o: src/%.c $(shell find src -name '*.h')
 	@mkdir -p $(dir $@)
@@ -47,7 +71,7 @@ bootstrap:
 
 # The sanitizer build lives in its own tree so both can be tested in one run.
 san:
-	@$(MAKE) --no-print-directory B=build/san CFLAGS="-O1 -g" EXTRA_CFLAGS="$(SAN)" all unit
+	@$(MAKE) --no-print-directory B=build/san CFLAGS="-O1 -g" EXTRA_CFLAGS="$(SAN)" build/san/homelab unit
 
 check: bootstrap
 	@$(MAKE) --no-print-directory all unit

@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/linering.h"
+#include "core/term.h"
 #include "git/git.h"
 #include "woodpecker/logs.h"
 
@@ -17,15 +19,16 @@ int ci_repo_name(struct cmd_ctx *ctx, char **full_name, struct err *e)
         return 0;
     }
     char *remote = NULL, *url = NULL;
-    if (git_choose_remote(NULL, ctx->cfg.remote, &remote, e) < 0) {
+    /* one git process for the remote and its URL */
+    if (git_choose_remote_url(NULL, ctx->cfg.remote, &remote, &url, e) < 0) {
         if (e->code == EXIT_NOT_FOUND && strstr(e->msg, "not a git repository")) {
             err_set(e, EXIT_NOT_FOUND, "not in a git repository and no repo given");
             err_hint(e, "run inside a clone, or pass --repo OWNER/NAME (HOMELAB_REPO, ci.repo)");
         }
         return -1;
     }
-    int rc = git_remote_url(NULL, remote, &url, e);
-    if (rc == 0 && git_remote_full_name(url, full_name) < 0)
+    int rc = 0;
+    if (git_remote_full_name(url, full_name) < 0)
         rc = err_set(e, EXIT_NOT_FOUND, "cannot tell the repo from remote '%s' (%s)", remote,
                      url);
     if (rc < 0 && e->code == EXIT_NOT_FOUND && !e->hint[0])
@@ -272,135 +275,241 @@ json_t *ci_pipeline_json(const struct ci_session *s, const struct wp_pipeline *p
     return j;
 }
 
-/* ---- log tails ---- */
+/* ---- stored step logs ---- */
 
-/* Keeps the last `max` rendered lines in a ring. */
-struct tail {
+unsigned long long ci_log_max_bytes(void)
+{
+    const char *v = getenv("HOMELAB_MAX_LOG"); /* test hook */
+    char *end;
+    unsigned long long n = v && *v ? strtoull(v, &end, 10) : 0;
+    return n && !*end ? n : CI_LOG_MAX_BYTES;
+}
+
+/* One attempt's state, shared with the libcurl callback. */
+struct read_attempt {
+    struct ci_log_read *rd;
+    struct http_response *r;
     struct log_decoder dec;
-    struct log_render render;
-    struct buf line;
-    char **ring;
-    size_t max, count, next;
+    long long seen;          /* entries decoded in this attempt */
+    unsigned long long max;
+    int started;             /* the first call with data was checked */
+    int oversize;
+    int stopped;             /* a callback asked to stop */
+    int interrupted;
+    int not_json;
 };
 
-static void tail_push(struct tail *t, const char *s, size_t len)
+static int read_on_entry(void *ctx, const struct log_entry *entry)
 {
-    if (!t->max)
-        return;
-    free(t->ring[t->next]);
-    t->ring[t->next] = xstrndup(s, len);
-    t->next = (t->next + 1) % t->max;
-    if (t->count < t->max)
-        t->count++;
+    struct read_attempt *a = ctx;
+    /* a retry resumes after what an earlier attempt delivered */
+    if (a->seen++ < a->rd->entries)
+        return 0;
+    a->rd->entries++;
+    if (a->rd->on_entry(a->rd->ctx, entry)) {
+        a->stopped = 1;
+        return 1;
+    }
+    return 0;
 }
 
-/* Splits rendered text into lines (without their '\n') and keeps them. */
-static void tail_take(struct tail *t)
+static int read_on_data(void *ud, const char *data, size_t len)
 {
-    size_t start = 0;
-    for (size_t i = 0; i < t->line.len; i++)
-        if (t->line.data[i] == '\n') {
-            tail_push(t, t->line.data + start, i - start);
-            start = i + 1;
+    struct read_attempt *a = ud;
+    if (term_interrupted()) {
+        a->interrupted = 1;
+        return 1;
+    }
+    if (!data)
+        return 0;
+    if (a->r->status != 200)
+        return 0; /* an error page: not a log; the status decides */
+    if (!a->started) {
+        a->started = 1;
+        if (a->r->content_length >= 0 && (unsigned long long)a->r->content_length > a->max) {
+            a->oversize = 1;
+            return 1;
         }
-    buf_consume(&t->line, start);
+        if (a->r->content_type[0] && !http_is_json_type(a->r->content_type)) {
+            a->not_json = 1;
+            return 1;
+        }
+    }
+    a->rd->bytes += len;
+    if (a->rd->bytes > a->max) {
+        a->oversize = 1;
+        return 1;
+    }
+    struct err e;
+    err_clear(&e);
+    int rc = log_decoder_feed(&a->dec, data, len, &e);
+    if (rc > 0 || a->stopped) {
+        a->stopped = 1;
+        return 1;
+    }
+    if (rc < 0)
+        return 1; /* log_decoder_finish() reports it */
+    if (a->rd->on_chunk && a->rd->on_chunk(a->rd->ctx)) {
+        a->stopped = 1;
+        return 1;
+    }
+    return 0;
 }
+
+static void size_text(unsigned long long n, char *out, size_t outlen)
+{
+    if (n >= 1u << 20)
+        snprintf(out, outlen, "%.0f MiB", (double)n / (1u << 20));
+    else
+        snprintf(out, outlen, "%llu bytes", n);
+}
+
+enum attempt_result { ATTEMPT_DONE, ATTEMPT_EMPTY, ATTEMPT_RETRY, ATTEMPT_FINAL };
+
+/* One GET; `why` says what went wrong for RETRY and FINAL (FINAL fills e). */
+static enum attempt_result read_once(struct ci_session *s, const char *path,
+                                     struct ci_log_read *rd, struct err *why, struct err *e)
+{
+    struct http_response r;
+    struct read_attempt a;
+    memset(&a, 0, sizeof(a));
+    http_response_init(&r, 1);
+    a.rd = rd;
+    a.r = &r;
+    a.max = rd->max_bytes ? rd->max_bytes : ci_log_max_bytes();
+    rd->bytes = 0;
+    log_decoder_init(&a.dec, 0, read_on_entry, &a);
+    int rc = http_request(&s->client.http, path, NULL, read_on_data, &a, &r, why);
+    enum attempt_result res = ATTEMPT_RETRY;
+    char cap[32];
+    size_text(a.max, cap, sizeof(cap));
+    if (a.interrupted) {
+        err_set(e, EXIT_INTERRUPTED, "interrupted");
+        res = ATTEMPT_FINAL;
+    } else if (a.stopped) {
+        if (!e->code)
+            err_set(e, EXIT_FAILED, "stopped");
+        res = ATTEMPT_FINAL;
+    } else if (a.oversize) {
+        if (r.content_length >= 0 && !rd->bytes)
+            err_set(e, EXIT_UNAVAILABLE, "the log is %lld bytes, over the %s limit for a "
+                    "step log; refused", r.content_length, cap);
+        else
+            err_set(e, EXIT_UNAVAILABLE, "the log is larger than the %s limit for a step "
+                    "log; refused after %s (the output above is incomplete)", cap, cap);
+        res = ATTEMPT_FINAL;
+    } else if (rc < 0) {
+        if (why->code == EXIT_REFUSED) {
+            *e = *why;
+            res = ATTEMPT_FINAL;
+        }
+    } else if (r.status == 401 || r.status == 403) {
+        err_set(e, EXIT_REFUSED, "the log endpoint answered HTTP %ld", r.status);
+        err_hint(e, "is the token (%s) still valid?", s->client.token_source);
+        res = ATTEMPT_FINAL;
+    } else if (r.status == 404 || r.status == 400) {
+        err_set(e, EXIT_NOT_FOUND, "the log endpoint answered HTTP %ld (no such step in the "
+                "pipeline)", r.status);
+        res = ATTEMPT_FINAL;
+    } else if (r.status != 200) {
+        err_set(why, EXIT_UNAVAILABLE, "the log endpoint answered HTTP %ld", r.status);
+    } else if (a.not_json) {
+        err_set(why, EXIT_UNAVAILABLE, "the log endpoint answered %s, not JSON",
+                r.content_type);
+    } else if (!rd->bytes && !a.dec.bytes) {
+        res = ATTEMPT_EMPTY; /* an empty 200 body */
+    } else if (log_decoder_finish(&a.dec, why) < 0) {
+        /* cut or garbled: retry, resuming after what was delivered */
+    } else {
+        res = a.seen ? ATTEMPT_DONE : ATTEMPT_EMPTY;
+    }
+    log_decoder_release(&a.dec);
+    http_response_release(&r);
+    return res;
+}
+
+int ci_log_read(struct ci_session *s, long long number, long long step_id,
+                struct ci_log_read *rd, struct err *e)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "/api/repos/%lld/logs/%lld/%lld", s->repo.id, number,
+             step_id);
+    int empty_max = rd->empty_attempts > 0 ? rd->empty_attempts : 4;
+    int empties = 0;
+    double deadline = clock_now() + s->client.http.retry_budget;
+    rd->entries = 0;
+    for (int attempt = 0;; attempt++) {
+        struct err why;
+        err_clear(&why);
+        enum attempt_result res = read_once(s, path, rd, &why, e);
+        if (res == ATTEMPT_DONE)
+            return 1;
+        if (res == ATTEMPT_FINAL)
+            return -1;
+        double wait;
+        if (res == ATTEMPT_EMPTY && !rd->entries) {
+            if (++empties >= empty_max)
+                return 0;
+            wait = http_backoff_delay(empties - 1, 0.3, 2);
+        } else {
+            if (res == ATTEMPT_EMPTY) /* entries came before: this answer is the flake */
+                err_set(&why, EXIT_UNAVAILABLE, "an empty answer after %lld entries",
+                        rd->entries);
+            wait = http_backoff_delay(attempt, 0.25, 8);
+            if (clock_now() + wait > deadline) {
+                err_set(e, EXIT_UNAVAILABLE, "giving up on the step log after %d attempts: %s",
+                        attempt + 1, why.msg);
+                return -1;
+            }
+        }
+        if (s->client.http.verbose)
+            fprintf(stderr, "homelab: retrying the step log in %.1fs: %s\n", wait,
+                    why.msg[0] ? why.msg : "empty");
+        if (clock_sleep(wait) < 0 || term_interrupted())
+            return err_set(e, EXIT_INTERRUPTED, "interrupted");
+    }
+}
+
+/* ---- log tails ---- */
+
+struct tail {
+    struct log_render render;
+    struct buf text;
+    struct line_ring ring;
+};
 
 static int tail_on_entry(void *ctx, const struct log_entry *entry)
 {
     struct tail *t = ctx;
-    log_render_entry(&t->render, entry, &t->line);
-    tail_take(t);
+    buf_reset(&t->text);
+    log_render_entry(&t->render, entry, &t->text);
+    line_ring_add(&t->ring, t->text.data, t->text.len);
     return 0;
-}
-
-static int tail_on_data(void *ud, const char *data, size_t len)
-{
-    struct tail *t = ud;
-    struct err e;
-    err_clear(&e);
-    return log_decoder_feed(&t->dec, data, len, &e) < 0;
-}
-
-static void tail_reset(struct tail *t, int keep_color)
-{
-    for (size_t i = 0; i < t->max; i++) {
-        free(t->ring[i]);
-        t->ring[i] = NULL;
-    }
-    t->count = t->next = 0;
-    buf_reset(&t->line);
-    log_decoder_release(&t->dec);
-    log_render_release(&t->render);
-    log_decoder_init(&t->dec, 0, tail_on_entry, t);
-    log_render_init(&t->render, keep_color ? LOG_RENDER_COLOR : 0);
-}
-
-/* One attempt: 1 got lines, 0 empty (worth retrying), -1 final error. */
-static int tail_fetch(struct ci_session *s, const char *path, struct tail *t, int keep_color,
-                      struct err *e)
-{
-    struct http_response r;
-    http_response_init(&r, 0);
-    tail_reset(t, keep_color);
-    struct err attempt;
-    err_clear(&attempt);
-    int rc = http_request(&s->client.http, path, NULL, tail_on_data, t, &r, &attempt);
-    int got = 0;
-    if (rc < 0) {
-        *e = attempt;
-        got = attempt.code == EXIT_REFUSED ? -1 : 0;
-    } else if (r.status == 401 || r.status == 403 || r.status == 404) {
-        got = err_set(e, r.status == 404 ? EXIT_NOT_FOUND : EXIT_REFUSED,
-                      "the log endpoint answered HTTP %ld", r.status);
-    } else if (r.status == 200 && log_decoder_finish(&t->dec, &attempt) == 0) {
-        log_render_flush(&t->render, &t->line);
-        if (t->line.len)
-            buf_addc(&t->line, '\n');
-        tail_take(t);
-        got = t->count > 0;
-    } else {
-        err_set(e, EXIT_UNAVAILABLE, "the log endpoint answered HTTP %ld%s%s", r.status,
-                attempt.msg[0] ? ": " : "", attempt.msg);
-    }
-    http_response_release(&r);
-    return got;
 }
 
 int ci_log_tail(struct ci_session *s, long long number, long long step_id, size_t n,
                 int keep_color, struct strvec *lines, struct err *e)
 {
-    char path[128];
-    snprintf(path, sizeof(path), "/api/repos/%lld/logs/%lld/%lld", s->repo.id, number,
-             step_id);
     struct tail t;
-    memset(&t, 0, sizeof(t));
-    t.max = n;
-    t.ring = xcalloc(n ? n : 1, sizeof(*t.ring));
-    buf_init(&t.line, 4u << 20);
-    log_decoder_init(&t.dec, 0, tail_on_entry, &t);
-    log_render_init(&t.render, 0);
-    int got = 0;
+    log_render_init(&t.render, keep_color ? LOG_RENDER_COLOR : LOG_RENDER_NO_COLOR);
+    buf_init(&t.text, 0);
+    line_ring_init(&t.ring, n);
+    struct ci_log_read rd = { .on_entry = tail_on_entry, .ctx = &t };
     err_clear(e);
-    /* the endpoint answers empty bodies now and then: retry a little */
-    for (int attempt = 0; attempt < 4; attempt++) {
-        got = tail_fetch(s, path, &t, keep_color, e);
-        if (got != 0)
-            break;
-        clock_sleep(http_backoff_delay(attempt, 0.3, 2));
+    int rc = ci_log_read(s, number, step_id, &rd, e);
+    if (rc > 0) {
+        buf_reset(&t.text);
+        log_render_flush(&t.render, &t.text);
+        line_ring_add(&t.ring, t.text.data, t.text.len);
+        line_ring_finish(&t.ring);
+        for (size_t i = 0; i < t.ring.count; i++) {
+            size_t len;
+            const char *l = line_ring_get(&t.ring, i, &len);
+            strvec_push(lines, l); /* rendered text holds no NUL */
+        }
     }
-    for (size_t i = 0; i < t.count; i++)
-        strvec_push(lines, t.ring[(t.next + t.max - t.count + i) % t.max]);
-    for (size_t i = 0; i < t.max; i++)
-        free(t.ring[i]);
-    free(t.ring);
-    buf_release(&t.line);
-    log_decoder_release(&t.dec);
+    line_ring_release(&t.ring);
+    buf_release(&t.text);
     log_render_release(&t.render);
-    if (got < 0)
-        return -1;
-    if (got == 0 && e->code && e->code != EXIT_UNAVAILABLE)
-        return -1;
-    err_clear(e);
-    return 0;
+    return rc < 0 ? -1 : 0;
 }

@@ -54,7 +54,7 @@ static char *unquote(const char *v)
 
 struct parse_state {
     struct config *c;
-    struct buf warnings;
+    struct buf *warnings;
 };
 
 static int on_ini_entry(void *user, const char *section, const char *name, const char *value)
@@ -69,8 +69,8 @@ static int on_ini_entry(void *user, const char *section, const char *name, const
             return 1;
         }
     }
-    buf_addf(&st->warnings, "homelab: warning: %s: unknown key '%s.%s'\n", st->c->path,
-             section, name);
+    buf_addf(st->warnings, "homelab: warning: %s: unknown key '%s.%s'\n",
+             st->c->path ? st->c->path : "config", section, name);
     return 1;
 }
 
@@ -120,6 +120,25 @@ static int read_whole(FILE *f, struct buf *text)
     return ferror(f) ? -1 : 0;
 }
 
+int config_parse_text(struct config *c, const char *text, size_t len, struct buf *warnings,
+                      struct err *e)
+{
+    struct buf copy;
+    buf_init(&copy, 0);
+    buf_add(&copy, text, len);
+    unindent(&copy);
+    struct parse_state st = { c, warnings };
+    int line = ini_parse_string(copy.data, on_ini_entry, &st);
+    buf_release(&copy);
+    if (line > 0) {
+        err_set(e, EXIT_USAGE, "%s:%d: cannot parse this line of the config file",
+                c->path ? c->path : "config", line);
+        err_hint(e, "the file is git-config style: a [section] line, then 'key = value' lines");
+        return -1;
+    }
+    return 0;
+}
+
 static int load_file(struct config *c, struct err *e)
 {
     FILE *f = fopen(c->path, "r");
@@ -137,19 +156,14 @@ static int load_file(struct config *c, struct err *e)
         return err_set(e, EXIT_USAGE, "cannot read config file %s (or it is over 1 MiB)",
                        c->path);
     }
-    unindent(&text);
-    struct parse_state st = { c, BUF_INIT };
-    buf_init(&st.warnings, 0);
-    int line = ini_parse_string(text.data, on_ini_entry, &st);
+    struct buf warnings;
+    buf_init(&warnings, 0);
+    int rc = config_parse_text(c, text.data, text.len, &warnings, e);
     buf_release(&text);
-    fputs(st.warnings.data, stderr);
-    buf_release(&st.warnings);
-    if (line > 0) {
-        err_set(e, EXIT_USAGE, "%s:%d: cannot parse this line of the config file", c->path,
-                line);
-        err_hint(e, "the file is git-config style: a [section] line, then 'key = value' lines");
+    fputs(warnings.data, stderr);
+    buf_release(&warnings);
+    if (rc < 0)
         return -1;
-    }
     c->file_insecure = shared && c->file_token;
     if (c->file_insecure)
         fprintf(stderr, "homelab: warning: %s holds ci.token and is readable by others; "

@@ -12,6 +12,9 @@
 #ifndef HOMELAB_CONFIG_H
 #define HOMELAB_CONFIG_H
 
+#include <stddef.h>
+
+#include "core/buf.h"
 #include "core/err.h"
 
 /* Values given on the command line; NULL when absent. */
@@ -51,6 +54,17 @@ struct config {
  */
 int config_load(struct config *c, const struct config_flags *flags, struct err *e);
 void config_release(struct config *c);
+
+/*
+ * The file-parsing step of config_load() on its own, for tests and fuzzing:
+ * reads config file text[0..len) into `c` (zeroed, or holding values that
+ * later keys replace; c->path, when set, names the file in messages).
+ * Unknown keys append a warning line to `warnings`. Touches neither the
+ * environment nor the filesystem. Returns 0, or -1 with e naming the line
+ * that cannot be parsed (EXIT_USAGE); values read before it stay in `c`.
+ */
+int config_parse_text(struct config *c, const char *text, size_t len, struct buf *warnings,
+                      struct err *e);
 
 /* The config file path that config_load() would read (caller frees). */
 char *config_default_path(void);

@@ -1,6 +1,8 @@
 #include "core/http.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,27 @@
 #define SYSTEM_CA_DIR "/etc/ssl/certs"
 
 static int curl_ready;
+
+/*
+ * libcurl initialises OpenSSL with OPENSSL_INIT_LOAD_CONFIG, which parses
+ * the system openssl.cnf (Debian's sets nothing a client uses) and registers
+ * an atexit cleanup that frees every provider structure just before the
+ * process ends anyway: together about 3 million instructions, 7% of a whole
+ * `ci status`. Initialising OpenSSL first without both makes libcurl's own
+ * call a no-op for them. OpenSSL is reached through the symbol libcurl
+ * already loaded, so nothing new is linked and a libcurl built on another
+ * TLS library is left alone. OPENSSL_CONF set by the user is still honoured.
+ */
+static void openssl_quiet_init(void)
+{
+    const char *conf = getenv("OPENSSL_CONF");
+    if (conf && *conf)
+        return;
+    int (*init_crypto)(uint64_t, const void *);
+    *(void **)&init_crypto = dlsym(RTLD_DEFAULT, "OPENSSL_init_crypto");
+    if (init_crypto) /* OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT */
+        init_crypto(0x00000080L | 0x00080000L, NULL);
+}
 
 static void secret_free(char *s)
 {
@@ -94,6 +117,7 @@ int http_init(struct http_client *c, const struct http_opts *o, struct err *e)
 {
     memset(c, 0, sizeof(*c));
     if (!curl_ready) {
+        openssl_quiet_init();
         curl_global_init(CURL_GLOBAL_DEFAULT);
         curl_ready = 1;
     }
@@ -218,8 +242,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
     } else if (len > 15 && !strncasecmp(data, "content-length:", 15)) {
         copy_header_value(value, sizeof(value), data + 15, len - 15);
         char *end;
-        long long n = strtoll(value, &end, 10);
-        t->r->content_length = end != value && !*end && n >= 0 ? n : -1;
+        long long clen = strtoll(value, &end, 10);
+        t->r->content_length = end != value && !*end && clen >= 0 ? clen : -1;
     } else if (len >= 5 && !strncmp(data, "HTTP/", 5)) {
         /* a new response (after a redirect or 100-continue) starts fresh;
          * its status is known now, before the body reaches on_data */

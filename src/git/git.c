@@ -238,6 +238,27 @@ static int has_line(const char *text, const char *word)
     return 0;
 }
 
+/* The DESIGN's choice among remote names (one per line, as `git remote` lists
+ * them): `preferred` when given, else forgejo, else origin, else the first. */
+static int choose_from(const char *names, const char *preferred, char **remote, struct err *e)
+{
+    if (preferred && *preferred) {
+        if (has_line(names, preferred))
+            *remote = xstrdup(preferred);
+        else
+            return err_set(e, EXIT_NOT_FOUND, "no git remote named '%s'", preferred);
+    } else if (has_line(names, "forgejo")) {
+        *remote = xstrdup("forgejo");
+    } else if (has_line(names, "origin")) {
+        *remote = xstrdup("origin");
+    } else if (*names) {
+        *remote = xstrndup(names, strcspn(names, "\n"));
+    } else {
+        return err_set(e, EXIT_NOT_FOUND, "this repository has no git remote");
+    }
+    return 0;
+}
+
 int git_choose_remote(const char *dir, const char *preferred, char **remote, struct err *e)
 {
     struct buf out;
@@ -247,21 +268,66 @@ int git_choose_remote(const char *dir, const char *preferred, char **remote, str
         buf_release(&out);
         return -1;
     }
-    int rc = 0;
-    if (preferred && *preferred) {
-        if (has_line(out.data, preferred))
-            *remote = xstrdup(preferred);
-        else
-            rc = err_set(e, EXIT_NOT_FOUND, "no git remote named '%s'", preferred);
-    } else if (has_line(out.data, "forgejo")) {
-        *remote = xstrdup("forgejo");
-    } else if (has_line(out.data, "origin")) {
-        *remote = xstrdup("origin");
-    } else if (out.len) {
-        *remote = xstrndup(out.data, strcspn(out.data, "\n"));
-    } else {
-        rc = err_set(e, EXIT_NOT_FOUND, "this repository has no git remote");
+    int rc = choose_from(out.data, preferred, remote, e);
+    buf_release(&out);
+    return rc;
+}
+
+int git_parse_remote_v(const char *text, struct buf *names, struct strvec *urls)
+{
+    int n = 0;
+    for (const char *p = text; *p;) {
+        size_t len = strcspn(p, "\n");
+        const char *tab = memchr(p, '\t', len);
+        if (tab && tab > p) {
+            size_t nlen = (size_t)(tab - p);
+            const char *u = tab + 1;
+            size_t ulen = len - nlen - 1;
+            int fetch = ulen >= 8 && !memcmp(u + ulen - 8, " (fetch)", 8);
+            /* a remote without a URL is listed as "name\t" alone */
+            int bare = ulen == 0;
+            if (fetch || bare) {
+                buf_add(names, p, nlen);
+                buf_addc(names, '\n');
+                char *url = fetch ? xstrndup(u, ulen - 8) : xstrndup(p, nlen);
+                strvec_push(urls, url);
+                free(url);
+                n++;
+            }
+        }
+        p += len;
+        if (*p)
+            p++;
     }
+    return n;
+}
+
+int git_choose_remote_url(const char *dir, const char *preferred, char **remote, char **url,
+                          struct err *e)
+{
+    struct buf out, names;
+    buf_init(&out, 0);
+    buf_init(&names, 0);
+    struct strvec urls = STRVEC_INIT;
+    const char *args[] = { "remote", "-v", NULL };
+    int rc = run_git(dir, args, &out, e);
+    if (rc == 0) {
+        git_parse_remote_v(out.data, &names, &urls);
+        rc = choose_from(names.data, preferred, remote, e);
+    }
+    if (rc == 0) {
+        /* names and urls are in step: find the chosen one's line */
+        size_t i = 0;
+        for (const char *p = names.data; *p; i++) {
+            size_t len = strcspn(p, "\n");
+            if (len == strlen(*remote) && !strncmp(p, *remote, len))
+                break;
+            p += len + (p[len] != '\0');
+        }
+        *url = xstrdup(i < urls.n ? urls.v[i] : *remote);
+    }
+    strvec_clear(&urls);
+    buf_release(&names);
     buf_release(&out);
     return rc;
 }

@@ -38,6 +38,20 @@ int git_choose_remote(const char *dir, const char *preferred, char **remote, str
 int git_remote_url(const char *dir, const char *remote, char **url, struct err *e);
 
 /*
+ * git_choose_remote() and git_remote_url() in one git process (`git remote
+ * -v`: the same sorted names, the same first URL with url.*.insteadOf
+ * applied). A remote without a URL gets its own name, as get-url prints.
+ */
+int git_choose_remote_url(const char *dir, const char *preferred, char **remote, char **url,
+                          struct err *e);
+
+/*
+ * Parses `git remote -v` output: appends each remote's name and a newline to
+ * `names` and its fetch URL to `urls`, in order. Pure. Returns the count.
+ */
+int git_parse_remote_v(const char *text, struct buf *names, struct strvec *urls);
+
+/*
  * Parses a remote URL into the repo's full name ("owner/name", nested
  * groups kept: "group/sub/name"), without a trailing ".git" or slash.
  * Accepts https://[user[:password]@]host[:port]/owner/name(.git), http://,

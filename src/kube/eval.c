@@ -19,6 +19,8 @@
 
 /* Seconds a new pod may run without being Ready before the verdict says so. */
 #define NOT_READY_NOTE 10
+/* deploy status: a not-Ready container that died this recently is failing. */
+#define RECENT_CRASH 120
 
 /* ---- memo ---- */
 
@@ -412,6 +414,22 @@ static void check_container(struct ev *e, const json_t *pod, const json_t *cs, i
     if (reason && strcmp(reason, "ContainerCreating") && strcmp(reason, "PodInitializing"))
         set_note(e, pname ? pname : "?", reason);
     long restarts = jlong(jget(cs, "restartCount"), 0);
+    /* One look, no history (deploy status): between two crash-loop
+     * back-offs a container runs, not Ready, having died moments ago. */
+    const json_t *last = jget(cs, "lastState", "terminated");
+    double died = eval_parse_time(jstr(jget(last, "finishedAt")));
+    if (!in->memo && restarts > 0 && last && !jtrue(jget(cs, "ready")) && died > 0 &&
+        in->now - died <= RECENT_CRASH) {
+        struct eval_failure *f = add_failure(e, pod);
+        if (f) {
+            char msg[96];
+            snprintf(msg, sizeof(msg), "not ready; the last instance died %ds ago",
+                     (int)(in->now - died));
+            fill_container_failure(f, cs, init, "Restarting", msg);
+            f->logs = EVAL_LOGS_PREVIOUS;
+        }
+        return;
+    }
     if (in->memo && in->restart_limit > 0) {
         snprintf(key, sizeof(key), "restarts/%s/%s", pod_uid(pod), cname ? cname : "");
         double base = eval_memo_first(in->memo, key, (double)restarts);

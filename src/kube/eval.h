@@ -30,7 +30,9 @@
  * carries what must be remembered between evaluations of one wait (when
  * a pod was first seen in a state, restart counts at the start, whether
  * the template ever matched). With a NULL memo (deploy status) the
- * time-based rules use only what the objects say.
+ * time-based rules use only what the objects say, and a not-Ready
+ * container whose last instance died in the last two minutes counts as
+ * failing (one look cannot see a count rise).
  *
  * Strings in the verdict are raw text from the server, cut to fit: escape
  * them before printing.

@@ -237,10 +237,15 @@ int wp_find_pipeline(struct wp_client *c, long long repo_id, const char *sha,
     *newest = 0;
     long long last_seen = 0;
     /* Newest first; stop at the first match. A pipeline list can be long,
-     * so the pages are walked only as far as needed. */
-    for (int page = 1; page <= 200; page++) {
+     * so the pages are walked only as far as needed. The commit asked about
+     * is nearly always among the newest (it was just pushed), so a short
+     * first look comes before full pages: parsing 50 pipelines costs more
+     * than the whole rest of the lookup. When it misses, full pages follow
+     * from the start (the few items seen twice are skipped below). */
+    for (int page = 0; page <= 200; page++) {
         json_t *items = NULL;
-        if (wp_list_pipelines(c, repo_id, NULL, page, WP_MAX_PER_PAGE, &items, e) < 0)
+        int per_page = page ? WP_MAX_PER_PAGE : WP_FIRST_PAGE;
+        if (wp_list_pipelines(c, repo_id, NULL, page ? page : 1, per_page, &items, e) < 0)
             return -1;
         size_t n = json_array_size(items);
         for (size_t i = 0; i < n; i++) {
@@ -260,7 +265,7 @@ int wp_find_pipeline(struct wp_client *c, long long repo_id, const char *sha,
             }
         }
         json_decref(items);
-        if (n < WP_MAX_PER_PAGE)
+        if (n < (size_t)per_page)
             break;
     }
     return 0;

@@ -38,6 +38,8 @@ struct wp_list_filter {
 };
 
 #define WP_MAX_PER_PAGE 50
+/* The short first page of wp_find_pipeline(). */
+#define WP_FIRST_PAGE 10
 
 int wp_client_open(struct wp_client *c, const struct config *cfg, int verbose, struct err *e);
 void wp_client_close(struct wp_client *c);

@@ -517,6 +517,34 @@ static void test_deploy__restarts_during_wait(void **state)
     world_release(&w);
 }
 
+/* deploy status has no history: a container that died moments ago and is
+ * not Ready is failing; one that died long ago and is Ready is not. */
+static void test_deploy__status_recent_crash(void **state)
+{
+    (void)state;
+    struct world w;
+    complete_world(&w);
+    w.in.memo = NULL;
+    set(w.workload, "status.availableReplicas", json_integer(2));
+    json_t *p = json_array_get(w.pods, 0);
+    set(p, "status.conditions", J("[{'type':'Ready','status':'False'}]"));
+    web_status(p, "{'name':'web','ready':false,'restartCount':1,'state':{'running':{}},"
+                  "'lastState':{'terminated':{'reason':'Error','exitCode':1,"
+                  "'finishedAt':'2027-01-15T07:59:57Z'}}}");
+    const struct eval_verdict *v = evaluate(&w);
+    assert_phase(v, EVAL_FAILED);
+    assert_string_equal(v->failures[0].reason, "Restarting");
+    assert_string_equal(v->failures[0].message, "not ready; the last instance died 3s ago");
+    web_status(p, "{'name':'web','ready':true,'restartCount':7,'state':{'running':{}},"
+                  "'lastState':{'terminated':{'reason':'Error','exitCode':1,"
+                  "'finishedAt':'2026-12-01T00:00:00Z'}}}");
+    set(p, "status.conditions", J("[{'type':'Ready','status':'True'}]"));
+    set(w.workload, "status.availableReplicas", json_integer(3));
+    v = evaluate(&w);
+    assert_phase(v, EVAL_COMPLETE);
+    world_release(&w);
+}
+
 static void test_deploy__evicted_pod_ignored(void **state)
 {
     (void)state;
@@ -843,6 +871,7 @@ int main(void)
         cmocka_unit_test(test_deploy__paused),
         cmocka_unit_test(test_deploy__superseded),
         cmocka_unit_test(test_deploy__restarts_during_wait),
+        cmocka_unit_test(test_deploy__status_recent_crash),
         cmocka_unit_test(test_deploy__evicted_pod_ignored),
         cmocka_unit_test(test_deploy__container_filter),
         cmocka_unit_test(test_deploy__same_repo_conflict),

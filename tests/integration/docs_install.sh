@@ -1,0 +1,62 @@
+# The man page and --help cover every verb and flag of the command table;
+# make install / uninstall put files in their conventional places; completions.
+. "$(dirname "$0")/../lib.sh"
+man="$ROOT/docs/homelab.1.scd"
+
+hl manifest --json
+verbs=$(python3 -c 'import json,sys; [print(c["verb"]) for c in json.loads(sys.argv[1])]' "$out")
+missing=""
+for verb in $(printf '%s\n' "$verbs" | tr ' ' '_'); do
+    v=$(printf '%s' "$verb" | tr '_' ' ')
+    grep -q "^\*$v\*" "$man" || missing="$missing [$v]"
+    "$HOMELAB" $v --help > "$T/help" 2>&1
+    for flag in $(grep -oE -- '^  --[a-z][a-z-]*' "$T/help" | tr -d ' '); do
+        grep -qF -- "*$flag*" "$man" || missing="$missing $v:$flag"
+    done
+done
+check "every verb and flag of the command table is in the man page${missing:+ (missing:$missing)}" [ -z "$missing" ]
+
+hl help
+missing=""
+for verb in $(printf '%s\n' "$verbs" | tr ' ' '_'); do
+    v=$(printf '%s' "$verb" | tr '_' ' ')
+    contains "$out" "  $v " || missing="$missing [$v]"
+done
+check "homelab help lists every verb${missing:+ (missing:$missing)}" [ -z "$missing" ]
+
+if command -v scdoc >/dev/null; then
+    scdoc < "$man" > "$T/homelab.1"
+    check "the man page source builds with scdoc" [ -s "$T/homelab.1" ]
+fi
+
+# make install into a temporary DESTDIR, from the tree under test
+B=$(dirname "$HOMELAB")
+make -s -C "$ROOT" install B="$B" DESTDIR="$T/dest" PREFIX=/usr > "$T/install.log" 2>&1
+check "make install puts the binary in PREFIX/bin" [ -x "$T/dest/usr/bin/homelab" ]
+check "the man page in share/man/man1" [ -s "$T/dest/usr/share/man/man1/homelab.1" ]
+check "bash completion in share/bash-completion/completions" [ -s "$T/dest/usr/share/bash-completion/completions/homelab" ]
+check "zsh completion in share/zsh/site-functions" [ -s "$T/dest/usr/share/zsh/site-functions/_homelab" ]
+run "$T/dest/usr/bin/homelab" version
+expect_rc 0 "the installed binary runs"
+make -s -C "$ROOT" uninstall B="$B" DESTDIR="$T/dest" PREFIX=/usr > "$T/uninstall.log" 2>&1
+check "make uninstall removes every file" [ -z "$(find "$T/dest" -type f)" ]
+
+# bash completion, driven the way bash drives it
+mkdir -p "$T/bin" && ln -s "$HOMELAB" "$T/bin/homelab"
+complete_words() { # WORDS...: prints COMPREPLY for the last word
+    PATH="$T/bin:$PATH" bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _homelab; printf "%s\n" "${COMPREPLY[@]}"' _ "$ROOT/contrib/completions/homelab.bash" "$@"
+}
+out=$(complete_words homelab c)
+check "bash completes the verb group 'ci'" contains "$out" "ci"
+out=$(complete_words homelab ci s)
+check "bash completes 'ci s' to status" contains "$out" "status"
+out=$(complete_words homelab ci list --li)
+check "bash completes a verb's flags" contains "$out" "--limit"
+mkdir -p "$T/repo/.worktrees/fix-login" && git init -q "$T/repo"
+out=$(cd "$T/repo" && complete_words homelab work clean f)
+check "bash completes work clean topics from .worktrees" contains "$out" "fix-login"
+if command -v zsh >/dev/null; then
+    check "the zsh completion parses" zsh -n "$ROOT/contrib/completions/_homelab"
+fi
+
+finish
