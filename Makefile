@@ -20,7 +20,7 @@ LIB_OBJ  = $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all check demo clean bootstrap unit san install uninstall
+.PHONY: all check demo clean bootstrap unit san install uninstall fuzz fuzz-build
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -76,7 +76,32 @@ san:
 check: bootstrap
 	@$(MAKE) --no-print-directory all unit
 	@$(MAKE) --no-print-directory san
-	@tests/run build build/san
+	@$(MAKE) --no-print-directory fuzz-build
+	@tests/run build build/san build/fuzz
+
+# ---- fuzzing: libFuzzer targets in tests/fuzz/ (clang, ASan + UBSan) ----
+# The library is built again with clang and coverage instrumentation in
+# build/fuzz (warnings shown, not fatal: gcc's build is the -Werror one). `make fuzz` runs each target for FUZZ_SECONDS from its seed
+# corpus (tests/fuzz/corpus/NAME); `make check` runs each for
+# FUZZ_CHECK_SECONDS through tests/run, which counts them as tests.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SRC      = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES    = $(FUZZ_SRC:tests/fuzz/%.c=%)
+FUZZ_SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+$(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(B)/libhomelab.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/fuzz $(WARN) -Wno-missing-prototypes $(CFLAGS) $(EXTRA_CFLAGS) \
+		-fsanitize=fuzzer -o $@ $< $(B)/libhomelab.a $(LDLIBS)
+
+fuzz-build:
+	@$(MAKE) --no-print-directory B=build/fuzz CC=$(FUZZ_CC) CFLAGS="-O1 -g" \
+		WARN="$(filter-out -Werror,$(WARN)) -Wno-unknown-warning-option" \
+		EXTRA_CFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" $(FUZZ_NAMES:%=build/fuzz/fuzz/%)
+
+fuzz: bootstrap fuzz-build
+	@tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 demo: bootstrap all
 	@tests/demo.sh

@@ -8,10 +8,42 @@
 
 #include "core/buf.h"
 
+/*
+ * Strings from the server end up on terminals (names, branches, errors), so
+ * control characters are replaced here, once, where they enter: C0 (but tab,
+ * and newline where `multiline`), DEL, and C1 as UTF-8 (U+0080-U+009F).
+ * jansson has already rejected invalid UTF-8.
+ */
+static char *clean_string(const char *s, int multiline)
+{
+    size_t n = strlen(s);
+    char *out = xmalloc(n + 1), *w = out;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+            (unsigned char)s[i + 1] <= 0x9f) {
+            *w++ = '?';
+            i++;
+        } else if ((ch < 0x20 && ch != '\t' && !(multiline && ch == '\n')) || ch == 0x7f) {
+            *w++ = '?';
+        } else {
+            *w++ = (char)ch;
+        }
+    }
+    *w = '\0';
+    return out;
+}
+
 static char *str_field(json_t *j, const char *key)
 {
     const char *s = json_string_value(json_object_get(j, key));
-    return xstrdup(s ? s : "");
+    return clean_string(s ? s : "", 0);
+}
+
+static char *text_field(json_t *j, const char *key)
+{
+    const char *s = json_string_value(json_object_get(j, key));
+    return clean_string(s ? s : "", 1);
 }
 
 static long long int_field(json_t *j, const char *key)
@@ -34,7 +66,7 @@ static void step_from_json(json_t *j, struct wp_step *s)
     s->ppid = (int)int_field(j, "ppid");
     s->name = str_field(j, "name");
     s->state = str_field(j, "state");
-    s->error = str_field(j, "error");
+    s->error = text_field(j, "error");
     s->type = str_field(j, "type");
     s->exit_code = (int)int_field(j, "exit_code");
     s->started = time_field(j, "started", "start_time");
@@ -64,7 +96,7 @@ static char *first_error(json_t *errors)
 {
     json_t *e0 = json_is_array(errors) ? json_array_get(errors, 0) : NULL;
     const char *m = json_string_value(json_object_get(e0, "message"));
-    return m ? xstrdup(m) : NULL;
+    return m ? clean_string(m, 0) : NULL;
 }
 
 int wp_pipeline_from_json(json_t *j, struct wp_pipeline *p)
@@ -79,7 +111,7 @@ int wp_pipeline_from_json(json_t *j, struct wp_pipeline *p)
     p->event = str_field(j, "event");
     p->branch = str_field(j, "branch");
     p->commit = str_field(j, "commit");
-    p->message = str_field(j, "message");
+    p->message = text_field(j, "message");
     p->author = str_field(j, "author");
     p->ref = str_field(j, "ref");
     p->forge_url = str_field(j, "forge_url");

@@ -4,8 +4,10 @@
  * rules of DESIGN.md. Pure: no I/O.
  *
  * Decoding treats JSON as hostile: missing or mistyped fields become zero
- * or empty strings, never a crash; strings are copied and owned by the
- * struct (wp_pipeline_release frees them). Both v3 time keys
+ * or empty strings, never a crash; control characters in strings become
+ * '?' (newlines kept in messages and errors), so no field can drive a
+ * terminal; strings are copied and owned by the struct
+ * (wp_pipeline_release frees them). Both v3 time keys
  * (created/started/finished) and v2 ones (created_at, start_time…) are read.
  */
 #ifndef HOMELAB_WP_MODEL_H

@@ -119,6 +119,26 @@ static void test_decode_detail(void **state)
     json_decref(j);
 }
 
+static void test_control_characters_replaced(void **state)
+{
+    (void)state;
+    json_t *j = json_loads("{\"number\":1,\"branch\":\"ma\\u001b[2Jin\",\"message\":"
+                           "\"line1\\nline2\\u0007\",\"status\":\"ok\\u009b\","
+                           "\"workflows\":[{\"name\":\"w\\r\",\"children\":[{\"name\":"
+                           "\"s\\u001b]52;c;x\\u0007\",\"error\":\"e\\u007f\"}]}]}", 0, NULL);
+    assert_non_null(j);
+    struct wp_pipeline p;
+    assert_int_equal(wp_pipeline_from_json(j, &p), 0);
+    assert_string_equal(p.branch, "ma?[2Jin");
+    assert_string_equal(p.message, "line1\nline2?");
+    assert_string_equal(p.status, "ok?");
+    assert_string_equal(p.workflows[0].name, "w?");
+    assert_string_equal(p.workflows[0].steps[0].name, "s?]52;c;x?");
+    assert_string_equal(p.workflows[0].steps[0].error, "e?");
+    wp_pipeline_release(&p);
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -126,6 +146,7 @@ int main(void)
         cmocka_unit_test(test_commit_matches), cmocka_unit_test(test_duration),
         cmocka_unit_test(test_first_line),    cmocka_unit_test(test_decode_hostile),
         cmocka_unit_test(test_decode_detail),
+        cmocka_unit_test(test_control_characters_replaced),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,780 @@
+/*
+ * ci logs: step logs, safe to print, by step name, with follow.
+ *
+ *   homelab ci logs [REV|#N] [--step NAME|WORKFLOW/STEP] [--follow] [--tail N]
+ *                   [--raw] [--timestamps]
+ *
+ * Which steps: --step names one (an unknown or ambiguous name is a usage
+ * error listing the candidates); else the failing steps when the pipeline
+ * failed, else every step in pipeline order (woodpecker/steps.h). Without
+ * --step each step's log comes under a header line on stdout,
+ *
+ *   ==> build/test failure exit 2 40s <==
+ *
+ * with a blank line between steps (the `tail` convention for several
+ * files). With --step the log is printed bare, so it can be piped as is.
+ *
+ * What reaches stdout: log text is untrusted. By default every control
+ * character and escape sequence is shown escaped (core/sanitize.h); colour
+ * (SGR) is kept when stdout is a terminal and colour is on, and dropped
+ * otherwise (a pipe or a file gets plain text, not `\x1b[32m` on every
+ * line). --raw writes the log's bytes unchanged. Names in headers and
+ * messages are always sanitized.
+ *
+ * Stored logs are decoded as the body arrives and written as they are
+ * decoded (stdout is flushed after each piece of body), so memory does not
+ * grow with the log; --tail N holds only N lines. Reading, retries and the
+ * size cap are ci_log_read()'s (cmd/ci_common.h).
+ *
+ * --follow: a step that has not started is waited for; a running step is
+ * streamed from /api/stream/logs/{repo}/{number}/{step id}; a finished
+ * step's stored log is printed. The stream is an unreliable courier: the
+ * server only ends it when the whole workflow is done, may drop it, and
+ * may lose lines. So the step's state is read from the pipeline detail
+ * every 2 s and decides when the step is over; a dropped stream is
+ * reopened with Last-Event-ID so the server skips what was sent; every
+ * entry is also deduplicated by its line number; and when the step is over
+ * the stored log is read once more for any line the stream did not bring
+ * (a few can lose the race against the server's eof). A stream that keeps
+ * failing is replaced by reading the stored log every 2 s.
+ *
+ * Exit codes: 0 when logs were printed, whatever the pipeline's state;
+ * 2 usage (including an unknown or ambiguous --step); 3 --follow timed out;
+ * 5 no pipeline, no steps, or nothing has run yet; 6 a log that could not
+ * be read, or came back empty, or is over the size cap; 7 refused;
+ * 130 interrupted.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/ci_common.h"
+#include "cmd/cmd.h"
+#include "core/clock.h"
+#include "core/http.h"
+#include "core/linering.h"
+#include "core/sanitize.h"
+#include "core/sse.h"
+#include "core/term.h"
+#include "woodpecker/logs.h"
+#include "woodpecker/steps.h"
+
+#define DETAIL_INTERVAL 2.0   /* how often a followed step's state is read */
+#define POLL_FALLBACK 2.0     /* stored-log polling when the stream fails */
+#define STREAM_GIVE_UP 3      /* failed connections before polling instead */
+#define SLICE 0.2             /* longest wait, so signals are seen promptly */
+#define TEXT_FLUSH (64u << 10)
+
+static struct {
+    const char *step;
+    int follow, raw, timestamps;
+    long tail;
+} logs_opts = { NULL, 0, 0, 0, -1 };
+
+const struct opt ci_logs_opts[] = {
+    { "step", OPT_STRING, &logs_opts.step, "NAME", "only this step (STEP or WORKFLOW/STEP)" },
+    { "follow", OPT_BOOL, &logs_opts.follow, NULL,
+      "stream a running step until it ends; wait for one that has not started" },
+    { "tail", OPT_INT, &logs_opts.tail, "N", "only the last N lines of each step" },
+    { "raw", OPT_BOOL, &logs_opts.raw, NULL,
+      "the log's bytes unchanged, escape sequences included (unsafe on a terminal)" },
+    { "timestamps", OPT_BOOL, &logs_opts.timestamps, NULL,
+      "prefix each line with its offset from the step's start" },
+    OPT_END,
+};
+
+/* The log stream of one step. */
+struct lstream {
+    struct http_stream http;
+    struct sse_parser sse;
+    struct buf data;        /* the decoded entry of one message */
+    int open;
+    int failures;           /* connections in a row that brought nothing */
+    double retry_at;
+    char last_id[32];       /* the id of the last message handled */
+    int messages;           /* messages on this connection */
+    int refused;            /* not a 200 event stream */
+    int eof;                /* the server ended the log (sticky) */
+    int not_running;        /* "step not running (anymore)" (sticky) */
+    char error[200];        /* another in-band error */
+};
+
+struct logs {
+    struct cmd_ctx *ctx;
+    struct ci_session *s;
+    struct wp_pipeline p;
+    unsigned flags;          /* log_render flags */
+    int color;               /* colour on stdout */
+    int headers;             /* a header line per step */
+    double deadline;
+
+    /* the step being printed */
+    struct buf label;        /* "wf/step", sanitized */
+    struct log_render render;
+    struct buf text;         /* rendered, not yet written */
+    struct line_ring ring;   /* --tail: the lines held back */
+    int tailing;             /* text goes to the ring */
+    long long next_line;     /* every line below was printed */
+    long long printed;       /* entries printed for the step */
+    long long lost;          /* lines the stream skipped over */
+    int read_empty;          /* the last stored read found no log */
+    struct lstream ls;
+
+    /* totals */
+    int steps_done;
+    int any_printed;
+    int worst;               /* the worst error exit code, 0 = none */
+    int empty;               /* steps whose log stayed empty */
+    int write_failed;
+};
+
+/* ---- output ---- */
+
+static int flush_text(struct logs *L, int sync)
+{
+    if (L->text.len && fwrite(L->text.data, 1, L->text.len, stdout) != L->text.len)
+        L->write_failed = 1;
+    buf_reset(&L->text);
+    if (sync && fflush(stdout) != 0)
+        L->write_failed = 1;
+    if (ferror(stdout))
+        L->write_failed = 1;
+    return L->write_failed;
+}
+
+/* Every log entry, stored or streamed, comes through here. */
+static int sink_entry(void *ctx, const struct log_entry *entry)
+{
+    struct logs *L = ctx;
+    if (entry->line < L->next_line)
+        return 0; /* printed already (a resumed read, a replayed stream) */
+    L->next_line = entry->line + 1;
+    L->printed++;
+    L->any_printed = 1;
+    log_render_entry(&L->render, entry, &L->text);
+    if (L->tailing) {
+        line_ring_add(&L->ring, L->text.data, L->text.len);
+        buf_reset(&L->text);
+        return 0;
+    }
+    return L->text.len >= TEXT_FLUSH ? flush_text(L, 0) : 0;
+}
+
+static int sink_chunk(void *ctx)
+{
+    struct logs *L = ctx;
+    return L->tailing ? 0 : flush_text(L, 1);
+}
+
+/* The end of what is known of a step's log: the held progress line, the tail. */
+static void step_output_end(struct logs *L)
+{
+    log_render_flush(&L->render, &L->text);
+    if (L->tailing) {
+        line_ring_add(&L->ring, L->text.data, L->text.len);
+        line_ring_finish(&L->ring);
+        buf_reset(&L->text);
+        for (size_t i = 0; i < L->ring.count; i++) {
+            size_t len;
+            const char *line = line_ring_get(&L->ring, i, &len);
+            buf_add(&L->text, line, len);
+            buf_addc(&L->text, '\n');
+            if (L->text.len >= TEXT_FLUSH)
+                flush_text(L, 0);
+        }
+        line_ring_reset(&L->ring);
+        L->tailing = 0; /* what follows (a followed step) is live */
+    }
+    flush_text(L, 1);
+}
+
+static void header(struct logs *L, const struct wp_workflow *w, const struct wp_step *st)
+{
+    if (!L->headers)
+        return;
+    if (L->steps_done)
+        buf_addc(&L->text, '\n');
+    buf_adds(&L->text, "==> ");
+    buf_add(&L->text, L->label.data, L->label.len);
+    buf_addf(&L->text, " %s", ci_status_color(st->state, L->color));
+    sanitize_append(&L->text, st->state, strlen(st->state), 0);
+    buf_adds(&L->text, L->color ? "\033[0m" : "");
+    if (wp_status_terminal(st->state) && wp_step_ran(st))
+        buf_addf(&L->text, " exit %d", st->exit_code);
+    if (st->started) {
+        char d[32];
+        wp_format_duration(wp_elapsed(st->started, st->finished, (long long)clock_wall()), d,
+                           sizeof(d));
+        buf_addf(&L->text, " %s", d);
+    }
+    if (st->error[0]) {
+        char e[160];
+        wp_first_line(st->error, 120, e, sizeof(e));
+        buf_adds(&L->text, " (");
+        sanitize_append(&L->text, e, strlen(e), 0);
+        buf_addc(&L->text, ')');
+    }
+    (void)w;
+    buf_adds(&L->text, " <==\n");
+    flush_text(L, 1);
+}
+
+/* A diagnostic line on stderr about the current step. */
+static void note(struct logs *L, const char *fmt, const char *detail)
+{
+    fflush(stdout);
+    fprintf(stderr, "homelab: ");
+    fprintf(stderr, fmt, L->label.data, detail);
+    fputc('\n', stderr);
+}
+
+static void record_error(struct logs *L, const struct err *e)
+{
+    if (e->code == EXIT_INTERRUPTED)
+        return;
+    note(L, "log of %s: %s", e->msg);
+    if (e->hint[0])
+        fprintf(stderr, "  %s\n", e->hint);
+    if (!L->worst || e->code == EXIT_REFUSED)
+        L->worst = e->code;
+}
+
+/* ---- the step being printed ---- */
+
+static int find_step(const struct wp_pipeline *p, const char *wf, const char *step, size_t *wi,
+                     size_t *si)
+{
+    for (size_t i = 0; i < p->nworkflows; i++) {
+        if (strcmp(p->workflows[i].name, wf))
+            continue;
+        for (size_t k = 0; k < p->workflows[i].nsteps; k++)
+            if (!strcmp(p->workflows[i].steps[k].name, step)) {
+                *wi = i;
+                *si = k;
+                return 0;
+            }
+    }
+    return -1;
+}
+
+static void step_begin(struct logs *L, const char *wf, const char *step)
+{
+    buf_reset(&L->label);
+    sanitize_append(&L->label, wf, strlen(wf), 0);
+    buf_addc(&L->label, '/');
+    sanitize_append(&L->label, step, strlen(step), 0);
+    log_render_init(&L->render, L->flags);
+    L->tailing = logs_opts.tail >= 0;
+    line_ring_reset(&L->ring);
+    L->next_line = 0;
+    L->printed = 0;
+    L->lost = 0;
+}
+
+static void step_end(struct logs *L)
+{
+    log_render_release(&L->render);
+    L->steps_done++;
+}
+
+/*
+ * Reads the stored log, printing the lines not printed yet. Returns 0, or
+ * -1 when the error ends the whole command (refused, interrupted, stdout).
+ */
+static int read_stored(struct logs *L, long long step_id, int empty_attempts, int report)
+{
+    struct ci_log_read rd = { .on_entry = sink_entry, .on_chunk = sink_chunk, .ctx = L,
+                              .empty_attempts = empty_attempts };
+    struct err e;
+    err_clear(&e);
+    int rc = ci_log_read(L->s, L->p.number, step_id, &rd, &e);
+    L->read_empty = rc == 0;
+    if (rc >= 0)
+        return 0;
+    if (L->write_failed)
+        return -1;
+    if (e.code == EXIT_INTERRUPTED || e.code == EXIT_REFUSED) {
+        if (e.code == EXIT_REFUSED)
+            record_error(L, &e);
+        return -1;
+    }
+    if (report)
+        record_error(L, &e);
+    return 0;
+}
+
+/* After a step's log was read to its end: say so when there was none. */
+static void check_empty(struct logs *L, const struct wp_step *st)
+{
+    if (L->printed || !wp_step_ran(st))
+        return;
+    if (!wp_status_terminal(st->state)) {
+        note(L, "%s is %s and has no output yet; --follow streams it", st->state);
+        return;
+    }
+    if (L->read_empty) {
+        note(L, "log for %s is empty or unavailable%s", "");
+        L->empty++;
+    }
+}
+
+/* Without --follow: whatever the server has stored. */
+static int show_stored(struct logs *L, const struct wp_workflow *w, const struct wp_step *st)
+{
+    header(L, w, st);
+    if (!wp_step_ran(st))
+        return 0;
+    int terminal = wp_status_terminal(st->state);
+    int rc = read_stored(L, st->id, terminal ? 0 : 1, 1);
+    step_output_end(L);
+    if (rc == 0)
+        check_empty(L, st);
+    return L->write_failed ? -1 : rc;
+}
+
+/* ---- following a step ---- */
+
+static void stream_close(struct logs *L)
+{
+    if (!L->ls.open)
+        return;
+    http_stream_close(&L->ls.http);
+    sse_release(&L->ls.sse);
+    L->ls.open = 0;
+}
+
+static int on_log_event(void *ud, const struct sse_event *ev)
+{
+    struct logs *L = ud;
+    struct lstream *ls = &L->ls;
+    if (!strcmp(ev->type, "eof")) {
+        ls->eof = 1;
+        return 1;
+    }
+    if (!strcmp(ev->type, "error")) {
+        if (!strcmp(ev->data, "eof")) /* servers before v3.12 */
+            ls->eof = 1;
+        else if (!strncmp(ev->data, "step not running", 16))
+            ls->not_running = 1;
+        else
+            snprintf(ls->error, sizeof(ls->error), "%.*s", (int)ev->data_len, ev->data);
+        return 1;
+    }
+    if (strcmp(ev->type, "message"))
+        return 0;
+    struct log_entry entry;
+    struct err e;
+    err_clear(&e);
+    ls->messages++;
+    snprintf(ls->last_id, sizeof(ls->last_id), "%s", ev->id);
+    if (log_entry_parse(ev->data, ev->data_len, &entry, &ls->data, &e) < 0)
+        return 0; /* one bad message; the stored log will have the line */
+    if (entry.line > L->next_line)
+        L->lost += entry.line - L->next_line;
+    return sink_entry(L, &entry);
+}
+
+static int on_log_comment(void *ud, const char *text, size_t len)
+{
+    (void)ud, (void)text, (void)len;
+    return 0;
+}
+
+static int on_stream_data(void *ud, const char *data, size_t len)
+{
+    struct logs *L = ud;
+    struct lstream *ls = &L->ls;
+    if (ls->http.status != 200 || strncmp(ls->http.content_type, "text/event-stream", 17)) {
+        ls->refused = 1;
+        return 1;
+    }
+    struct err e;
+    err_clear(&e);
+    int rc = sse_feed(&ls->sse, data, len, &e);
+    if (!L->tailing)
+        flush_text(L, 1);
+    return rc != 0 || L->write_failed;
+}
+
+static void stream_open(struct logs *L, long long step_id)
+{
+    struct lstream *ls = &L->ls;
+    char path[160], last[64];
+    snprintf(path, sizeof(path), "/api/stream/logs/%lld/%lld/%lld", L->s->repo.id,
+             L->p.number, step_id);
+    snprintf(last, sizeof(last), "Last-Event-ID: %s", ls->last_id);
+    const char *headers[] = { "Accept: text/event-stream", ls->last_id[0] ? last : NULL, NULL };
+    struct err e;
+    err_clear(&e);
+    ls->messages = 0;
+    ls->refused = 0;
+    ls->error[0] = '\0';
+    sse_init(&ls->sse, 0, on_log_event, on_log_comment, L);
+    if (http_stream_open(&L->s->client.http, &ls->http, path, headers, on_stream_data, L,
+                         &e) < 0) {
+        sse_release(&ls->sse);
+        ls->failures++;
+        ls->retry_at = clock_now() + http_backoff_delay(ls->failures, 0.5, 5);
+        return;
+    }
+    ls->open = 1;
+}
+
+/* A connection ended: decide when (whether) to open the next one. */
+static void stream_ended(struct logs *L, int *refresh_now)
+{
+    struct lstream *ls = &L->ls;
+    int verbose = L->ctx->g.verbose;
+    if (verbose)
+        fprintf(stderr, "homelab: log stream of %s ended after %d messages%s%s%s\n",
+                L->label.data, ls->messages, ls->eof ? " (eof)" : "",
+                ls->not_running ? " (step not running)" : "", ls->refused ? " (refused)" : "");
+    stream_close(L);
+    if (ls->eof || ls->not_running) {
+        *refresh_now = 1; /* the step is over; the detail will say so */
+        return;
+    }
+    if (ls->error[0]) {
+        *refresh_now = 1; /* "process not found": new step ids after an approval? */
+        if (verbose)
+            fprintf(stderr, "homelab: log stream error: %s\n", ls->error);
+    }
+    if (ls->messages && !ls->refused && !ls->error[0])
+        ls->failures = 0; /* it worked until it dropped: resume at once */
+    else
+        ls->failures++;
+    ls->retry_at = clock_now() + http_backoff_delay(ls->failures, 0.2, 5);
+}
+
+/* Reads the pipeline again. -1 when that ends the command (ctx->err set). */
+static int refresh(struct logs *L)
+{
+    struct wp_pipeline fresh;
+    struct err e;
+    err_clear(&e);
+    if (wp_get_pipeline(&L->s->client, L->s->repo.id, L->p.number, &fresh, &e) < 0) {
+        if (e.code == EXIT_REFUSED || e.code == EXIT_INTERRUPTED) {
+            L->ctx->err = e;
+            return -1;
+        }
+        if (L->ctx->g.verbose)
+            fprintf(stderr, "homelab: %s (will retry)\n", e.msg);
+        return 0;
+    }
+    wp_pipeline_release(&L->p);
+    L->p = fresh;
+    return 0;
+}
+
+/* Waits up to `seconds` for stream data, or just sleeps. */
+static void wait_a_little(struct logs *L, double seconds, int *ended)
+{
+    if (seconds > SLICE)
+        seconds = SLICE;
+    if (seconds < 0)
+        seconds = 0;
+    if (L->ls.open)
+        *ended = http_stream_poll(&L->ls.http, (int)(seconds * 1000));
+    else
+        clock_sleep(seconds);
+}
+
+/*
+ * Follows one step to its end. Returns 0, or an exit code that ends the
+ * command (ctx->err filled where there is something to say).
+ */
+static int follow_step(struct logs *L, const char *wf, const char *step)
+{
+    size_t wi, si;
+    double next_detail = clock_now() + DETAIL_INTERVAL, next_poll = 0;
+    int said_waiting = 0, was_live = 0, refresh_now = 0, first = 1;
+    long long step_id = 0;
+    memset(&L->ls, 0, sizeof(L->ls));
+    buf_init(&L->ls.data, 0);
+    int code = 0;
+    for (;;) {
+        if (term_interrupted()) {
+            code = EXIT_INTERRUPTED;
+            break;
+        }
+        double now = clock_now();
+        if (refresh_now || now >= next_detail) {
+            if (refresh(L) < 0) {
+                code = L->ctx->err.code;
+                break;
+            }
+            refresh_now = 0;
+            next_detail = now + DETAIL_INTERVAL;
+        }
+        if (find_step(&L->p, wf, step, &wi, &si) < 0) {
+            err_set(&L->ctx->err, EXIT_NOT_FOUND, "step %s is gone from pipeline #%lld",
+                    L->label.data, L->p.number);
+            code = EXIT_NOT_FOUND;
+            break;
+        }
+        const struct wp_step *st = &L->p.workflows[wi].steps[si];
+        if (first)
+            header(L, &L->p.workflows[wi], st);
+        first = 0;
+        if (st->id != step_id) {
+            if (step_id) { /* new ids (an approval): a new stream numbering */
+                stream_close(L);
+                L->ls.last_id[0] = '\0';
+            }
+            step_id = st->id;
+        }
+        if (wp_status_terminal(st->state)) {
+            stream_close(L);
+            if (wp_step_ran(st)) {
+                /* the lines the stream did not bring, or the whole stored log */
+                if (read_stored(L, st->id, L->printed ? 2 : 0, !L->printed) < 0)
+                    code = L->write_failed ? EXIT_FAILED : term_interrupted() ? EXIT_INTERRUPTED
+                                                                            : L->worst;
+                step_output_end(L);
+                if (!code)
+                    check_empty(L, st);
+            }
+            if (was_live && !code) {
+                char d[32] = "";
+                if (st->started)
+                    wp_format_duration(wp_elapsed(st->started, st->finished,
+                                                  (long long)clock_wall()), d, sizeof(d));
+                fflush(stdout);
+                fprintf(stderr, "homelab: %s finished: %s, exit %d%s%s\n", L->label.data,
+                        st->state, st->exit_code, d[0] ? ", " : "", d);
+            }
+            break;
+        }
+        if (now >= L->deadline) {
+            err_set(&L->ctx->err, EXIT_TIMEOUT, "timed out after %.0fs following %s (still %s)",
+                    cmd_timeout(L->ctx), L->label.data, st->state);
+            code = EXIT_TIMEOUT;
+            break;
+        }
+        was_live = 1;
+        int ended = 0;
+        if (strcmp(st->state, "running")) {
+            /* pending, blocked: wait for it to start */
+            if (!said_waiting) {
+                fflush(stdout);
+                fprintf(stderr, "homelab: waiting for %s to start (%s%s)\n", L->label.data,
+                        st->state, !strcmp(st->state, "blocked") ? ": awaiting approval" : "");
+                said_waiting = 1;
+            }
+            wait_a_little(L, next_detail - now, &ended);
+            continue;
+        }
+        if (L->tailing) {
+            /* --tail: the last N lines so far from the stored log; the stream
+             * then skips them by line number */
+            if (read_stored(L, st->id, 1, 0) < 0) {
+                code = L->write_failed ? EXIT_FAILED : term_interrupted() ? EXIT_INTERRUPTED
+                                                                        : L->worst;
+                break;
+            }
+            step_output_end(L);
+        }
+        struct lstream *ls = &L->ls;
+        int unusable = ls->failures >= STREAM_GIVE_UP || ls->eof || ls->not_running;
+        if (!ls->open && !unusable && now >= ls->retry_at)
+            stream_open(L, st->id);
+        if (unusable && now >= next_poll) {
+            if (read_stored(L, st->id, 1, 0) < 0) {
+                code = L->write_failed ? EXIT_FAILED : term_interrupted() ? EXIT_INTERRUPTED
+                                                                        : L->worst;
+                break;
+            }
+            next_poll = clock_now() + POLL_FALLBACK;
+        }
+        wait_a_little(L, next_detail - clock_now(), &ended);
+        if (L->write_failed) {
+            code = EXIT_FAILED;
+            break;
+        }
+        if (ended)
+            stream_ended(L, &refresh_now);
+    }
+    stream_close(L);
+    buf_release(&L->ls.data);
+    if (L->lost && !code) {
+        fflush(stdout);
+        fprintf(stderr, "homelab: the log stream skipped %lld lines of %s that are not shown; "
+                "'homelab ci logs #%lld --step %s' prints the stored log\n", L->lost,
+                L->label.data, L->p.number, L->label.data);
+    }
+    return code;
+}
+
+/* ---- choosing steps ---- */
+
+static int choose(struct logs *L, struct strvec *names)
+{
+    const struct wp_pipeline *p = &L->p;
+    struct wp_step_list l = WP_STEP_LIST_INIT;
+    struct buf all;
+    buf_init(&all, 0);
+    wp_steps_describe_all(p, &all);
+    int rc = 0;
+    if (!all.len) {
+        err_set(&L->ctx->err, EXIT_NOT_FOUND, "pipeline #%lld (%s) has no steps", p->number,
+                p->status);
+        if (p->errors) {
+            char e[200];
+            wp_first_line(p->errors, 180, e, sizeof(e));
+            err_hint(&L->ctx->err, "error: %s", e);
+        }
+        rc = -1;
+    } else if (logs_opts.step) {
+        size_t n = wp_steps_named(p, logs_opts.step, &l);
+        struct buf which;
+        buf_init(&which, 0);
+        if (n == 0) {
+            err_set(&L->ctx->err, EXIT_USAGE, "no step '%s' in pipeline #%lld", logs_opts.step,
+                    p->number);
+            err_hint(&L->ctx->err, "its steps: %s", all.data);
+            rc = -1;
+        } else if (n > 1) {
+            wp_steps_describe(p, &l, &which);
+            err_set(&L->ctx->err, EXIT_USAGE, "step '%s' is ambiguous in pipeline #%lld: %s",
+                    logs_opts.step, p->number, which.data);
+            err_hint(&L->ctx->err, "name one as WORKFLOW/STEP, e.g. --step '%s'",
+                     strtok(which.data, ","));
+            rc = -1;
+        }
+        buf_release(&which);
+    } else {
+        wp_steps_default(p, &l);
+    }
+    for (size_t i = 0; rc == 0 && i < l.n; i++) {
+        strvec_push(names, p->workflows[l.v[i].wf].name);
+        strvec_push(names, p->workflows[l.v[i].wf].steps[l.v[i].step].name);
+    }
+    /* names in messages come from the server */
+    if (rc < 0) {
+        struct buf safe;
+        buf_init(&safe, 0);
+        sanitize_append(&safe, L->ctx->err.msg, strlen(L->ctx->err.msg), 0);
+        snprintf(L->ctx->err.msg, sizeof(L->ctx->err.msg), "%s", safe.data);
+        buf_reset(&safe);
+        sanitize_append(&safe, L->ctx->err.hint, strlen(L->ctx->err.hint), 0);
+        snprintf(L->ctx->err.hint, sizeof(L->ctx->err.hint), "%s", safe.data);
+        buf_release(&safe);
+    }
+    buf_release(&all);
+    wp_step_list_release(&l);
+    return rc;
+}
+
+/* ---- the verb ---- */
+
+static int stdout_color(const struct cmd_ctx *ctx)
+{
+    const char *no_color = getenv("NO_COLOR");
+    const char *term = getenv("TERM");
+    return ctx->stdout_tty && !ctx->g.no_color && !(no_color && *no_color) &&
+           !(term && !strcmp(term, "dumb"));
+}
+
+static int run_steps(struct logs *L, const struct strvec *names)
+{
+    int code = 0;
+    for (size_t i = 0; i + 1 < names->n && !code; i += 2) {
+        const char *wf = names->v[i], *step = names->v[i + 1];
+        step_begin(L, wf, step);
+        size_t wi, si;
+        if (logs_opts.follow) {
+            code = follow_step(L, wf, step);
+        } else if (find_step(&L->p, wf, step, &wi, &si) == 0) {
+            const struct wp_step *st = &L->p.workflows[wi].steps[si];
+            if (show_stored(L, &L->p.workflows[wi], st) < 0)
+                code = L->write_failed ? EXIT_FAILED
+                       : term_interrupted() ? EXIT_INTERRUPTED : L->worst;
+            else if (!wp_step_ran(st) && logs_opts.step)
+                code = err_set(&L->ctx->err, EXIT_NOT_FOUND, "%s is %s: it has not run, so "
+                               "it has no log%s", L->label.data, st->state,
+                               wp_step_waiting(st) ? "; --follow waits for it" : ""),
+                EXIT_NOT_FOUND;
+        }
+        step_end(L);
+        if (L->write_failed)
+            code = EXIT_FAILED;
+        if (term_interrupted())
+            code = EXIT_INTERRUPTED;
+    }
+    return code;
+}
+
+static int logs_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_target *t)
+{
+    struct logs L;
+    memset(&L, 0, sizeof(L));
+    L.ctx = ctx;
+    L.s = s;
+    int found = ci_find(s, t, &L.p, &ctx->err);
+    if (found <= 0)
+        return ctx->err.code ? ctx->err.code : EXIT_NOT_FOUND;
+    struct strvec names = STRVEC_INIT;
+    int code = 0;
+    if (choose(&L, &names) < 0) {
+        code = ctx->err.code;
+        goto out;
+    }
+    L.color = stdout_color(ctx);
+    L.flags = logs_opts.raw ? LOG_RENDER_RAW : L.color ? LOG_RENDER_COLOR : LOG_RENDER_NO_COLOR;
+    if (logs_opts.timestamps)
+        L.flags |= LOG_RENDER_TIME;
+    L.headers = !logs_opts.step;
+    L.deadline = clock_now() + (cmd_timeout(ctx) > 0 ? cmd_timeout(ctx) : 1e12);
+    buf_init(&L.label, 0);
+    buf_init(&L.text, 0);
+    line_ring_init(&L.ring, logs_opts.tail > 0 ? (size_t)logs_opts.tail : 0);
+    term_catch_signals();
+
+    code = run_steps(&L, &names);
+    flush_text(&L, 1);
+    if (code == EXIT_INTERRUPTED)
+        err_set(&ctx->err, EXIT_INTERRUPTED, "interrupted");
+    else if (!code && L.worst)
+        code = L.worst; /* already reported, step by step */
+    else if (!code && !L.any_printed && L.empty)
+        code = EXIT_UNAVAILABLE;
+    else if (!code && !L.any_printed && !logs_opts.follow && !logs_opts.step)
+        code = err_set(&ctx->err, EXIT_NOT_FOUND, "no step of pipeline #%lld (%s) has a log "
+                       "yet%s", L.p.number, L.p.status,
+                       wp_status_terminal(L.p.status) ? "" : "; --follow waits for them"),
+        EXIT_NOT_FOUND;
+    line_ring_release(&L.ring);
+    buf_release(&L.text);
+    buf_release(&L.label);
+out:
+    strvec_clear(&names);
+    wp_pipeline_release(&L.p);
+    return code;
+}
+
+int cmd_ci_logs(struct cmd_ctx *ctx)
+{
+    if (ctx->npos > 1)
+        return err_set(&ctx->err, EXIT_USAGE, "'ci logs' takes at most one REV or #N"),
+               EXIT_USAGE;
+    if (ctx->mode == OUTPUT_JSON)
+        return err_set(&ctx->err, EXIT_USAGE, "'ci logs' prints log text; it has no --json "
+                       "output"), EXIT_USAGE;
+    if (logs_opts.step && !*logs_opts.step)
+        return err_set(&ctx->err, EXIT_USAGE, "--step wants a step name"), EXIT_USAGE;
+    struct ci_target t;
+    if (ci_target_parse(ctx->npos ? ctx->pos[0] : NULL, &t, &ctx->err) < 0)
+        return ctx->err.code;
+    struct ci_session s;
+    int code;
+    if (ci_session_open(ctx, &s) < 0) {
+        code = ctx->err.code;
+    } else {
+        /* one large buffer: a big log is written in few calls */
+        setvbuf(stdout, NULL, _IOFBF, TEXT_FLUSH);
+        code = logs_run(ctx, &s, &t);
+        ci_session_close(&s);
+    }
+    ci_target_release(&t);
+    return code;
+}
