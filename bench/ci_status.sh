@@ -9,9 +9,8 @@
 # run does what a user's does: git for the commit and the remote, TLS to the
 # server through ci.dial, the repo lookup, the pipeline list, the detail.
 #
-# Wall time is measured by a small python3 driver (posix_spawn, wait4: the
-# interval is the child's whole life, millisecond resolution is not enough
-# for /usr/bin/time's %e); the same runs are then repeated under
+# Wall time is measured by bench/runs.c (fork, exec, wait4; /usr/bin/time's
+# %e has 10 ms steps, too coarse here); the same runs are then repeated under
 # `/usr/bin/time -f '%e %M'` for its view of peak RSS. Everything is a median
 # of RUNS. A benchmark, not a test: it prints numbers and exits 0.
 set -u
@@ -27,25 +26,8 @@ export HOMELAB
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # measure RUNS CMD...: "median min max" wall ms, then the median peak RSS (KB).
-measure() {
-    python3 - "$@" <<'EOF'
-import os, statistics, sys, time
-n, argv = int(sys.argv[1]), sys.argv[2:]
-null = os.open(os.devnull, os.O_RDWR)
-acts = [(os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, null, 2)]
-walls, rss = [], []
-for _ in range(n):
-    t0 = time.perf_counter()
-    pid = os.posix_spawnp(argv[0], argv, dict(os.environ), file_actions=acts)
-    _, status, ru = os.wait4(pid, 0)
-    walls.append((time.perf_counter() - t0) * 1000)
-    rss.append(ru.ru_maxrss)
-    if status:
-        print("# %s exited with status %d" % (" ".join(argv), status), file=sys.stderr)
-print("%.2f %.2f %.2f %d" % (statistics.median(walls), min(walls), max(walls),
-                             statistics.median(rss)))
-EOF
-}
+cc -O2 -o "$T/runs" "$ROOT/bench/runs.c" || exit 1
+measure() { "$T/runs" "$@"; }
 
 start_woodpecker "$ROOT/tests/data/woodpecker/basic.json" || exit 1
 git init -q "$T/repo" && git -C "$T/repo" commit -q --allow-empty -m "bench commit" &&
@@ -77,14 +59,12 @@ echo "  load average after: $(load)"
 echo "where the time goes (medians of $RUNS):"
 # Process start: a bare C program, one linked to libcurl (nothing called),
 # and homelab itself doing nothing (`version`).
-if command -v cc >/dev/null; then
-    echo 'int main(void) { return 0; }' > "$T/bare.c"
-    cc -O2 -o "$T/bare" "$T/bare.c" &&
-        cc -O2 -o "$T/curl-linked" "$T/bare.c" -Wl,--no-as-needed -lcurl
-    set -- $(measure "$RUNS" "$T/bare"); bare="$1 ms, $4 KB"
-    set -- $(measure "$RUNS" "$T/curl-linked"); linked="$1 ms, $4 KB"
-    echo "  process start: bare C $bare; linked to libcurl ($(ldd "$T/curl-linked" | grep -c '=>') libraries) $linked"
-fi
+echo 'int main(void) { return 0; }' > "$T/bare.c"
+cc -O2 -o "$T/bare" "$T/bare.c" &&
+    cc -O2 -o "$T/curl-linked" "$T/bare.c" -Wl,--no-as-needed -lcurl
+set -- $(measure "$RUNS" "$T/bare"); bare="$1 ms, $4 KB"
+set -- $(measure "$RUNS" "$T/curl-linked"); linked="$1 ms, $4 KB"
+echo "  process start: bare C $bare; linked to libcurl ($(ldd "$T/curl-linked" | grep -c '=>') libraries) $linked"
 set -- $(measure "$RUNS" "$HOMELAB" version)
 echo "  homelab version (start + exit, no work): $1 ms, $4 KB"
 set -- $(measure "$RUNS" git rev-parse --verify --quiet --end-of-options 'HEAD^{commit}'); a=$1
@@ -105,7 +85,7 @@ EOF
 i=0
 : > "$T/curl"
 while [ "$i" -lt "$RUNS" ]; do
-    curl -s -o /dev/null --cacert "$CERTS/ca.pem" \
+    curl -s -o /dev/null -o /dev/null -o /dev/null -o /dev/null --cacert "$CERTS/ca.pem" \
         --connect-to "ci.homelab.test:443:127.0.0.1:$PORT" -H "Authorization: Bearer $TOKEN" \
         -w '%{time_connect} %{time_appconnect} %{time_starttransfer} %{time_total} %{size_download}\n' \
         "$base/lookup/acme/web" "$base/7/pipelines?page=1&perPage=10" "$base/7/pipelines/$num" \

@@ -49,6 +49,8 @@ static const struct command commands[] = {
     { "ci list", "read", "", "recent pipelines of the repo", ci_list_opts, cmd_ci_list, 0 },
     { "ci watch", "read", "[REV|#N]", "follow that commit's pipeline to the end; the exit code is the verdict",
       ci_watch_opts, cmd_ci_watch, 30 * 60 },
+    { "ci logs", "read", "[REV|#N]", "step logs, escaped for the terminal: the failing steps, else every step",
+      ci_logs_opts, cmd_ci_logs, 60 * 60 },
     { "deploy wait", "read", "NS/NAME", "wait until the workload runs the commit, rolled out and healthy",
       deploy_wait_opts, cmd_deploy_wait, 600 },
     { "deploy status", "read", "NS/NAME", "the rollout of the workload: image, replicas, failing pods",

@@ -46,9 +46,10 @@ int cmd_ci_status(struct cmd_ctx *ctx)
     struct ci_target t;
     struct ci_session s;
     struct wp_pipeline p;
-    if (one_positional(ctx, &arg) < 0 || ci_target_parse(arg, &t, &ctx->err) < 0)
+    /* git rev-parse runs while the remote is read (two git processes side by side) */
+    if (one_positional(ctx, &arg) < 0 || ci_target_start(arg, &t, &ctx->err) < 0)
         return ctx->err.code;
-    if (ci_session_open(ctx, &s) < 0) {
+    if (ci_session_open_target(ctx, &s, &t) < 0) {
         ci_target_release(&t);
         return ctx->err.code;
     }

@@ -38,23 +38,39 @@ int ci_repo_name(struct cmd_ctx *ctx, char **full_name, struct err *e)
     return rc;
 }
 
-int ci_session_open(struct cmd_ctx *ctx, struct ci_session *s)
+int ci_session_open_target(struct cmd_ctx *ctx, struct ci_session *s, struct ci_target *t)
 {
     memset(s, 0, sizeof(*s));
     char *name = NULL;
-    if (ci_repo_name(ctx, &name, &ctx->err) < 0)
+    int rc = ci_repo_name(ctx, &name, &ctx->err);
+    if (t && t->job) {
+        /* the target's error comes first, as when it was resolved first */
+        struct err te;
+        err_clear(&te);
+        if (ci_target_finish(t, &te) < 0) {
+            ctx->err = te;
+            free(name);
+            return -1;
+        }
+    }
+    if (rc < 0)
         return -1;
     if (wp_client_open(&s->client, &ctx->cfg, ctx->g.verbose, &ctx->err) < 0) {
         free(name);
         return -1;
     }
-    int rc = wp_repo_lookup(&s->client, name, &s->repo, &ctx->err);
+    rc = wp_repo_lookup(&s->client, name, &s->repo, &ctx->err);
     free(name);
     if (rc < 0) {
         wp_client_close(&s->client);
         return -1;
     }
     return 0;
+}
+
+int ci_session_open(struct cmd_ctx *ctx, struct ci_session *s)
+{
+    return ci_session_open_target(ctx, s, NULL);
 }
 
 void ci_session_close(struct ci_session *s)
@@ -75,7 +91,7 @@ static int parse_number(const char *s, long long *n)
     return 0;
 }
 
-int ci_target_parse(const char *arg, struct ci_target *t, struct err *e)
+int ci_target_start(const char *arg, struct ci_target *t, struct err *e)
 {
     memset(t, 0, sizeof(*t));
     const char *rev = arg ? arg : "HEAD";
@@ -87,9 +103,22 @@ int ci_target_parse(const char *arg, struct ci_target *t, struct err *e)
     }
     if (!*rev || rev[0] == '-')
         return err_set(e, EXIT_USAGE, "'%s' is not a revision", rev);
+    t->job = xcalloc(1, sizeof(*t->job));
+    git_rev_parse_commit_start(NULL, rev, t->job);
+    return 0;
+}
+
+int ci_target_finish(struct ci_target *t, struct err *e)
+{
+    if (!t->job)
+        return 0;
+    struct git_rev_job *job = t->job;
+    t->job = NULL;
+    char *rev = xstrdup(job->rev);
     struct err gerr;
     err_clear(&gerr);
-    if (git_rev_parse_commit(NULL, rev, &t->sha, &gerr) < 0) {
+    int rc = 0;
+    if (git_rev_parse_commit_finish(job, &t->sha, &gerr) < 0) {
         /* a commit the local clone has not fetched: use the id as a prefix */
         if (!git_is_hex_id(rev)) {
             *e = gerr;
@@ -100,18 +129,34 @@ int ci_target_parse(const char *arg, struct ci_target *t, struct err *e)
             } else if (e->code == EXIT_NOT_FOUND) {
                 err_set(e, EXIT_NOT_FOUND, "unknown revision '%s'", rev);
             }
-            return -1;
+            rc = -1;
+        } else {
+            t->sha = xstrdup(rev);
+            for (char *p = t->sha; *p; p++)
+                *p = (char)tolower((unsigned char)*p);
         }
-        t->sha = xstrdup(rev);
-        for (char *p = t->sha; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
     }
-    snprintf(t->label, sizeof(t->label), "%.7s", t->sha);
-    return 0;
+    if (rc == 0)
+        snprintf(t->label, sizeof(t->label), "%.7s", t->sha);
+    free(rev);
+    free(job);
+    return rc;
+}
+
+int ci_target_parse(const char *arg, struct ci_target *t, struct err *e)
+{
+    if (ci_target_start(arg, t, e) < 0)
+        return -1;
+    return ci_target_finish(t, e);
 }
 
 void ci_target_release(struct ci_target *t)
 {
+    if (t->job) {
+        struct err ignored;
+        err_clear(&ignored);
+        ci_target_finish(t, &ignored);
+    }
     free(t->sha);
     t->sha = NULL;
 }

@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+#include "git/git.h"
+
 #include "cmd/cmd.h"
 #include "core/buf.h"
 #include "woodpecker/client.h"
@@ -23,10 +25,18 @@ struct ci_target {
     char *sha;          /* lower-case hex, full when known locally */
     long long number;   /* > 0 when "#N" was given */
     char label[64];     /* "abc1234" or "#42", for messages */
+    struct git_rev_job *job; /* between ci_target_start() and _finish() */
 };
 
 /* Resolves the repo (flag/env/config, else the git remote) and looks it up. */
 int ci_session_open(struct cmd_ctx *ctx, struct ci_session *s);
+/*
+ * The same for a target begun with ci_target_start(): it is finished once
+ * the repo name is known, before the server is asked anything, so the git
+ * commands for the commit and for the remote run side by side. The
+ * target's error, if any, is the one reported (as when it came first).
+ */
+int ci_session_open_target(struct cmd_ctx *ctx, struct ci_session *s, struct ci_target *t);
 void ci_session_close(struct ci_session *s);
 
 /* The repo's full name from configuration or the git remote. */
@@ -34,6 +44,13 @@ int ci_repo_name(struct cmd_ctx *ctx, char **full_name, struct err *e);
 
 /* Parses REV | #N | hex id (default HEAD). Usage errors are EXIT_USAGE. */
 int ci_target_parse(const char *arg, struct ci_target *t, struct err *e);
+/*
+ * ci_target_parse() in two halves: _start() reports usage errors at once
+ * and launches `git rev-parse` without waiting; _finish() collects it.
+ * ci_target_release() finishes a target that was only started.
+ */
+int ci_target_start(const char *arg, struct ci_target *t, struct err *e);
+int ci_target_finish(struct ci_target *t, struct err *e);
 void ci_target_release(struct ci_target *t);
 
 /*

@@ -188,7 +188,7 @@ static void step_output_end(struct logs *L)
     flush_text(L, 1);
 }
 
-static void header(struct logs *L, const struct wp_workflow *w, const struct wp_step *st)
+static void header(struct logs *L, const struct wp_step *st)
 {
     if (!L->headers)
         return;
@@ -214,18 +214,22 @@ static void header(struct logs *L, const struct wp_workflow *w, const struct wp_
         sanitize_append(&L->text, e, strlen(e), 0);
         buf_addc(&L->text, ')');
     }
-    (void)w;
     buf_adds(&L->text, " <==\n");
     flush_text(L, 1);
 }
 
-/* A diagnostic line on stderr about the current step. */
+/* A diagnostic line on stderr about the current step; `detail` may come
+ * from the server and is sanitized. */
 static void note(struct logs *L, const char *fmt, const char *detail)
 {
+    struct buf safe;
+    buf_init(&safe, 0);
+    sanitize_append(&safe, detail, strlen(detail), 0);
     fflush(stdout);
     fprintf(stderr, "homelab: ");
-    fprintf(stderr, fmt, L->label.data, detail);
+    fprintf(stderr, fmt, L->label.data, safe.data);
     fputc('\n', stderr);
+    buf_release(&safe);
 }
 
 static void record_error(struct logs *L, const struct err *e)
@@ -319,9 +323,9 @@ static void check_empty(struct logs *L, const struct wp_step *st)
 }
 
 /* Without --follow: whatever the server has stored. */
-static int show_stored(struct logs *L, const struct wp_workflow *w, const struct wp_step *st)
+static int show_stored(struct logs *L, const struct wp_step *st)
 {
-    header(L, w, st);
+    header(L, st);
     if (!wp_step_ran(st))
         return 0;
     int terminal = wp_status_terminal(st->state);
@@ -514,7 +518,7 @@ static int follow_step(struct logs *L, const char *wf, const char *step)
         }
         const struct wp_step *st = &L->p.workflows[wi].steps[si];
         if (first)
-            header(L, &L->p.workflows[wi], st);
+            header(L, st);
         first = 0;
         if (st->id != step_id) {
             if (step_id) { /* new ids (an approval): a new stream numbering */
@@ -523,7 +527,7 @@ static int follow_step(struct logs *L, const char *wf, const char *step)
             }
             step_id = st->id;
         }
-        if (wp_status_terminal(st->state)) {
+        if (wp_status_terminal(st->state)) { /* a known word: safe to print */
             stream_close(L);
             if (wp_step_ran(st)) {
                 /* the lines the stream did not bring, or the whole stored log */
@@ -543,6 +547,10 @@ static int follow_step(struct logs *L, const char *wf, const char *step)
                 fprintf(stderr, "homelab: %s finished: %s, exit %d%s%s\n", L->label.data,
                         st->state, st->exit_code, d[0] ? ", " : "", d);
             }
+            if (!wp_step_ran(st) && logs_opts.step && !code)
+                code = err_set(&L->ctx->err, EXIT_NOT_FOUND, "%s ended %s without running, "
+                               "so it has no log", L->label.data, st->state) < 0
+                           ? EXIT_NOT_FOUND : 0;
             break;
         }
         if (now >= L->deadline) {
@@ -556,12 +564,14 @@ static int follow_step(struct logs *L, const char *wf, const char *step)
         if (strcmp(st->state, "running")) {
             /* pending, blocked: wait for it to start */
             if (!said_waiting) {
-                fflush(stdout);
-                fprintf(stderr, "homelab: waiting for %s to start (%s%s)\n", L->label.data,
-                        st->state, !strcmp(st->state, "blocked") ? ": awaiting approval" : "");
+                note(L, !strcmp(st->state, "blocked")
+                            ? "waiting for %s to start (%s: awaiting approval)"
+                            : "waiting for %s to start (%s)", st->state);
                 said_waiting = 1;
             }
             wait_a_little(L, next_detail - now, &ended);
+            if (ended)
+                stream_ended(L, &refresh_now);
             continue;
         }
         if (L->tailing) {
@@ -607,6 +617,19 @@ static int follow_step(struct logs *L, const char *wf, const char *step)
 
 /* ---- choosing steps ---- */
 
+/* Error messages quote names and states that come from the server. */
+static void sanitize_err(struct err *e)
+{
+    struct buf safe;
+    buf_init(&safe, 0);
+    sanitize_append(&safe, e->msg, strlen(e->msg), 0);
+    snprintf(e->msg, sizeof(e->msg), "%s", safe.data);
+    buf_reset(&safe);
+    sanitize_append(&safe, e->hint, strlen(e->hint), 0);
+    snprintf(e->hint, sizeof(e->hint), "%s", safe.data);
+    buf_release(&safe);
+}
+
 static int choose(struct logs *L, struct strvec *names)
 {
     const struct wp_pipeline *p = &L->p;
@@ -637,8 +660,9 @@ static int choose(struct logs *L, struct strvec *names)
             wp_steps_describe(p, &l, &which);
             err_set(&L->ctx->err, EXIT_USAGE, "step '%s' is ambiguous in pipeline #%lld: %s",
                     logs_opts.step, p->number, which.data);
-            err_hint(&L->ctx->err, "name one as WORKFLOW/STEP, e.g. --step '%s'",
-                     strtok(which.data, ","));
+            err_hint(&L->ctx->err, "name one as WORKFLOW/STEP, e.g. --step '%s/%s'",
+                     p->workflows[l.v[0].wf].name,
+                     p->workflows[l.v[0].wf].steps[l.v[0].step].name);
             rc = -1;
         }
         buf_release(&which);
@@ -648,17 +672,6 @@ static int choose(struct logs *L, struct strvec *names)
     for (size_t i = 0; rc == 0 && i < l.n; i++) {
         strvec_push(names, p->workflows[l.v[i].wf].name);
         strvec_push(names, p->workflows[l.v[i].wf].steps[l.v[i].step].name);
-    }
-    /* names in messages come from the server */
-    if (rc < 0) {
-        struct buf safe;
-        buf_init(&safe, 0);
-        sanitize_append(&safe, L->ctx->err.msg, strlen(L->ctx->err.msg), 0);
-        snprintf(L->ctx->err.msg, sizeof(L->ctx->err.msg), "%s", safe.data);
-        buf_reset(&safe);
-        sanitize_append(&safe, L->ctx->err.hint, strlen(L->ctx->err.hint), 0);
-        snprintf(L->ctx->err.hint, sizeof(L->ctx->err.hint), "%s", safe.data);
-        buf_release(&safe);
     }
     buf_release(&all);
     wp_step_list_release(&l);
@@ -675,6 +688,23 @@ static int stdout_color(const struct cmd_ctx *ctx)
            !(term && !strcmp(term, "dumb"));
 }
 
+/* --step named a step that has not run (without --follow). */
+static int not_run(struct logs *L, const struct wp_step *st)
+{
+    err_set(&L->ctx->err, EXIT_NOT_FOUND, "%s is %s: it has not run, so it has no log%s",
+            L->label.data, st->state, wp_step_waiting(st) ? "; --follow waits for it" : "");
+    return EXIT_NOT_FOUND;
+}
+
+/* No step of the pipeline had a log to print. */
+static int nothing_ran(struct logs *L)
+{
+    err_set(&L->ctx->err, EXIT_NOT_FOUND, "no step of pipeline #%lld (%s) has a log yet%s",
+            L->p.number, L->p.status,
+            wp_status_terminal(L->p.status) ? "" : "; --follow waits for them");
+    return EXIT_NOT_FOUND;
+}
+
 static int run_steps(struct logs *L, const struct strvec *names)
 {
     int code = 0;
@@ -686,14 +716,11 @@ static int run_steps(struct logs *L, const struct strvec *names)
             code = follow_step(L, wf, step);
         } else if (find_step(&L->p, wf, step, &wi, &si) == 0) {
             const struct wp_step *st = &L->p.workflows[wi].steps[si];
-            if (show_stored(L, &L->p.workflows[wi], st) < 0)
+            if (show_stored(L, st) < 0)
                 code = L->write_failed ? EXIT_FAILED
                        : term_interrupted() ? EXIT_INTERRUPTED : L->worst;
             else if (!wp_step_ran(st) && logs_opts.step)
-                code = err_set(&L->ctx->err, EXIT_NOT_FOUND, "%s is %s: it has not run, so "
-                               "it has no log%s", L->label.data, st->state,
-                               wp_step_waiting(st) ? "; --follow waits for it" : ""),
-                EXIT_NOT_FOUND;
+                code = not_run(L, st);
         }
         step_end(L);
         if (L->write_failed)
@@ -739,14 +766,12 @@ static int logs_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_t
     else if (!code && !L.any_printed && L.empty)
         code = EXIT_UNAVAILABLE;
     else if (!code && !L.any_printed && !logs_opts.follow && !logs_opts.step)
-        code = err_set(&ctx->err, EXIT_NOT_FOUND, "no step of pipeline #%lld (%s) has a log "
-                       "yet%s", L.p.number, L.p.status,
-                       wp_status_terminal(L.p.status) ? "" : "; --follow waits for them"),
-        EXIT_NOT_FOUND;
+        code = nothing_ran(&L);
     line_ring_release(&L.ring);
     buf_release(&L.text);
     buf_release(&L.label);
 out:
+    sanitize_err(&ctx->err);
     strvec_clear(&names);
     wp_pipeline_release(&L.p);
     return code;

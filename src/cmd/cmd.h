@@ -62,6 +62,8 @@ extern const struct opt ci_watch_opts[];
 int cmd_ci_watch(struct cmd_ctx *ctx);
 /* Watches the pipeline of `sha` (any REV) to a verdict; for work land. */
 int ci_watch_sha(struct cmd_ctx *ctx, const char *sha);
+extern const struct opt ci_logs_opts[];
+int cmd_ci_logs(struct cmd_ctx *ctx);
 
 extern const struct opt deploy_wait_opts[], deploy_status_opts[];
 int cmd_deploy_wait(struct cmd_ctx *ctx);

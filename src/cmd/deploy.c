@@ -27,6 +27,7 @@
 
 #include "cmd/cmd.h"
 #include "core/clock.h"
+#include "core/sanitize.h"
 #include "core/term.h"
 #include "git/git.h"
 #include "kube/eval.h"
@@ -82,26 +83,18 @@ struct deploy {
 /* ---- text helpers ---- */
 
 /*
- * Appends server text on one line: control characters and DEL become
- * \xNN, so names, messages and logs can never move the cursor, change
- * the title or hide text.
+ * Appends server text (names, reasons, messages) on one line, escaped by
+ * the sanitizer: nothing in it can move the cursor, retitle the window or
+ * hide text. Newlines and tabs become spaces (the live region counts
+ * columns; a tab would break that).
  */
 static void add_safe(struct buf *out, const char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\t')
-            buf_addc(out, ' ');
-        else if (c < 0x20 || c == 0x7f)
-            buf_addf(out, "\\x%02x", c);
-        else if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 &&
-                 (unsigned char)s[i + 1] <= 0x9f) {
-            /* a C1 control in UTF-8 (U+0080..U+009F): CSI and friends */
-            buf_addf(out, "\\u%04x", (unsigned char)s[i + 1]);
-            i++;
-        } else
-            buf_addc(out, (char)c);
-    }
+    size_t start = out->len;
+    sanitize_append(out, s, len, SANITIZE_DROP_SGR);
+    for (size_t i = start; i < out->len; i++)
+        if (out->data[i] == '\n' || out->data[i] == '\t')
+            out->data[i] = ' ';
 }
 
 static void add_safes(struct buf *out, const char *s)
@@ -337,6 +330,9 @@ static int fetch_log(struct deploy *d, const struct eval_failure *f, int previou
 /* The last LOG_LINES lines of the failing container, escaped, one per entry. */
 static json_t *log_tail(struct deploy *d, const struct eval_failure *f, const char **which)
 {
+    /* Colour from the program's own log survives only on a colour terminal. */
+    unsigned sgr = d->ctx->mode == OUTPUT_TTY && d->ctx->color ? SANITIZE_KEEP_SGR
+                                                                : SANITIZE_DROP_SGR;
     struct buf body;
     struct err e;
     buf_init(&body, 0);
@@ -381,7 +377,7 @@ static json_t *log_tail(struct deploy *d, const struct eval_failure *f, const ch
         size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
         struct buf l;
         buf_init(&l, 0);
-        add_safe(&l, p, len > 2000 ? 2000 : len);
+        sanitize_append(&l, p, len > 2000 ? 2000 : len, sgr);
         json_t *s = json_string(l.data);
         json_array_append_new(lines, s ? s : json_string("(line not UTF-8)"));
         buf_release(&l);

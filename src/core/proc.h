@@ -74,6 +74,13 @@ int proc_stream_start(struct proc_stream *ps, const char *const *argv,
 void proc_stream_read_stderr(struct proc_stream *ps);
 /* Non-blocking check; returns 1 and sets ps->status once the child exited. */
 int proc_stream_reaped(struct proc_stream *ps);
+/*
+ * Waits for the child to end on its own: reads its stdout into `out` (NULL
+ * discards) and its stderr into errbuf until both close, reaps it and
+ * returns the exit status. For a command started early so that it runs
+ * while the caller does something else.
+ */
+int proc_stream_finish(struct proc_stream *ps, struct buf *out);
 /* Terminates (if running), reaps and closes; returns the exit status. */
 int proc_stream_stop(struct proc_stream *ps);
 /* Sends SIGTERM to every running stream child (async-signal-safe). */

@@ -95,14 +95,43 @@ static void trace_argv(const struct strvec *argv)
     buf_release(&shown);
 }
 
+/* git's own trace lines (GIT_TRACE) from a child's captured stderr, to ours. */
+static void forward_traces(const char *text)
+{
+    struct buf line;
+    buf_init(&line, 0);
+    for (const char *p = text; *p;) {
+        size_t n = strcspn(p, "\n");
+        if (memmem(p, n, " trace: ", 8)) {
+            buf_reset(&line);
+            sanitize_append(&line, p, n, 0);
+            fprintf(stderr, "%s\n", line.data);
+        }
+        p += n;
+        if (*p)
+            p++;
+    }
+    buf_release(&line);
+}
+
 int git_run(const struct git *g, const char *const *args, struct buf *out, struct buf *errout,
             struct err *e)
 {
     struct strvec argv = STRVEC_INIT;
     git_build_argv(g, args, &argv);
-    if (trace_enabled())
+    int tracing = trace_enabled();
+    struct buf own;
+    buf_init(&own, 0);
+    if (tracing) {
         trace_argv(&argv);
+        if (!errout)
+            errout = &own;
+    }
+    size_t err_start = errout ? errout->len : 0;
     int rc = proc_run((const char *const *)argv.v, NULL, out, errout, e);
+    if (tracing)
+        forward_traces(errout->data + err_start);
+    buf_release(&own);
     strvec_clear(&argv);
     return rc < 0 ? -1 : rc;
 }
@@ -194,16 +223,45 @@ static int run_git(const char *dir, const char *const *args, struct buf *out, st
     return git_ok(&g, args, out, EXIT_NOT_FOUND, e);
 }
 
-int git_rev_parse_commit(const char *dir, const char *rev, char **sha, struct err *e)
+void git_rev_parse_commit_start(const char *dir, const char *rev, struct git_rev_job *j)
 {
-    struct buf spec, out;
+    memset(j, 0, sizeof(*j));
+    j->dir = dir;
+    j->rev = xstrdup(rev);
+    struct buf spec;
     buf_init(&spec, 0);
-    buf_init(&out, 0);
     buf_addf(&spec, "%s^{commit}", rev);
     const char *args[] = { "rev-parse", "--verify", "--quiet", "--end-of-options", spec.data,
                            NULL };
-    int rc = run_git(dir, args, &out, e);
+    struct git g = { dir, 0 };
+    struct strvec argv = STRVEC_INIT;
+    git_build_argv(&g, args, &argv);
+    if (trace_enabled())
+        trace_argv(&argv);
+    err_clear(&j->err);
+    j->running = proc_stream_start(&j->ps, (const char *const *)argv.v, NULL, &j->err) == 0;
+    strvec_clear(&argv);
     buf_release(&spec);
+}
+
+int git_rev_parse_commit_finish(struct git_rev_job *j, char **sha, struct err *e)
+{
+    struct buf out;
+    buf_init(&out, 0);
+    int rc = 0;
+    if (!j->running) {
+        *e = j->err;
+        rc = -1;
+    } else {
+        int status = proc_stream_finish(&j->ps, &out);
+        if (status != 0) {
+            const char *args[] = { "rev-parse", NULL };
+            rc = fail_with(args, &j->ps.errbuf, EXIT_NOT_FOUND, e);
+        }
+        trim_newlines(&out);
+    }
+    buf_release(&j->ps.errbuf);
+    const char *rev = j->rev;
     if (rc == 0 && out.len == 0)
         rc = err_set(e, EXIT_NOT_FOUND, "unknown revision '%s'", rev);
     if (rc == 0) {
@@ -214,14 +272,24 @@ int git_rev_parse_commit(const char *dir, const char *rev, char **sha, struct er
             const char *probe[] = { "rev-parse", "--git-dir", NULL };
             struct err pe;
             err_clear(&pe);
-            if (run_git(dir, probe, NULL, &pe) < 0 && pe.code)
+            if (run_git(j->dir, probe, NULL, &pe) < 0 && pe.code)
                 *e = pe;
             else
                 err_set(e, EXIT_NOT_FOUND, "unknown revision '%s'", rev);
         }
         buf_release(&out);
     }
+    free(j->rev);
+    j->rev = NULL;
+    j->running = 0;
     return rc;
+}
+
+int git_rev_parse_commit(const char *dir, const char *rev, char **sha, struct err *e)
+{
+    struct git_rev_job j;
+    git_rev_parse_commit_start(dir, rev, &j);
+    return git_rev_parse_commit_finish(&j, sha, e);
 }
 
 static int has_line(const char *text, const char *word)

@@ -28,6 +28,22 @@
 int git_rev_parse_commit(const char *dir, const char *rev, char **sha, struct err *e);
 
 /*
+ * The same in two halves, so git runs while the caller does other work:
+ * _start() launches it (a failure to launch is kept for _finish()), and
+ * _finish() waits for it and gives the result exactly as above. Every
+ * started job must be finished.
+ */
+struct git_rev_job {
+    struct proc_stream ps;
+    const char *dir;
+    char *rev;
+    int running;
+    struct err err;
+};
+void git_rev_parse_commit_start(const char *dir, const char *rev, struct git_rev_job *j);
+int git_rev_parse_commit_finish(struct git_rev_job *j, char **sha, struct err *e);
+
+/*
  * The remote to use: `preferred` when given (it must exist), else "forgejo",
  * else "origin", else the first remote listed. EXIT_NOT_FOUND when the
  * repository has no remote.

@@ -9,6 +9,7 @@
  */
 #include "kube/eval.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,13 +70,35 @@ static const json_t *jget_(const json_t *o, ...)
 }
 #define jget(...) jget_(__VA_ARGS__, (const char *)NULL)
 
+/*
+ * Counts in API objects are int32 (replicas, restarts) or int64
+ * (generation); anything beyond +-2^53 is nonsense and is clamped, so that
+ * the differences taken below cannot overflow and a real like 1e300 is
+ * never converted to long (undefined behaviour; found by
+ * tests/fuzz/fuzz_kube_eval).
+ */
+#define JLONG_LIMIT (1L << 53)
+
 static long jlong(const json_t *v, long def)
 {
-    if (json_is_integer(v))
-        return (long)json_integer_value(v);
-    if (json_is_real(v))
-        return (long)json_real_value(v);
-    return def;
+    double d;
+    if (json_is_integer(v)) {
+        json_int_t i = json_integer_value(v);
+        return i > JLONG_LIMIT ? JLONG_LIMIT : i < -JLONG_LIMIT ? -JLONG_LIMIT : (long)i;
+    }
+    if (!json_is_real(v))
+        return def;
+    d = json_real_value(v);
+    return d != d ? def : d > JLONG_LIMIT ? JLONG_LIMIT : d < -JLONG_LIMIT ? -JLONG_LIMIT : (long)d;
+}
+
+/* Whole seconds of a time difference for a message, clamped to int (a
+ * timestamp far in the past or future made the plain cast undefined). */
+static int whole_seconds(double d)
+{
+    if (d != d)
+        return 0;
+    return d >= INT_MAX ? INT_MAX : d <= INT_MIN ? INT_MIN : (int)d;
 }
 
 static const char *jstr(const json_t *v)
@@ -366,7 +389,7 @@ static void fill_container_failure(struct eval_failure *f, const json_t *cs, int
     f->restarts = jlong(jget(cs, "restartCount"), 0);
     const json_t *last = jget(cs, "lastState", "terminated");
     copy(f->last_reason, sizeof(f->last_reason), jstr(jget(last, "reason")));
-    f->last_exit_code = (int)jlong(jget(last, "exitCode"), -1);
+    f->last_exit_code = (int)jlong(jget(last, "exitCode"), -1); /* int32 in the API */
     if (!strcmp(reason, "CrashLoopBackOff") || last)
         f->logs = EVAL_LOGS_PREVIOUS;
     else if (jget(cs, "state", "running") || jget(cs, "state", "terminated"))
@@ -401,7 +424,7 @@ static void check_container(struct ev *e, const json_t *pod, const json_t *cs, i
             if (f) {
                 fill_container_failure(f, cs, init, reason, message);
                 char extra[64];
-                snprintf(extra, sizeof(extra), " (for %ds)", (int)(in->now - since));
+                snprintf(extra, sizeof(extra), " (for %ds)", whole_seconds(in->now - since));
                 size_t l = strlen(f->reason);
                 if (l + strlen(extra) < sizeof(f->reason))
                     strcat(f->reason, extra);
@@ -424,7 +447,7 @@ static void check_container(struct ev *e, const json_t *pod, const json_t *cs, i
         if (f) {
             char msg[96];
             snprintf(msg, sizeof(msg), "not ready; the last instance died %ds ago",
-                     (int)(in->now - died));
+                     whole_seconds(in->now - died));
             fill_container_failure(f, cs, init, "Restarting", msg);
             f->logs = EVAL_LOGS_PREVIOUS;
         }
@@ -486,7 +509,7 @@ static void check_pod(struct ev *e, const json_t *pod)
             struct eval_failure *f = add_failure(e, pod);
             if (f) {
                 snprintf(f->reason, sizeof(f->reason), "Unschedulable (for %ds)",
-                         (int)(in->now - since));
+                         whole_seconds(in->now - since));
                 copy(f->message, sizeof(f->message), jstr(jget(sched, "message")));
             }
         } else {

@@ -52,11 +52,21 @@ static long long int_field(json_t *j, const char *key)
     return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
 }
 
-/* v3 names the time keys one way, v2 another; take whichever is there. */
+/* Unix seconds beyond any real timestamp (year 36812): see time_field(). */
+#define WP_TIME_MAX (1LL << 40)
+
+/*
+ * v3 names the time keys one way, v2 another; take whichever is there.
+ * Times outside 0..WP_TIME_MAX read as 0 (unknown): callers subtract them
+ * from the clock and from each other, and a hostile -2^63 made that
+ * subtraction overflow (undefined behaviour, found by tests/fuzz/fuzz_model).
+ */
 static long long time_field(json_t *j, const char *v3, const char *v2)
 {
     long long t = int_field(j, v3);
-    return t ? t : int_field(j, v2);
+    if (!t)
+        t = int_field(j, v2);
+    return t > 0 && t <= WP_TIME_MAX ? t : 0;
 }
 
 static void step_from_json(json_t *j, struct wp_step *s)

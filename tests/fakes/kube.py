@@ -413,7 +413,7 @@ class Life:
 
     def __init__(self, state, restarts=0, last=None, ready=False, started=False,
                  ran=False, ready_since=None, done_at=None, pulled=True, instances=(), cid=None):
-        self.state = state            # {"waiting": {...}} / {"running": {...}} / {"terminated": {...}}
+        self.state = state            # {"waiting"|"running"|"terminated": {...}}
         self.restarts = restarts
         self.last = last or {}        # lastState
         self.ready = ready
@@ -637,9 +637,6 @@ class PodSim:
         v = self.view(now)
         return v.ready and now - v.ready_since >= min_ready
 
-    def revision_label(self, key):
-        return self.labels.get(key)
-
     # -- rendering
 
     def render(self, now):
@@ -681,8 +678,10 @@ class PodSim:
                 n = len(st["nodes"])
                 msg = b.get("message") or (
                     "0/%d nodes are available: %d Insufficient memory. preemption: 0/%d nodes "
-                    "are available: %d No preemption victims found for incoming pod." % (n, n, n, n))
-                status["conditions"] = [cond("PodScheduled", "False", t_sched, "Unschedulable", msg)]
+                    "are available: %d No preemption victims found for incoming pod."
+                    % (n, n, n, n))
+                status["conditions"] = [cond("PodScheduled", "False", t_sched,
+                                             "Unschedulable", msg)]
             status["qosClass"] = "BestEffort"
             return status
         t_box = t_sched + st["pod_step"]
@@ -877,7 +876,6 @@ class Workload:
     template, generation bookkeeping, spec changes and rollout marks."""
 
     kind = plural = None
-    revision_label = None  # pod label that names the revision
 
     def __init__(self, cluster, spec):
         self.cluster = cluster
@@ -929,7 +927,9 @@ class Workload:
         it on a later sync (at least one step later), so a reader can catch
         generation > observedGeneration, as on a real cluster."""
         self.generation += 1
-        delay = float(self.cluster.settings["step"]) if observe_after is None else float(observe_after)
+        if observe_after is None:
+            observe_after = self.cluster.settings["step"]
+        delay = float(observe_after)
         self.observe_at = now + max(delay, 0.001)
 
     def set_image(self, now, container, image, behaviour, sha, observe_after):
@@ -1119,7 +1119,8 @@ class ReplicaSetSim:
                "deployment.kubernetes.io/max-replicas": str(self.dep.replicas + surge),
                "deployment.kubernetes.io/revision": str(self.revision)}
         if self.revision_history:
-            ann["deployment.kubernetes.io/revision-history"] = ",".join(map(str, self.revision_history))
+            ann["deployment.kubernetes.io/revision-history"] = \
+                ",".join(map(str, self.revision_history))
         meta = {"name": self.name, "namespace": self.dep.namespace, "uid": self.uid,
                 "generation": self.generation, "creationTimestamp": rfc3339(self.created),
                 "labels": self.template["metadata"]["labels"], "annotations": ann,
@@ -1150,7 +1151,6 @@ def deletion_rank(pod, now):
 
 class DeploymentSim(Workload):
     kind, plural = "Deployment", "deployments"
-    revision_label = "pod-template-hash"
 
     def __init__(self, cluster, spec):
         super().__init__(cluster, spec)
@@ -1372,7 +1372,8 @@ class DeploymentSim(Workload):
         else:
             set_condition(conds, dcond("Available", "False", "MinimumReplicasUnavailable",
                                        "Deployment does not have minimum availability.", now))
-        failure = next((rs.failure for rs in [new_rs] + self.replicasets if rs and rs.failure), None)
+        failure = next((rs.failure for rs in [new_rs] + self.replicasets
+                        if rs and rs.failure), None)
         if failure:
             set_condition(conds, dcond("ReplicaFailure", "True", "FailedCreate",
                                        failure["message"], now))
@@ -1537,8 +1538,7 @@ class RevisionedWorkload(Workload):
     """StatefulSet and DaemonSet keep their templates as ControllerRevisions
     and label each pod with the revision it was made from."""
 
-    revision_label = "controller-revision-hash"
-    label_is_name = True
+    label_is_name = True  # StatefulSet pods carry the revision's name, DaemonSet pods its hash
 
     def __init__(self, cluster, spec):
         super().__init__(cluster, spec)
@@ -1581,6 +1581,18 @@ class RevisionedWorkload(Workload):
     def reap(self, now):
         self.pod_list = [p for p in self.pod_list if not p.gone(now)]
 
+    def tick(self, now):
+        self.reap(now)
+        if not self.observe(now):
+            return  # stale: the controller has not seen the new spec yet
+        if self.stale:
+            self.sync_revision(now)
+        self.sync_pods(now)
+        self.after_sync(now)
+
+    def after_sync(self, now):
+        pass
+
     def render_all(self, now):
         return ([self.render(now)] + [r.render() for r in self.revisions]
                 + [p.render(now) for p in self.pod_list])
@@ -1612,15 +1624,6 @@ class StatefulSetSim(RevisionedWorkload):
     def by_ordinal(self):
         return {p.ordinal: p for p in self.pod_list}
 
-    def tick(self, now):
-        self.reap(now)
-        if not self.observe(now):
-            return
-        if self.stale:
-            self.sync_revision(now)
-        self.sync_pods(now)
-        self.complete_rolling_update(now)
-
     def sync_pods(self, now):
         """OrderedReady: create ordinals in order, each only when the ones
         before it are Running and Ready; then replace, highest ordinal first
@@ -1648,7 +1651,9 @@ class StatefulSetSim(RevisionedWorkload):
                 pods[ordinal].delete(now)
                 return
 
-    def complete_rolling_update(self, now):
+    def after_sync(self, now):
+        """completeRollingUpdate: once every pod is updated and ready, the
+        update revision becomes the current one (RollingUpdate only)."""
         st = self.counts(now)
         if self.strategy == "RollingUpdate" and st["updatedReplicas"] == st["replicas"] \
                 and st["readyReplicas"] == st["replicas"]:
@@ -1713,12 +1718,7 @@ class DaemonSetSim(RevisionedWorkload):
     def on_node(self, node):
         return [p for p in self.pod_list if p.node == node and not p.terminating]
 
-    def tick(self, now):
-        self.reap(now)
-        if not self.observe(now):
-            return
-        if self.stale:
-            self.sync_revision(now)
+    def sync_pods(self, now):
         for node in self.nodes:  # one daemon pod per node
             if not self.on_node(node):
                 self.pod_list.append(self.make_pod(node, self.update_revision, now))
@@ -1993,7 +1993,8 @@ def normalise_behaviour(b):
     b = dict(b)
     b.setdefault("behaviour", "ok")
     if b["behaviour"] not in BEHAVIOURS:
-        raise ValueError("unknown behaviour %r (known: %s)" % (b["behaviour"], ", ".join(BEHAVIOURS)))
+        raise ValueError("unknown behaviour %r (known: %s)"
+                         % (b["behaviour"], ", ".join(BEHAVIOURS)))
     return b
 
 
@@ -2217,6 +2218,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def reset(self):
         """Closes with a TCP RST before any response."""
+        if self.entry is not None:
+            self.server.reqlog.written(self.entry)
         try:
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                        struct.pack("ii", 1, 0))
@@ -2426,7 +2429,8 @@ def default_fault_message(code, path):
         return ('%s is forbidden: User "system:serviceaccount:ci:deployer" cannot %s resource '
                 '"%s" in API group "%s"%s' % (subject, verb, plural, group, where))
     return {401: "Unauthorized",
-            403: "forbidden: User \"system:serviceaccount:ci:deployer\" cannot get path \"%s\"" % path,
+            403: 'forbidden: User "system:serviceaccount:ci:deployer" cannot get path "%s"'
+                 % path,
             404: "the server could not find the requested resource",
             429: "Too many requests, please try again later.",
             500: "Internal error occurred: fake fault injected",
@@ -2467,8 +2471,8 @@ class Watch:
                 expired = True
             first = []
             if not expired and (rv_param in ("", "0") or initial):
-                first = [("ADDED", o) for o in self.store.items(self.res.gv, self.res.plural, self.ns)
-                         if self.match(o)]
+                items = self.store.items(self.res.gv, self.res.plural, self.ns)
+                first = [("ADDED", o) for o in items if self.match(o)]
                 self.last = current
             else:
                 self.last = int(rv_param) if rv_param.isdigit() else current
@@ -2481,6 +2485,8 @@ class Watch:
             self.emit("ERROR", expired_status("too old resource version: %s (%d)"
                                               % (rv_param, current)))
             return self.h.end_chunks()
+        if self.fault_due():  # e.g. drop_watch with after_events 0: right after the headers
+            return self.after_event()
         for etype, obj in first:
             if not self.emit(etype, obj):
                 return
@@ -2552,12 +2558,8 @@ class Watch:
         return None
 
     def loop(self):
-        interval = float(self.fault.get("bookmark_interval", 0) if self.fault else 0) or \
-            float(self.settings["bookmark_interval"])
+        interval = float(self.settings["bookmark_interval"])
         next_bookmark = time.time() + interval
-        if self.fault_due() and self.fault["type"] != "stale_rv":
-            self.after_event()
-            return
         while True:
             with self.store.cond:
                 now = time.time()
@@ -2567,7 +2569,7 @@ class Watch:
                 if self.store.rv <= self.last and now < wake:
                     self.store.cond.wait(wake - now)
                 if self.last < self.store.compacted_rv:
-                    # compacted under our feet: the apiserver ends the watch with 410
+                    # events this watch still needed were compacted away: 410
                     self.emit("ERROR", expired_status("too old resource version: %d (%d)"
                                                       % (self.last, self.store.rv)))
                     return self.h.end_chunks()
@@ -2587,8 +2589,6 @@ class Watch:
             if self.bookmarks and now >= next_bookmark:
                 self.bookmark(current)
                 next_bookmark = now + interval
-
-    # -- control API lives on the handler below
 
 
 def version_object(settings):
@@ -2768,7 +2768,8 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description="fake Kubernetes API server for homelab tests")
     p.add_argument("--cert", required=True, help="server certificate (PEM)")
     p.add_argument("--key", required=True, help="server key (PEM)")
-    p.add_argument("--ca", required=True, help="CA that signed --cert; other-ca.pem must sit next to it")
+    p.add_argument("--ca", required=True,
+                   help="CA that signed --cert; other-ca.pem must sit next to it")
     p.add_argument("--scenario", required=True, help="scenario JSON")
     p.add_argument("--port-file", required=True, help="written (atomically) once listening")
     p.add_argument("--kubeconfig", required=True, help="kubeconfig to write")

@@ -115,6 +115,40 @@ static void test_git__full_name_rejects(void **state)
 
 /* ---- git_is_hex_id ---- */
 
+/* ---- git_parse_remote_v ---- */
+
+static void test_git__remote_v(void **state)
+{
+    (void)state;
+    /* as git 2.39 prints it: sorted, fetch then push lines, a remote with
+     * two URLs, one with a dot in its name, one without any URL */
+    const char *text = "alpha\tgit@x:c/d (fetch)\n"
+                       "alpha\tgit@x:c/d (push)\n"
+                       "my.dot\thttps://github.com/e/f (fetch)\n"
+                       "my.dot\thttps://github.com/e/f (push)\n"
+                       "nourl\t\n"
+                       "zeta\thttps://z.example/a/b.git (fetch)\n"
+                       "zeta\thttps://z.example/a/b.git (push)\n"
+                       "zeta\thttps://second/x/y (push)\n";
+    struct buf names;
+    buf_init(&names, 0);
+    struct strvec urls = STRVEC_INIT;
+    assert_int_equal(git_parse_remote_v(text, &names, &urls), 4);
+    assert_string_equal(names.data, "alpha\nmy.dot\nnourl\nzeta\n");
+    assert_int_equal(urls.n, 4);
+    assert_string_equal(urls.v[0], "git@x:c/d");
+    assert_string_equal(urls.v[1], "https://github.com/e/f");
+    assert_string_equal(urls.v[2], "nourl"); /* what `git remote get-url` prints */
+    assert_string_equal(urls.v[3], "https://z.example/a/b.git");
+    strvec_clear(&urls);
+    buf_reset(&names);
+    assert_int_equal(git_parse_remote_v("", &names, &urls), 0);
+    assert_int_equal(git_parse_remote_v("no tab here\n\n", &names, &urls), 0);
+    assert_string_equal(names.data, "");
+    buf_release(&names);
+    strvec_clear(&urls);
+}
+
 static void test_git__hex_id(void **state)
 {
     (void)state;
@@ -415,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_git__full_name_nested_groups),
         cmocka_unit_test(test_git__full_name_query_fragment),
         cmocka_unit_test(test_git__full_name_rejects),
+        cmocka_unit_test(test_git__remote_v),
         cmocka_unit_test(test_git__hex_id),
         cmocka_unit_test(test_git__topic_names),
         cmocka_unit_test(test_git__symref_head),

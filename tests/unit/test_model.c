@@ -139,6 +139,23 @@ static void test_control_characters_replaced(void **state)
     json_decref(j);
 }
 
+/* Found by tests/fuzz/fuzz_model: "now - created" overflowed on -2^63. */
+static void test_time_out_of_range(void **state)
+{
+    (void)state;
+    json_t *j = json_loads("{\"number\":1,\"created\":-9223372036854775808,"
+                           "\"started\":9223372036854775807,\"finished\":-1,"
+                           "\"created_at\":1760000000}", 0, NULL);
+    struct wp_pipeline p;
+    assert_int_equal(wp_pipeline_from_json(j, &p), 0);
+    assert_int_equal(p.created, 0);   /* unknown, not the v2 key's value either */
+    assert_int_equal(p.started, 0);
+    assert_int_equal(p.finished, 0);
+    assert_int_equal(wp_elapsed(p.started, p.finished, 1760000000), 0);
+    wp_pipeline_release(&p);
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -147,6 +164,7 @@ int main(void)
         cmocka_unit_test(test_first_line),    cmocka_unit_test(test_decode_hostile),
         cmocka_unit_test(test_decode_detail),
         cmocka_unit_test(test_control_characters_replaced),
+        cmocka_unit_test(test_time_out_of_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
