@@ -75,7 +75,6 @@ struct watch {
     /* output */
     struct term term;
     struct term_plain plain;
-    struct buf last_states;  /* "status|wf/step=state|…" of the last report */
     double started_at;
 };
 
@@ -617,7 +616,6 @@ static int watch_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_
     w.t = t;
     w.started_at = clock_now();
     w.deadline = w.started_at + cmd_timeout(ctx);
-    buf_init(&w.last_states, 0);
     term_init(&w.term, 2, ctx->color);
     term_catch_signals();
     int code;
@@ -641,7 +639,6 @@ static int watch_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_
     free(w.confirmed_status);
     term_plain_release(&w.plain);
     term_release(&w.term);
-    buf_release(&w.last_states);
     return code;
 }
 
