@@ -281,11 +281,17 @@ static void step_end(struct logs *L)
     L->steps_done++;
 }
 
+/* What read_stored() does with an error that does not end the command. */
+enum report { REPORT_NONE, REPORT_NOTE, REPORT_ERROR };
+
 /*
- * Reads the stored log, printing the lines not printed yet. Returns 0, or
- * -1 when the error ends the whole command (refused, interrupted, stdout).
+ * Reads the stored log, printing the lines not printed yet. An error is
+ * ignored (polling goes on), noted on stderr, or recorded for the exit
+ * code, as `report` says. Returns 0, or -1 when the error ends the whole
+ * command (refused, interrupted, stdout).
  */
-static int read_stored(struct logs *L, long long step_id, int empty_attempts, int report)
+static int read_stored(struct logs *L, long long step_id, int empty_attempts,
+                       enum report report)
 {
     struct ci_log_read rd = { .on_entry = sink_entry, .on_chunk = sink_chunk, .ctx = L,
                               .empty_attempts = empty_attempts };
@@ -302,8 +308,10 @@ static int read_stored(struct logs *L, long long step_id, int empty_attempts, in
             record_error(L, &e);
         return -1;
     }
-    if (report)
+    if (report == REPORT_ERROR)
         record_error(L, &e);
+    else if (report == REPORT_NOTE)
+        note(L, "re-reading the stored log of %s for lines the stream missed: %s", e.msg);
     return 0;
 }
 
@@ -329,7 +337,7 @@ static int show_stored(struct logs *L, const struct wp_step *st)
     if (!wp_step_ran(st))
         return 0;
     int terminal = wp_status_terminal(st->state);
-    int rc = read_stored(L, st->id, terminal ? 0 : 1, 1);
+    int rc = read_stored(L, st->id, terminal ? 0 : 1, REPORT_ERROR);
     step_output_end(L);
     if (rc == 0)
         check_empty(L, st);
@@ -531,7 +539,8 @@ static int follow_step(struct logs *L, const char *wf, const char *step)
             stream_close(L);
             if (wp_step_ran(st)) {
                 /* the lines the stream did not bring, or the whole stored log */
-                if (read_stored(L, st->id, L->printed ? 2 : 0, !L->printed) < 0)
+                if (read_stored(L, st->id, L->printed ? 2 : 0,
+                                L->printed ? REPORT_NOTE : REPORT_ERROR) < 0)
                     code = L->write_failed ? EXIT_FAILED : term_interrupted() ? EXIT_INTERRUPTED
                                                                             : L->worst;
                 step_output_end(L);
@@ -577,7 +586,7 @@ static int follow_step(struct logs *L, const char *wf, const char *step)
         if (L->tailing) {
             /* --tail: the last N lines so far from the stored log; the stream
              * then skips them by line number */
-            if (read_stored(L, st->id, 1, 0) < 0) {
+            if (read_stored(L, st->id, 1, REPORT_NONE) < 0) {
                 code = L->write_failed ? EXIT_FAILED : term_interrupted() ? EXIT_INTERRUPTED
                                                                         : L->worst;
                 break;
@@ -589,7 +598,7 @@ static int follow_step(struct logs *L, const char *wf, const char *step)
         if (!ls->open && !unusable && now >= ls->retry_at)
             stream_open(L, st->id);
         if (unusable && now >= next_poll) {
-            if (read_stored(L, st->id, 1, 0) < 0) {
+            if (read_stored(L, st->id, 1, REPORT_NONE) < 0) {
                 code = L->write_failed ? EXIT_FAILED : term_interrupted() ? EXIT_INTERRUPTED
                                                                         : L->worst;
                 break;

@@ -26,8 +26,15 @@
 
 #define POLL_INTERVAL 3.0
 #define RECONCILE_INTERVAL 30.0
-#define RESTART_CHECK_STREAMING 60.0
-#define RESTART_CHECK_POLLING 15.0
+/* A restart shows up on the stream as an event of a newer pipeline; the list
+ * is read now and then in case that event was lost (streaming), or as the
+ * only way to see it (polling). With the detail reads this keeps a watch
+ * at 2.5 requests a minute on the stream and about 23 while polling. */
+#define RESTART_CHECK_STREAMING 120.0
+#define RESTART_CHECK_POLLING 30.0
+/* The stream endpoint answered, but not with a stream (a 4xx, the web UI's
+ * page): it will not be there in two seconds either. */
+#define STREAM_REFUSED_RETRY 60.0
 #define STREAM_SILENCE_LIMIT 45.0   /* the server pings every 30 s */
 #define STREAM_FIRST_BYTE_LIMIT 5.0 /* no ": ping" by then: a buffering proxy */
 #define APPEAR_POLL 1.0
@@ -288,6 +295,19 @@ static void stream_open(struct watch *w)
     w->stream_last_data = 0;
 }
 
+/* A definite answer that is not an event stream, before any data: a 404
+ * from an older server or a proxy, the HTML page of a server that does not
+ * know the route. Transient trouble (resets, 5xx, 408, 429) is not this. */
+static int stream_refused(const struct watch *w)
+{
+    long st = w->stream.status;
+    if (w->stream_last_data)
+        return 0;
+    if (st >= 400 && st < 500 && st != 408 && st != 429)
+        return 1;
+    return st == 200 && strncmp(w->stream.content_type, "text/event-stream", 17) != 0;
+}
+
 /* Notices a dead, silent or buffered stream and schedules a new one. */
 static void stream_check(struct watch *w, double now)
 {
@@ -304,8 +324,9 @@ static void stream_check(struct watch *w, double now)
                     w->stream.ended ? "ended" : "silent", POLL_INTERVAL);
         if (w->stream_last_data)
             w->stream_attempts = 0; /* it worked for a while: retry soon */
+        double base = w->stream.ended && stream_refused(w) ? STREAM_REFUSED_RETRY : 2;
         stream_close(w);
-        w->stream_retry_at = now + http_backoff_delay(w->stream_attempts++, 2, 60);
+        w->stream_retry_at = now + http_backoff_delay(w->stream_attempts++, base, 60);
     }
 }
 
@@ -498,6 +519,8 @@ static int follow(struct watch *w)
         }
         if (!stream_usable(w, now) && w->next_detail > now + POLL_INTERVAL)
             w->next_detail = now + POLL_INTERVAL;
+        if (!stream_usable(w, now) && w->next_restart_check > now + RESTART_CHECK_POLLING)
+            w->next_restart_check = now + RESTART_CHECK_POLLING;
         draw(w, 0);
     }
 }
@@ -645,11 +668,11 @@ static int watch_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_
 int ci_watch_sha(struct cmd_ctx *ctx, const char *sha)
 {
     struct ci_target t;
-    if (ci_target_parse(sha, &t, &ctx->err) < 0)
+    if (ci_target_start(sha, &t, &ctx->err) < 0)
         return ctx->err.code;
     struct ci_session s;
     int code;
-    if (ci_session_open(ctx, &s) < 0) {
+    if (ci_session_open_target(ctx, &s, &t) < 0) {
         code = ctx->err.code;
     } else {
         code = watch_run(ctx, &s, &t);

@@ -985,7 +985,7 @@ int git_status(const struct git *g, struct git_status *st, struct err *e)
     struct buf out, errout;
     buf_init(&out, 0);
     buf_init(&errout, 0);
-    const char *args[] = { "status", "--porcelain", "-z", "--untracked-files=normal", NULL };
+    const char *args[] = { "status", "--porcelain", "-z", "--untracked-files=no", NULL };
     int rc = git_run(g, args, &out, &errout, e);
     if (rc > 0)
         rc = fail_with(args, &errout, EXIT_FAILED, e);

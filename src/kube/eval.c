@@ -502,9 +502,11 @@ static void check_pod(struct ev *e, const json_t *pod)
             snprintf(key, sizeof(key), "unschedulable/%s", pod_uid(pod));
             since = eval_memo_first(in->memo, key, in->now);
         }
+        /* metav1.Time has whole seconds: the transition may have come up
+         * to a second after the stamp, so count from the stamp's end. */
         double t = eval_parse_time(jstr(jget(sched, "lastTransitionTime")));
-        if (t > 0 && t <= in->now && t < since)
-            since = t;
+        if (t > 0 && t + 1 <= in->now && t + 1 < since)
+            since = t + 1;
         if (in->now - since >= in->unschedulable_grace) {
             struct eval_failure *f = add_failure(e, pod);
             if (f) {

@@ -568,6 +568,7 @@ static int watch_start(struct kube_watch *w, double now, struct err *e)
         return -1;
     w->running = 1;
     w->last_data = now;
+    w->started_at = now;
     buf_reset(&w->lines.pending);
     w->lines.skipping = 0;
     return 0;
@@ -674,9 +675,15 @@ int kube_watch_pump(struct kube_watch *w, double now, struct err *e)
         }
     } else if (ended) {
         int status = watch_stop(w);
-        if (status == 0) {
+        if (status == 0 && now - w->started_at >= 1) {
             w->failures = 0; /* timeoutSeconds ran out: start again at once */
             w->start_at = now;
+        } else if (status == 0) {
+            /* Ended as soon as it began: not a watch (a proxy that ignores
+             * watch=1?). Back off rather than spin. */
+            snprintf(w->last_error, sizeof(w->last_error),
+                     "the watch on %s ended as soon as it started", w->collection);
+            schedule_retry(w, now);
         } else {
             int transient = 0;
             int code = kube_classify(w->ps.errbuf.data, &transient, w->last_error,

@@ -153,6 +153,7 @@ struct kube_watch {
     int started;             /* a child was started before */
     struct kube_lines lines;
     double last_data;        /* clock_now() of the last byte or start */
+    double started_at;       /* clock_now() when the child started */
     double start_at;         /* clock_now() before which not to restart */
     int failures;            /* consecutive failed runs */
     int restarts;            /* children started after the first */

@@ -27,7 +27,6 @@ hl deploy wait statefulset/apps/db --sha "$DB" --timeout 60s
 expect_rc 0 "statefulset: complete"
 expect_out_contains "statefulset apps/db complete (26d76a7): 3 of 3 pods updated and ready" \
     "statefulset: summary"
-expect_err_contains "waiting-for-controller" "statefulset: generation gate"
 stop_kube
 
 start_kube statefulset-partition

@@ -332,6 +332,7 @@ expect_rc 0 "work land in a git-crypt repository"
 check "GIT_TRACE: fetch, status, merge and push all carry the flags" flags_on fetch status merge push
 check "landed" [ "$(git -C "$T/sec.git" rev-parse main)" = "$(first_line "$out")" ]
 check "the config is still unchanged" [ "$(git -C "$T/sec" config --list --show-origin)" = "$config_before" ]
+cd "$T/sec"
 GIT_TRACE=1 hl work clean s1
 expect_rc 0 "work clean in a git-crypt repository"
 check "GIT_TRACE: worktree remove and branch -D carry the flags" flags_on remove -D

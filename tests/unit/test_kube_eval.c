@@ -410,13 +410,16 @@ static void test_deploy__unschedulable(void **state)
     json_object_del(json_object_get(p, "status"), "containerStatuses");
     json_array_append_new(w.pods, p);
 
-    const struct eval_verdict *v = evaluate(&w); /* 10 s into a 60 s grace */
+    const struct eval_verdict *v = evaluate(&w); /* 9-10 s into a 60 s grace */
     assert_phase(v, EVAL_ROLLING);
     assert_reason(v, "pod web-new222-a unschedulable");
+    w.in.now = NOW + 50.5;
+    v = evaluate(&w);
+    assert_phase(v, EVAL_ROLLING); /* the stamp has whole seconds: not yet */
     w.in.now = NOW + 51;
     v = evaluate(&w);
     assert_phase(v, EVAL_FAILED);
-    assert_string_equal(v->failures[0].reason, "Unschedulable (for 61s)");
+    assert_string_equal(v->failures[0].reason, "Unschedulable (for 60s)");
     assert_reason(v, "Insufficient memory");
     assert_string_equal(v->failures[0].container, "");
 
