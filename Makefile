@@ -20,7 +20,7 @@ LIB_OBJ  = $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all check demo clean bootstrap unit san install uninstall fuzz fuzz-build
+.PHONY: all check demo clean bootstrap unit san install uninstall fuzz fuzz-build lint lint-tidy
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -102,6 +102,25 @@ fuzz-build:
 
 fuzz: bootstrap fuzz-build
 	@tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+# ---- static analysis: clang-tidy (.clang-tidy) and cppcheck (scripts/lint/) ----
+# tests/lint.sh runs both and reports TAP lines; lint-tidy is its clang-tidy
+# half, one stamp per source file so unchanged files are not checked again.
+TIDY      ?= clang-tidy
+TIDY_SRC   = $(shell find src -name '*.c' | sort)
+TIDY_STAMP = $(TIDY_SRC:src/%.c=build/lint/%.ok)
+
+build/lint/%.ok: src/%.c .clang-tidy $(shell find src -name '*.h')
+	@mkdir -p $(dir $@)
+	@$(TIDY) --quiet $< -- $(CPPFLAGS) -DHOMELAB_VERSION='"lint"' -std=c11 2>&1 | \
+		grep -v -E '^[0-9]+ warnings?( and [0-9]+ errors?)? generated' >$@.log; \
+	if grep -qE '(error|warning): ' $@.log; then cat $@.log; exit 1; fi
+	@touch $@
+
+lint-tidy: $(TIDY_STAMP)
+
+lint: bootstrap
+	@tests/lint.sh
 
 demo: bootstrap all
 	@tests/demo.sh

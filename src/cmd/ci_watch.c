@@ -38,6 +38,7 @@
 #define STREAM_SILENCE_LIMIT 45.0   /* the server pings every 30 s */
 #define STREAM_FIRST_BYTE_LIMIT 5.0 /* no ": ping" by then: a buffering proxy */
 #define APPEAR_POLL 1.0
+#define REPORT_BUDGET 15.0 /* seconds for the failure report after the verdict */
 
 static struct {
     double appear_timeout;
@@ -639,6 +640,8 @@ static int watch_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_
     w.t = t;
     w.started_at = clock_now();
     w.deadline = w.started_at + cmd_timeout(ctx);
+    /* no request or retry may outlast --timeout (see http.h, deadline) */
+    s->client.http.deadline = w.deadline;
     term_init(&w.term, 2, ctx->color);
     term_catch_signals();
     int code;
@@ -650,6 +653,9 @@ static int watch_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_
             code = follow(&w);
     }
     stream_close(&w);
+    /* the verdict is in: the failure report (log tails) gets a short
+     * budget of its own rather than what is left of --timeout */
+    s->client.http.deadline = clock_now() + REPORT_BUDGET;
     if (code == EXIT_INTERRUPTED)
         err_set(&ctx->err, EXIT_INTERRUPTED, "interrupted");
     if (w.have && (code == EXIT_OK || code == EXIT_FAILED || code == EXIT_NEEDS_PERSON) &&

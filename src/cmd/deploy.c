@@ -1,11 +1,13 @@
 /*
  * deploy: `deploy wait` and `deploy status`.
  *
- * `deploy wait NS/NAME` reads the workload with a consistent LIST, then
- * keeps one kubectl watch child on it (kube/transport) and, alongside,
- * re-reads its pods every second (pod trouble never touches the workload
- * object) and its ReplicaSets when the workload changes. Every read feeds
- * the pure evaluator (kube/eval), whose verdict is rendered in the
+ * `deploy wait NS/NAME` reads the workload and its pods with consistent
+ * LISTs, then keeps two kubectl watch children (kube/transport): the
+ * workload by name, and its pods by label, since pod trouble (crash
+ * loops, pulls) never touches the workload object. ReplicaSets are read
+ * when the Deployment changes. Every change feeds the pure evaluator
+ * (kube/eval), re-run at least twice a second for grace periods, whose
+ * verdict is rendered in the
  * caller's output mode: a live region on a terminal, one plain line per
  * change otherwise, JSON Lines with --json. The loop ends on a final
  * phase, the --timeout deadline (exit 3), a fatal API error, or SIGINT

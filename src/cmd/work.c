@@ -36,6 +36,7 @@
 #include "core/term.h"
 #include "git/git.h"
 #include "git/suite.h"
+#include "kube/transport.h"
 
 #define WORKTREES_DIR ".worktrees"
 #define LAND_RETRIES 3 /* pushes retried after a non-fast-forward */
@@ -150,7 +151,8 @@ static int main_worktree(struct cmd_ctx *ctx, char **repo)
     if (wl.n == 0)
         rc = err_set(&ctx->err, EXIT_NOT_FOUND, "not in a git repository");
     else if (wl.v[0].bare)
-        rc = err_set(&ctx->err, EXIT_USAGE, "the repository is bare; work needs one with a work tree");
+        rc = err_set(&ctx->err, EXIT_USAGE,
+                     "the repository is bare; work needs one with a work tree");
     else
         *repo = xstrdup(wl.v[0].path);
     git_worktree_list_release(&wl);
@@ -210,6 +212,7 @@ static int path_exists(const char *path)
 
 int cmd_work_start(struct cmd_ctx *ctx)
 {
+    git_set_trace(ctx->g.verbose);
     if (ctx->npos != 1)
         return err_set(&ctx->err, EXIT_USAGE, "'work start' takes one TOPIC"), EXIT_USAGE;
     const char *topic = ctx->pos[0];
@@ -258,7 +261,8 @@ int cmd_work_start(struct cmd_ctx *ctx)
     if (ctx->mode == OUTPUT_JSON) {
         json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "topic", topic, "branch", branch,
                               "path", path, "remote", w.remote, "base", w.def_name, "sha", base);
-        term_json_line(j);
+        if (j)
+            term_json_line(j);
         json_decref(j);
     } else {
         printf("%s\n", path);
@@ -287,9 +291,10 @@ struct land {
     int json;
 };
 
+/* Prints (in --json mode) and frees j; NULL (text that is not UTF-8) prints nothing. */
 static void land_json(struct land *l, json_t *j)
 {
-    if (l->json)
+    if (l->json && j)
         term_json_line(j);
     json_decref(j);
 }
@@ -613,6 +618,28 @@ static int land_loop(struct land *l)
     }
 }
 
+/*
+ * Whether HEAD is in the default branch already: landed by an earlier run
+ * (whose watch may have been cut short) or nothing committed yet. Then there
+ * is nothing to merge, verify or push, and the watch follows HEAD.
+ * Returns 1 (l->sha set), 0, or -1.
+ */
+static int land_already(struct land *l)
+{
+    struct cmd_ctx *ctx = l->w.ctx;
+    int in = git_is_ancestor(&l->w.g, "HEAD", l->w.def_ref, &ctx->err);
+    if (in <= 0)
+        return in;
+    if (git_rev_parse(&l->w.g, "HEAD", &l->sha, &ctx->err) < 0)
+        return -1;
+    fprintf(stderr, "work: nothing new to land: %.7s is already in %s\n", l->sha,
+            l->w.def_name);
+    land_json(l, json_pack("{s:s, s:s, s:s, s:s, s:s}", "stage", "push", "status",
+                           "already-landed", "remote", l->w.remote, "branch", l->w.def, "sha",
+                           l->sha));
+    return 1;
+}
+
 /* After landing: CI for the landed commit, then each --deploy target. */
 static int land_follow(struct land *l)
 {
@@ -638,6 +665,7 @@ static int land_follow(struct land *l)
 
 int cmd_work_land(struct cmd_ctx *ctx)
 {
+    git_set_trace(ctx->g.verbose);
     struct land l;
     memset(&l, 0, sizeof(l));
     l.w.ctx = ctx;
@@ -666,6 +694,14 @@ int cmd_work_land(struct cmd_ctx *ctx)
         code = land_result(&l, "refused", EXIT_USAGE);
         goto out;
     }
+    for (size_t i = 0; i < opt.deploy.n; i++) {
+        struct kube_target t; /* a typo must not be found out after the push */
+        if (kube_parse_target(opt.deploy.v[i], &t, &ctx->err) < 0) {
+            err_wrap(&ctx->err, "--deploy");
+            code = land_result(&l, "refused", EXIT_USAGE);
+            goto out;
+        }
+    }
     if (land_choose_verify(&l) < 0) {
         code = land_result(&l, "refused", ctx->err.code);
         goto out;
@@ -685,9 +721,16 @@ int cmd_work_land(struct cmd_ctx *ctx)
         code = land_result(&l, "refused", ctx->err.code);
         goto out;
     }
-    code = land_loop(&l);
-    if (code != 0)
+    int landed = land_already(&l);
+    if (landed < 0) {
+        code = land_result(&l, "error", ctx->err.code);
         goto out;
+    }
+    if (!landed) {
+        code = land_loop(&l);
+        if (code != 0)
+            goto out;
+    }
     fprintf(stderr, "work: landed %.7s on %s\n", l.sha, l.w.def_name);
     if (!l.json)
         printf("%s\n", l.sha);
@@ -787,6 +830,7 @@ static int clean_check_merged(struct work *w, const char *branch, const char *re
 
 int cmd_work_clean(struct cmd_ctx *ctx)
 {
+    git_set_trace(ctx->g.verbose);
     if (ctx->npos != 1)
         return err_set(&ctx->err, EXIT_USAGE, "'work clean' takes one TOPIC"), EXIT_USAGE;
     const char *topic = ctx->pos[0];
@@ -839,7 +883,8 @@ int cmd_work_clean(struct cmd_ctx *ctx)
         json_t *j = json_pack("{s:s, s:s, s:s, s:b, s:b}", "topic", topic, "branch", branch,
                               "path", path, "removed_worktree", wt != NULL, "deleted_branch",
                               branch_there);
-        term_json_line(j);
+        if (j)
+            term_json_line(j);
         json_decref(j);
     } else {
         struct buf msg;

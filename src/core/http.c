@@ -332,6 +332,18 @@ static void trace_request(const struct http_client *c, const char *url)
         fprintf(stderr, "homelab: > Authorization: Bearer <redacted>\n");
 }
 
+/* The time one request may take: request_timeout, cut to c->deadline. */
+static long request_ms(const struct http_client *c)
+{
+    double ms = (double)c->request_timeout * 1000;
+    if (c->deadline > 0) {
+        double left = (c->deadline - clock_now()) * 1000;
+        if (left < ms)
+            ms = left < 1 ? 1 : left; /* 0 would mean "no timeout" to curl */
+    }
+    return (long)ms;
+}
+
 int http_request(struct http_client *c, const char *path, const char *const *extra_headers,
                  http_data_fn on_data, void *ud, struct http_response *r, struct err *e)
 {
@@ -363,7 +375,7 @@ int http_request(struct http_client *c, const char *path, const char *const *ext
         curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
         curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     } else {
-        curl_easy_setopt(h, CURLOPT_TIMEOUT, c->request_timeout);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, request_ms(c));
     }
     trace_request(c, url.data);
     double started = clock_now();
@@ -502,7 +514,8 @@ double http_backoff_delay(int attempt, double base, double cap)
     if (d > cap)
         d = cap;
     /* full jitter: spread retries of many clients over the whole window */
-    return d * (0.5 + 0.5 * ((double)rand() / RAND_MAX));
+    /* rand() is fine here: jitter needs spread, not unpredictability */
+    return d * (0.5 + 0.5 * ((double)rand() / RAND_MAX)); /* NOLINT(cert-msc30-c,cert-msc50-cpp) */
 }
 
 /* Why an attempt should be retried, or NULL when its answer is final. */
@@ -534,6 +547,8 @@ int http_get_json(struct http_client *c, const char *path, json_t **out, long *s
     struct http_response r;
     http_response_init(&r, c->body_cap);
     double deadline = clock_now() + c->retry_budget;
+    if (c->deadline > 0 && c->deadline < deadline)
+        deadline = c->deadline; /* the verb's --timeout comes first */
     char why[1100] = "";
     int html_seen = 0;
     *out = NULL;

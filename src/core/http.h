@@ -49,6 +49,13 @@ struct http_client {
     long request_timeout;
     size_t body_cap;
     int dial_set;
+    /*
+     * clock_now() time past which no request runs and no retry waits; 0 =
+     * none. A waiting verb sets its --timeout deadline here, so that a
+     * server failing slowly cannot hold it past that (the retry budget
+     * alone let one `ci watch --timeout 5s` run 57 s; bench/chaos).
+     */
+    double deadline;
 };
 
 struct http_response {
@@ -86,7 +93,7 @@ int http_request(struct http_client *c, const char *path, const char *const *ext
                  http_data_fn on_data, void *ud, struct http_response *r, struct err *e);
 
 /* Whether a Content-Type names JSON. */
-int http_is_json_type(const char *content_type);
+int http_is_json_type(const char *ct);
 
 /*
  * GET with the retry policy, expecting JSON. On 2xx JSON, *out is a new

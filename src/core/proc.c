@@ -13,8 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
-
 /* ---- strvec ---- */
 
 void strvec_push(struct strvec *sv, const char *s)
@@ -111,6 +109,9 @@ static int spawn_child(const char *const *argv, const struct proc_opts *o, struc
                        struct err *e)
 {
     int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+    /* defined on every path: callers test the fds even after a failure */
+    sp->pid = -1;
+    sp->in_fd = sp->out_fd = sp->err_fd = -1;
     if ((o->stdin_data && pipe2(in, O_CLOEXEC) < 0) ||
         (!o->inherit_stdout && pipe2(out, O_CLOEXEC) < 0) ||
         (!o->inherit_stderr && pipe2(errp, O_CLOEXEC) < 0)) {
@@ -371,7 +372,7 @@ int proc_stream_stop(struct proc_stream *ps)
     if (ps->pid > 0 && !proc_stream_reaped(ps)) {
         kill(ps->pid, SIGTERM);
         for (int i = 0; i < 50 && !proc_stream_reaped(ps); i++) {
-            struct timespec ts = { 0, 10 * 1000 * 1000 };
+            struct timespec ts = { 0, 10L * 1000 * 1000 };
             nanosleep(&ts, NULL);
         }
         if (ps->pid > 0) {

@@ -985,7 +985,7 @@ int git_status(const struct git *g, struct git_status *st, struct err *e)
     struct buf out, errout;
     buf_init(&out, 0);
     buf_init(&errout, 0);
-    const char *args[] = { "status", "--porcelain", "-z", "--untracked-files=no", NULL };
+    const char *args[] = { "status", "--porcelain", "-z", "--untracked-files=normal", NULL };
     int rc = git_run(g, args, &out, &errout, e);
     if (rc > 0)
         rc = fail_with(args, &errout, EXIT_FAILED, e);
@@ -1031,7 +1031,8 @@ int git_merge(const struct git *g, const char *rev, struct strvec *conflicts, st
     struct buf out, errout;
     buf_init(&out, 0);
     buf_init(&errout, 0);
-    const char *args[] = { "merge", "--no-edit", "--end-of-options", rev, NULL };
+    /* --ff: a merge.ff=only in the user's config must not turn a merge into an error */
+    const char *args[] = { "merge", "--no-edit", "--ff", "--end-of-options", rev, NULL };
     int rc = git_run(g, args, &out, &errout, e);
     if (rc <= 0)
         goto out;

@@ -88,7 +88,7 @@ int git_is_hex_id(const char *s);
 
 /*
  * Where and how git runs. `dir` is borrowed. With `crypt` set every command
- * gets the git-crypt passthrough flags (GIT_CRYPT_FLAGS below) on its
+ * gets the git-crypt passthrough flags (git_crypt_config below) on its
  * command line, so a repository whose files use `filter=git-crypt` can be
  * checked out, merged and pushed whether or not git-crypt is installed or
  * the repository is unlocked: encrypted files stay as they are in the
@@ -258,7 +258,7 @@ enum git_merge_result {
 };
 
 /*
- * `git merge --no-edit --end-of-options REV`. On conflict, the unmerged
+ * `git merge --no-edit --ff --end-of-options REV`. On conflict, the unmerged
  * paths go into `conflicts`, the merge is aborted (`git merge --abort`),
  * leaving the checkout as it was, and GIT_MERGE_CONFLICT is returned. A
  * merge git refuses to start (it would overwrite local changes…) is -1

@@ -222,7 +222,6 @@ int suite_detect(const char *top, struct suite *s, struct err *e)
     int rc = makefile_text(top, &text, e);
     if (rc < 0)
         goto out;
-    rc = 0;
     if (text.len && suite_makefile_has_target(text.data, "check")) {
         found(s, "make check", "make", "check", NULL);
     } else if (text.len && suite_makefile_has_target(text.data, "test")) {
@@ -236,7 +235,6 @@ int suite_detect(const char *top, struct suite *s, struct err *e)
         rc = read_in(top, "package.json", &text, e);
         if (rc < 0)
             goto out;
-        rc = 0;
         if (text.len && suite_package_json_has_test(text.data))
             found(s, "npm test", "npm", "test", NULL);
         else if (exists(top, "build/meson-private", 1))

@@ -427,7 +427,7 @@ static void check_container(struct ev *e, const json_t *pod, const json_t *cs, i
                 snprintf(extra, sizeof(extra), " (for %ds)", whole_seconds(in->now - since));
                 size_t l = strlen(f->reason);
                 if (l + strlen(extra) < sizeof(f->reason))
-                    strcat(f->reason, extra);
+                    snprintf(f->reason + l, sizeof(f->reason) - l, "%s", extra);
             }
             return;
         }

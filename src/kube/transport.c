@@ -93,7 +93,7 @@ void kube_quote(char *dst, size_t n, const char *s)
     struct buf b;
     buf_init(&b, 0);
     size_t i = 0;
-    for (; s[i] && i < 80; i++) {
+    for (; i < 80 && s[i]; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c >= 0x7f)
             buf_addf(&b, "\\x%02x", c);
@@ -352,6 +352,18 @@ static int get_once(const struct kube_client *kc, const char *path, struct buf *
     return code;
 }
 
+/* A factor in [0.5, 1): jitter so a crowd of clients does not retry in step. */
+static double jitter(void)
+{
+    static unsigned long long x;
+    if (!x)
+        x = (unsigned long long)(clock_wall() * 1e6) ^ ((unsigned long long)getpid() << 32) ^ 1;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return 0.5 + (double)(x % 1000000) / 2e6;
+}
+
 int kube_get_raw(const struct kube_client *kc, const char *path, struct buf *out, struct err *e)
 {
     double backoff = 0.3;
@@ -362,8 +374,7 @@ int kube_get_raw(const struct kube_client *kc, const char *path, struct buf *out
             return 0;
         if (!transient || attempt >= kc->retries)
             return -1;
-        /* full jitter keeps a crowd of clients from retrying in step */
-        double wait = backoff * (0.5 + (double)rand() / RAND_MAX / 2);
+        double wait = backoff * jitter(); /* NOLINT(cert-msc30-c,cert-msc50-cpp): spread, not secrecy */
         if (clock_sleep(wait) < 0 && term_interrupted())
             return err_set(e, EXIT_INTERRUPTED, "interrupted");
         backoff *= 2;
@@ -500,7 +511,7 @@ static void set_rv(struct kube_watch *w, const char *rv)
     w->rv = xstrdup(rv);
 }
 
-static void enqueue(struct kube_watch *w, struct kube_event *ev)
+static void enqueue(struct kube_watch *w, const struct kube_event *ev)
 {
     if (w->nq == w->aq) {
         w->aq = w->aq ? w->aq * 2 : 8;

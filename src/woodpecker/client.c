@@ -78,7 +78,7 @@ int wp_client_open(struct wp_client *c, const struct config *cfg, int verbose, s
     const char *budget = getenv("HOMELAB_RETRY_BUDGET");
     const char *cap = getenv("HOMELAB_MAX_RESPONSE");
     if (budget)
-        o.retry_budget = atof(budget);
+        o.retry_budget = strtod(budget, NULL);
     if (cap)
         o.body_cap = (size_t)strtoull(cap, NULL, 10);
     int rc = http_init(&c->http, &o, e);

@@ -250,7 +250,11 @@ void wp_format_duration(long long s, char *out, size_t outlen)
 
 void wp_first_line(const char *msg, size_t max, char *out, size_t outlen)
 {
-    size_t n = strcspn(msg ? msg : "", "\r\n");
+    if (!outlen)
+        return;
+    if (!msg)
+        msg = "";
+    size_t n = strcspn(msg, "\r\n");
     if (n > max)
         n = max;
     if (n >= outlen)
@@ -260,7 +264,7 @@ void wp_first_line(const char *msg, size_t max, char *out, size_t outlen)
         n--;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)msg[i];
-        out[i] = (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch;
+        out[i] = (char)((ch < 0x20 || ch == 0x7f) ? ' ' : ch);
     }
     out[n] = '\0';
 }

@@ -200,7 +200,9 @@ unset VAULT_ADDR VAULT_TOKEN VAULT_CACERT
 # ==== 2. hostile values reach git and kubectl literally, or exit 2 ====
 
 NL=$(printf 'line1\nline2')
-# hostile LABEL VALUE...: the values, each a separate word for the loops.
+# The values: ones that would write into $PW if a shell or an option ever
+# saw them, and short ones (marked HX) that pass more validators — shapes a
+# branch, remote or context name could really have.
 set -- \
     "x;touch $PW/semi" \
     "\$(touch $PW/subst)" \
@@ -208,15 +210,17 @@ set -- \
     "$NL;touch $PW/nl" \
     "--upload-pack=touch $PW/dash" \
     "-oProxyCommand=touch $PW/dash2" \
-    "--output=$PW/out"
+    "--output=$PW/out" \
+    'HX;id' '$(HX)' '`HX`' "HX${NL}" '-HX' '--HX=1'
 
 # literal_or_usage DESC LOG VALUE SINCE: exit 2, or the value reached the
 # program as one safe argument, or not at all (checked and refused by
 # homelab itself). Never a file in $PW.
 literal_or_usage() {
+    case "$3" in *"$PW"*) frag=$PW ;; *) frag=HX ;; esac
     if [ "$rc" -eq 2 ]; then
         ok "$1: refused as usage (exit 2)"
-    elif how=$(argv_literal "$2" "$3" "$PW" "$4" 2>&1); then
+    elif how=$(argv_literal "$2" "$3" "$frag" "$4" 2>&1); then
         case "$how" in
             literal) ok "$1: one literal argument (exit $rc)" ;;
             *) ok "$1: refused before reaching the program (exit $rc)" ;;

@@ -61,6 +61,13 @@ expect_err_contains "VERIFY-ERR" "and its stderr too"
 expect_out_lacks "VERIFY" "stdout carries only the result"
 check "the verify command ran in the worktree" [ "$(cat "$T/verify.pwd")" = "$W" ]
 check "the post-receive hook saw the push" grep -qx "$out main" "$HOOK_LOG"
+landed=$out
+hl work land --verify-cmd 'echo VERIFY-RAN-AGAIN >&2' --no-ci-watch
+expect_rc 0 "landing again what has landed"
+check "prints the same sha" [ "$out" = "$landed" ]
+expect_err_contains "nothing new to land" "says there is nothing new"
+expect_err_lacks "VERIFY-RAN-AGAIN" "without verifying again"
+check "main did not move" [ "$(rsha main)" = "$landed" ]
 
 # ---- refusals ----
 cd "$R"
@@ -100,6 +107,15 @@ check "with the other clone's commit merged in" has_file main other0.txt
 
 hl work land extra --no-verify
 expect_rc 2 "work land takes no arguments"
+topic typo typo.txt || exit 1
+push_other typo-other.txt moved
+main_before=$(rsha main)
+head_before=$(sha_of "$W" HEAD)
+hl work land --no-verify --no-ci-watch --deploy apps/web --deploy 'apps/web;x'
+expect_rc 2 "a malformed --deploy target"
+expect_err_contains "--deploy" "names the flag"
+check "is refused before anything is pushed" [ "$(rsha main)" = "$main_before" ]
+check "or merged" [ "$(sha_of "$W" HEAD)" = "$head_before" ]
 git -C "$W" checkout -q --detach
 hl work land --no-verify --no-ci-watch
 expect_rc 2 "a detached HEAD"
@@ -152,7 +168,9 @@ git -C "$R" pull -q --ff-only 2>/dev/null
 topic m1 m1.txt || exit 1
 push_other o1.txt one
 other_sha=$(sha_of "$T/other" HEAD)
+git -C "$R" config merge.ff only # a user setting that must not break the merge
 hl work land --verify-cmd 'test -f o1.txt' --no-ci-watch
+git -C "$R" config --unset merge.ff
 expect_rc 0 "main moved on before landing: merged, verified with the merge"
 check "main has both changes" has_file main o1.txt
 check "main has the topic's file" has_file main m1.txt

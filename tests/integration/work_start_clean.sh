@@ -62,6 +62,9 @@ expect_rc 2 "an existing branch"
 expect_err_contains "branch 'me/taken' exists" "says which branch exists"
 check "and makes no worktree for it" no_path "$R/.worktrees/taken"
 
+hl work start verbose1 --verbose
+expect_rc 0 "work start --verbose"
+expect_err_contains "trace: homelab: git -C $R worktree add" "--verbose traces each git command"
 hl work start
 expect_rc 2 "work start without a topic"
 hl work start a b
@@ -88,7 +91,7 @@ for topic in ';rm -rf' ';rm -rf ~' 'a b' '..' 'a..b' '/abs' 'a//b' 'trail/' '.hi
 done
 check "none of them made a branch" \
     [ "$(git -C "$R" for-each-ref --format='%(refname)' refs/heads)" = "$branches_before" ]
-check "nor a directory" [ "$(ls -A "$R/.worktrees" | tr '\n' ' ')" = "feat feat2 fix pref " ]
+check "nor a directory" [ "$(ls -A "$R/.worktrees" | tr '\n' ' ')" = "feat feat2 fix pref verbose1 " ]
 hl work start -x
 expect_rc 2 "a topic that looks like a flag is an unknown flag"
 hl work start -- -x
@@ -126,6 +129,7 @@ expect_err_contains "off origin/master" "names origin/master"
 # Only the remote knows: no origin/HEAD, default "trunk" (neither main nor master).
 new_remote tr trunk || exit 1
 git -C "$T/tr" remote set-head origin -d
+git -C "$T/tr.seed" commit -q --allow-empty -m "only on main"
 git -C "$T/tr.seed" push -q "$T/tr.git" HEAD:refs/heads/main
 git -C "$T/tr" fetch -q
 cd "$T/tr"

@@ -51,7 +51,8 @@ static void test_git__full_name_drops_credentials(void **state)
     name_is("https://bot:s3cr3t@forge.example.com/acme/web.git", "acme/web");
     name_is("https://oauth2:tok@forge.example.com:8443/acme/web", "acme/web");
     char *got = NULL;
-    assert_int_equal(git_remote_full_name("https://u:pa@ss@forge.example.com/acme/web.git", &got), 0);
+    assert_int_equal(
+        git_remote_full_name("https://u:pa@ss@forge.example.com/acme/web.git", &got), 0);
     assert_null(strstr(got, "ss"));
     free(got);
 }
@@ -364,10 +365,11 @@ static void test_git__worktree_list(void **state)
 {
     (void)state;
     static const char z[] =
-        "worktree /srv/repo\0HEAD 1111111111111111111111111111111111111111\0branch refs/heads/main\0\0"
+        "worktree /srv/repo\0HEAD 1111111111111111111111111111111111111111\0"
+        "branch refs/heads/main\0\0"
         "worktree /srv/repo/.worktrees/login fix\0HEAD 2222222222222222222222222222222222222222\0"
         "branch refs/heads/me/login fix\0locked\0\0"
-        "worktree /tmp/gone\0HEAD 3333333333333333333333333333333333333333\0detached\0"
+        "worktree /srv/gone\0HEAD 3333333333333333333333333333333333333333\0detached\0"
         "prunable gitdir file points to non-existent location\0\0";
     struct git_worktree_list wl;
     assert_int_equal(git_parse_worktrees(z, sizeof(z) - 1, &wl), 0);

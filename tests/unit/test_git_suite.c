@@ -122,13 +122,13 @@ static void test_suite__detect_order(void **state)
     (void)state;
     assert_string_equal(detect(), "none");
     char path[512];
-    snprintf(path, sizeof(path), "%s/build/meson-private", dir);
     snprintf(path, sizeof(path), "%s/build", dir);
     assert_int_equal(mkdir(path, 0777), 0);
     snprintf(path, sizeof(path), "%s/build/meson-private", dir);
     assert_int_equal(mkdir(path, 0777), 0);
     assert_string_equal(detect(), "meson test -C build");
-    put("package.json", "{\"scripts\":{\"test\":\"echo \\\"Error: no test specified\\\" && exit 1\"}}");
+    put("package.json",
+        "{\"scripts\":{\"test\":\"echo \\\"Error: no test specified\\\" && exit 1\"}}");
     assert_string_equal(detect(), "meson test -C build");
     put("package.json", "{\"scripts\":{\"test\":\"node t.js\"}}");
     assert_string_equal(detect(), "npm test");
