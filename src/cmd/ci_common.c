@@ -29,8 +29,9 @@ int ci_repo_name(struct cmd_ctx *ctx, char **full_name, struct err *e)
     }
     int rc = 0;
     if (git_remote_full_name(url, full_name) < 0)
-        rc = err_set(e, EXIT_NOT_FOUND, "cannot tell the repo from remote '%s' (%s)", remote,
-                     url);
+        /* the URL itself may carry user:password@, so it is not shown */
+        rc = err_set(e, EXIT_NOT_FOUND, "cannot tell OWNER/NAME from the URL of remote '%s'",
+                     remote);
     if (rc < 0 && e->code == EXIT_NOT_FOUND && !e->hint[0])
         err_hint(e, "pass --repo OWNER/NAME (HOMELAB_REPO, ci.repo)");
     free(remote);
