@@ -1,27 +1,47 @@
 #!/bin/sh
-# make demo: homelab end to end against the bundled fakes, in under a minute.
+# make demo: the whole story on the bundled fakes, in under a minute.
+#   1. look around: ci list, ci status, doctor;
+#   2. start a topic, commit, `work land --deploy`: verification, push, CI
+#      watched (the fake Woodpecker is told by the remote's post-receive hook),
+#      the deployment waited for (the same hook rolls the fake cluster);
+#   3. a failing variant: CI fails, the failing step's log tail, exit 1.
 # Everything runs in a temporary directory on loopback; nothing is left behind.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export ROOT
 . "$ROOT/tests/lib.sh"
-HL="$ROOT/build/homelab"
+export PATH="$ROOT/build:$PATH" USER=demo HOMELAB_REPO=acme/web
 
-say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
-show() { say "$*"; "$@"; echo "(exit $?)"; }
+say() { printf '\n$ %s\n' "$*" >&2; }
+show() { say "$*"; "$@"; printf '(exit %s)\n' "$?" >&2; }
 
-start_woodpecker "$ROOT/tests/data/woodpecker/basic.json"
-git init -q "$T/web" && cd "$T/web"
-git commit -q --allow-empty -m "Add health endpoint"
-git remote add origin git@forge.homelab.test:acme/web.git
-wp_ctl POST /__fake/pipelines "{\"repo\":\"acme/web\",\"commit\":\"$(git rev-parse HEAD)\",\"branch\":\"main\",\"template\":\"success\",\"message\":\"Add health endpoint\"}" >/dev/null
+start_woodpecker "$ROOT/tests/data/woodpecker/basic.json" || exit 1
+start_kube "$ROOT/tests/data/git/kube-web.json" || exit 1
+export CERTS WP_PORT KUBE_PORT HOOK_CI_TEMPLATE_FILE="$T/ci-template"
 
-echo "A clone of acme/web; its HEAD was just pushed. Woodpecker (fake) is at"
-echo "$WOODPECKER_SERVER, reached through ci.dial $HOMELAB_WP_IP with a test CA."
-show "$HL" ci list --limit 5
-show "$HL" ci status
-show "$HL" ci watch
-show "$HL" ci status '#60'
-show "$HL" ci watch '#60' --log-lines 8
-say "$HL" ci status --json '#64'
-"$HL" ci status --json '#64' | python3 -m json.tool | head -20
+# A bare remote playing the forge, with a hook playing its webhooks (CI and CD).
+git init -q --bare -b main "$T/web.git"
+cp "$ROOT/tests/data/git/post-receive" "$T/web.git/hooks/post-receive"
+git init -q -b main "$T/seed" && cd "$T/seed"
+printf 'check:\n\t@echo "all 12 tests passed"\n' > Makefile
+git add Makefile && git commit -q -m "Initial commit" && git push -q "$T/web.git" HEAD:main
+git clone -q "$T/web.git" "$T/web" && cd "$T/web"
+
+echo "A clone of acme/web. Woodpecker (fake) is $WOODPECKER_SERVER, reached through" >&2
+echo "ci.dial $HOMELAB_WP_IP with a test CA; the cluster (fake) through kubectl." >&2
+show homelab ci list --limit 5
+show homelab ci status '#60'
+show homelab doctor
+
+say 'cd "$(homelab work start health-endpoint)"'
+W=$(homelab work start health-endpoint) && cd "$W" && echo "$W" >&2
+say "git commit -m 'Add health endpoint'"
+echo ok > health && git add health && git commit -q -m "Add health endpoint"
+show homelab work land --deploy apps/web --timeout 60s
+
+say "# and when CI fails:"
+echo failure > "$HOOK_CI_TEMPLATE_FILE"
+cd "$T/web"
+W=$(homelab work start login-fix) && cd "$W"
+echo fix > login && git add login && git commit -q -m "Fix login redirect"
+show homelab work land --deploy apps/web --timeout 60s

@@ -105,8 +105,16 @@ static void close_fd(int *fd)
  * a millisecond more per child), and reports a failed exec or chdir as its
  * return value.
  */
+/*
+ * new_group: the child leads a process group of its own, so that whatever
+ * it starts dies with it. Streaming children need that: the kubectl on
+ * PATH may be a dispatcher that runs the real kubectl as its own child,
+ * and killing only the dispatcher left that one running, holding the
+ * pipe, for the rest of its watch (found by bench/chaos). One-shot
+ * children stay in our group, so a Ctrl-C on the terminal reaches them.
+ */
 static int spawn_child(const char *const *argv, const struct proc_opts *o, struct spawn *sp,
-                       struct err *e)
+                       struct err *e, int new_group)
 {
     int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
     /* defined on every path: callers test the fds even after a failure */
@@ -141,7 +149,12 @@ static int spawn_child(const char *const *argv, const struct proc_opts *o, struc
     sigemptyset(&def);
     sigaddset(&def, SIGPIPE);
     posix_spawnattr_setsigdefault(&attr, &def);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+    short flags = POSIX_SPAWN_SETSIGDEF;
+    if (new_group) {
+        posix_spawnattr_setpgroup(&attr, 0);
+        flags |= POSIX_SPAWN_SETPGROUP;
+    }
+    posix_spawnattr_setflags(&attr, flags);
     pid_t pid;
     int rc = posix_spawnp(&pid, argv[0], &fa, &attr, (char *const *)argv, envp);
     posix_spawn_file_actions_destroy(&fa);
@@ -207,7 +220,7 @@ int proc_run(const char *const *argv, const struct proc_opts *opts, struct buf *
     static const struct proc_opts defaults;
     const struct proc_opts *o = opts ? opts : &defaults;
     struct spawn sp;
-    if (spawn_child(argv, o, &sp, e) < 0)
+    if (spawn_child(argv, o, &sp, e, 0) < 0)
         return -1;
     size_t cap = o->out_cap ? o->out_cap : 64u << 20;
     const char *in_data = o->stdin_data;
@@ -283,11 +296,30 @@ static void unregister_pid(pid_t pid)
             stream_pids[i] = 0;
 }
 
+/* Signals a streaming child's whole process group (async-signal-safe). */
+static void kill_group(pid_t pid, int sig)
+{
+    if (kill(-pid, sig) < 0)
+        kill(pid, sig);
+}
+
+/*
+ * After the group leader is reaped: what it started and left behind (an
+ * orphaned grandchild still in its group) is killed too.
+ */
+static void stream_reaped(struct proc_stream *ps, int status)
+{
+    ps->status = decode_status(status);
+    kill(-ps->pid, SIGKILL);
+    unregister_pid(ps->pid);
+    ps->pid = -1;
+}
+
 void proc_kill_all(void)
 {
     for (int i = 0; i < MAX_STREAMS; i++)
         if (stream_pids[i] > 0)
-            kill(stream_pids[i], SIGTERM);
+            kill_group(stream_pids[i], SIGTERM);
 }
 
 int proc_stream_start(struct proc_stream *ps, const char *const *argv,
@@ -302,7 +334,7 @@ int proc_stream_start(struct proc_stream *ps, const char *const *argv,
     ps->status = -1;
     ps->pid = -1;
     ps->out_fd = ps->err_fd = -1;
-    if (spawn_child(argv, &o, &sp, e) < 0)
+    if (spawn_child(argv, &o, &sp, e, 1) < 0)
         return -1;
     ps->pid = sp.pid;
     ps->out_fd = sp.out_fd;
@@ -334,9 +366,7 @@ int proc_stream_reaped(struct proc_stream *ps)
     int status;
     pid_t r = waitpid(ps->pid, &status, WNOHANG);
     if (r == ps->pid) {
-        ps->status = decode_status(status);
-        unregister_pid(ps->pid);
-        ps->pid = -1;
+        stream_reaped(ps, status);
         return 1;
     }
     return 0;
@@ -360,9 +390,7 @@ int proc_stream_finish(struct proc_stream *ps, struct buf *out)
         int status;
         while (waitpid(ps->pid, &status, 0) < 0 && errno == EINTR)
             ;
-        ps->status = decode_status(status);
-        unregister_pid(ps->pid);
-        ps->pid = -1;
+        stream_reaped(ps, status);
     }
     return ps->status;
 }
@@ -370,18 +398,16 @@ int proc_stream_finish(struct proc_stream *ps, struct buf *out)
 int proc_stream_stop(struct proc_stream *ps)
 {
     if (ps->pid > 0 && !proc_stream_reaped(ps)) {
-        kill(ps->pid, SIGTERM);
+        kill_group(ps->pid, SIGTERM);
         for (int i = 0; i < 50 && !proc_stream_reaped(ps); i++) {
             struct timespec ts = { 0, 10L * 1000 * 1000 };
             nanosleep(&ts, NULL);
         }
         if (ps->pid > 0) {
-            kill(ps->pid, SIGKILL);
+            kill_group(ps->pid, SIGKILL);
             int status;
             waitpid(ps->pid, &status, 0);
-            ps->status = decode_status(status);
-            unregister_pid(ps->pid);
-            ps->pid = -1;
+            stream_reaped(ps, status);
         }
     }
     proc_stream_read_stderr(ps);

@@ -59,6 +59,10 @@ int proc_run(const char *const *argv, const struct proc_opts *opts,
  * the end. proc_stream_stop() kills (SIGTERM, then SIGKILL after a grace)
  * and reaps it; safe to call twice. Every started stream is also registered
  * so proc_kill_all() can terminate children from a signal path.
+ * A streaming child leads a process group of its own: the signals go to
+ * the group, and once the child is reaped whatever is left in its group is
+ * killed, so nothing it started outlives it (a kubectl that is a version
+ * dispatcher runs the real one as its child).
  */
 struct proc_stream {
     pid_t pid;
