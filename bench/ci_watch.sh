@@ -28,8 +28,10 @@ RUNS=${1:-10}
 WINDOW=${WINDOW:-120}
 : "${HOMELAB:=$ROOT/build/homelab}"
 [ -x "$HOMELAB" ] || { echo "no $HOMELAB: run make first" >&2; exit 2; }
+HOMELAB=$(cd "$(dirname "$HOMELAB")" && pwd)/$(basename "$HOMELAB") # runs happen elsewhere
 export HOMELAB
 . "$ROOT/tests/lib.sh"
+trap 'exit 130' INT TERM HUP PIPE # so that lib.sh's EXIT trap stops the fakes
 cc -O2 -o "$T/runs" "$ROOT/bench/runs.c" || exit 1
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
@@ -73,7 +75,7 @@ requests() {
     sha=$(fresh_sha)
     wp_ctl POST /__fake/pipelines "{\"repo\":\"acme/web\",\"commit\":\"$sha\",\"branch\":\"main\",
         \"event\":\"push\",\"message\":\"bench\",\"template\":\"running\"}" >/dev/null
-    "$HOMELAB" ci watch "$sha" --timeout 30m >/dev/null 2>"$2.err" &
+    "$HOMELAB" ci watch "$sha" --timeout "$((WINDOW + 60))s" >/dev/null 2>"$2.err" &
     pid=$!
     sleep 5
     seq=$(wp_ctl GET /__fake/requests | json 'd[-1]["seq"] if d else 0')

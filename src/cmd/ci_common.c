@@ -60,6 +60,9 @@ int ci_session_open_target(struct cmd_ctx *ctx, struct ci_session *s, struct ci_
         free(name);
         return -1;
     }
+    /* --timeout bounds the whole verb, the repo lookup's retries included */
+    if (cmd_timeout(ctx) > 0)
+        s->client.http.deadline = clock_now() + cmd_timeout(ctx);
     rc = wp_repo_lookup(&s->client, name, &s->repo, &ctx->err);
     free(name);
     if (rc < 0) {

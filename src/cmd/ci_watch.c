@@ -640,7 +640,10 @@ static int watch_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_
     w.t = t;
     w.started_at = clock_now();
     w.deadline = w.started_at + cmd_timeout(ctx);
-    /* no request or retry may outlast --timeout (see http.h, deadline) */
+    /* counted from the session's start; no request or retry may outlast
+     * it (see http.h, deadline) */
+    if (s->client.http.deadline > 0 && s->client.http.deadline < w.deadline)
+        w.deadline = s->client.http.deadline;
     s->client.http.deadline = w.deadline;
     term_init(&w.term, 2, ctx->color);
     term_catch_signals();

@@ -1,8 +1,6 @@
 #include "core/http.h"
 
 #include <curl/curl.h>
-#include <dlfcn.h>
-#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,27 +15,6 @@
 #define SYSTEM_CA_DIR "/etc/ssl/certs"
 
 static int curl_ready;
-
-/*
- * libcurl initialises OpenSSL with OPENSSL_INIT_LOAD_CONFIG, which parses
- * the system openssl.cnf (Debian's sets nothing a client uses) and registers
- * an atexit cleanup that frees every provider structure just before the
- * process ends anyway: together about 3 million instructions, 7% of a whole
- * `ci status`. Initialising OpenSSL first without both makes libcurl's own
- * call a no-op for them. OpenSSL is reached through the symbol libcurl
- * already loaded, so nothing new is linked and a libcurl built on another
- * TLS library is left alone. OPENSSL_CONF set by the user is still honoured.
- */
-static void openssl_quiet_init(void)
-{
-    const char *conf = getenv("OPENSSL_CONF");
-    if (conf && *conf)
-        return;
-    int (*init_crypto)(uint64_t, const void *);
-    *(void **)&init_crypto = dlsym(RTLD_DEFAULT, "OPENSSL_init_crypto");
-    if (init_crypto) /* OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT */
-        init_crypto(0x00000080L | 0x00080000L, NULL);
-}
 
 static void secret_free(char *s)
 {
@@ -117,7 +94,6 @@ int http_init(struct http_client *c, const struct http_opts *o, struct err *e)
 {
     memset(c, 0, sizeof(*c));
     if (!curl_ready) {
-        openssl_quiet_init();
         curl_global_init(CURL_GLOBAL_DEFAULT);
         curl_ready = 1;
     }
@@ -591,8 +567,12 @@ int http_get_json(struct http_client *c, const char *path, json_t **out, long *s
         if (r.retry_after >= 0 && r.retry_after > wait)
             wait = r.retry_after;
         if (clock_now() + wait > deadline) {
-            err_set(e, EXIT_UNAVAILABLE, "giving up on %s%s after %d attempts: last got %s",
-                    c->base_url, path, attempt + 1, reason);
+            if (deadline == c->deadline) /* the verb's --timeout, not the budget */
+                err_set(e, EXIT_TIMEOUT, "timed out retrying %s%s (%d attempts): last got %s",
+                        c->base_url, path, attempt + 1, reason);
+            else
+                err_set(e, EXIT_UNAVAILABLE, "giving up on %s%s after %d attempts: last got %s",
+                        c->base_url, path, attempt + 1, reason);
             break;
         }
         if (c->verbose)

@@ -1,0 +1,78 @@
+#!/bin/sh
+# Faults and deadlines: regression tests for what the chaos soak found, then
+# a short soak (bench/chaos, CHAOS_RUNS ci watch runs, default 20; each run
+# is one test). The full soak and its figures: bench/README.md.
+. "$(dirname "$0")/../lib.sh"
+export HOMELAB_REPO=acme/web
+
+now() { python3 -c 'import time; print("%.3f" % time.time())'; }
+# within SECONDS T0 T1: T1 - T0 <= SECONDS
+within() { python3 -c 'import sys; a,b,c=map(float,sys.argv[1:]); sys.exit(0 if c-b <= a else 1)' "$@"; }
+under_valgrind() { head -c 2 "$HOMELAB" | grep -q '#!'; }
+
+start_woodpecker "$ROOT/tests/data/woodpecker/basic.json" || exit 1
+SHA=1111111111111111111111111111111111111111
+wp_ctl POST /__fake/pipelines "{\"repo\":\"acme/web\",\"commit\":\"$SHA\",\"template\":\"running\"}" >/dev/null
+sleep 0.3
+
+# ---- --timeout bounds the retries too ----
+# The detail endpoint answers 503 and the stream is refused: each detail
+# read used to retry for the whole minute-long budget, so `--timeout 5s`
+# ran 57 s. It must end on time, as a timeout.
+wp_ctl POST /__fake/faults '{"rules":[{"path":"^/api/repos/7/pipelines/[0-9]+$","kind":"503","after":1},
+    {"path":"^/api/stream/","kind":"refuse_stream"}]}' >/dev/null
+t0=$(now)
+hl ci watch "$SHA" --timeout 5s
+t1=$(now)
+expect_rc 3 "503s on every detail read: a timeout"
+check "and on time: within 5 s + 2 (took $(python3 -c "print('%.1f' % ($t1 - $t0))")s)" within 7 "$t0" "$t1"
+
+# The repo lookup failing: its retries used to ignore --timeout as well
+# (60 s, exit 6).
+wp_ctl POST /__fake/faults '{"rules":[{"path":"^/api/repos/lookup/","kind":"502"}]}' >/dev/null
+t0=$(now)
+hl ci watch "$SHA" --timeout 4s
+t1=$(now)
+expect_rc 3 "a repo lookup that keeps failing: a timeout"
+check "within 4 s + 2" within 6 "$t0" "$t1"
+expect_err_contains "timed out" "saying it timed out"
+wp_ctl DELETE /__fake/faults >/dev/null
+
+# ---- streaming children take what they started with them ----
+# A kubectl that runs the real one as its child (as a version dispatcher
+# does): stopping a watch used to kill only the wrapper, leaving the real
+# kubectl running (and holding the pipe) until the server ended its watch.
+start_kube rollout-ok || exit 1
+cat >"$T/kubectl-dispatch" <<EOF
+#!/bin/sh
+$(command -v kubectl) "\$@"
+EOF
+chmod +x "$T/kubectl-dispatch"
+hl deploy wait apps/web --sha 65d15d6cfe589cd4b76dd80c228dd3d5fce1677b --timeout 60s \
+    --kubectl "$T/kubectl-dispatch" --context fake
+expect_rc 0 "deploy wait through a kubectl that is not exec'd"
+# right away: an orphaned watch dies of its own only when it next writes
+left=$(python3 - "$T/kubeconfig" <<'EOF'
+import os, sys
+for d in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        st = open("/proc/%s/stat" % d).read()
+        comm, state = st[st.index("(") + 1:st.rindex(")")], st[st.rindex(")") + 2]
+        env = open("/proc/%s/environ" % d, "rb").read()
+    except OSError:
+        continue
+    if comm.startswith("kubectl") and state != "Z" and b"KUBECONFIG=" + sys.argv[1].encode() in env:
+        print(d)
+EOF
+)
+check "no kubectl is left running when homelab exits${left:+ (left: $left)}" [ -z "$left" ]
+
+# ---- the short soak ----
+if under_valgrind; then
+    ok "# SKIP the chaos soak under valgrind (too slow for its timings)"
+else
+    "$ROOT/bench/chaos" --runs "${CHAOS_RUNS:-20}" --deploy-runs "${CHAOS_DEPLOY_RUNS:-0}" \
+        --parallel "${CHAOS_PARALLEL:-3}" --tap --homelab "$HOMELAB" ${CHAOS_SEED:+--seed "$CHAOS_SEED"}
+    check "the chaos soak passed (exit $?)" [ $? -eq 0 ]
+fi
+finish
