@@ -166,10 +166,6 @@ static int cmd_version(struct cmd_ctx *ctx)
     return EXIT_OK;
 }
 
-double cmd_timeout(const struct cmd_ctx *ctx)
-{
-    return ctx->g.timeout > 0 ? ctx->g.timeout : ctx->cmd->default_timeout;
-}
 
 /* ---- dispatch ---- */
 

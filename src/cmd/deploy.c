@@ -7,11 +7,10 @@
  * loops, pulls) never touches the workload object. ReplicaSets are read
  * when the Deployment changes. Every change feeds the pure evaluator
  * (kube/eval), re-run at least twice a second for grace periods, whose
- * verdict is rendered in the
- * caller's output mode: a live region on a terminal, one plain line per
- * change otherwise, JSON Lines with --json. The loop ends on a final
- * phase, the --timeout deadline (exit 3), a fatal API error, or SIGINT
- * (exit 130), and always reaps its kubectl children.
+ * verdict is rendered in the caller's output mode: a live region on a
+ * terminal, one plain line per change otherwise, JSON Lines with --json.
+ * The loop ends on a final phase, the --timeout deadline (exit 3), a fatal
+ * API error, or SIGINT (exit 130), and always reaps its kubectl children.
  *
  * On failure it prints, per failing pod: the reason and message, restart
  * count, last termination reason, and the last 20 lines of the failing
@@ -128,20 +127,37 @@ static enum term_color phase_color(enum eval_phase p)
 
 /* ---- reading the cluster ---- */
 
-/* Lists `resource` under `group` in the workload's namespace, by its selector. */
-static int read_list(struct deploy *d, const char *group, const char *resource, json_t **items,
-                     struct err *e)
+/* GROUP/namespaces/NS/RESOURCE in the workload's namespace. */
+static void namespaced_path(const struct deploy *d, const char *group, const char *resource,
+                            struct buf *out)
 {
-    struct buf path;
-    buf_init(&path, 0);
-    buf_addf(&path, "%s/namespaces/", group);
-    kube_escape(&path, d->t.ns);
-    buf_addf(&path, "/%s", resource);
+    buf_addf(out, "%s/namespaces/", group);
+    kube_escape(out, d->t.ns);
+    buf_addf(out, "/%s", resource);
+}
+
+/* labelSelector=... for the workload's pods; nothing when it has no labels. */
+static void pod_selector(const struct deploy *d, struct buf *out)
+{
     struct buf sel;
     buf_init(&sel, 0);
     kube_label_selector(json_object_get(json_object_get(d->workload, "spec"), "selector"), &sel);
     if (sel.len)
-        buf_addf(&path, "?labelSelector=%s", sel.data);
+        buf_addf(out, "labelSelector=%s", sel.data);
+    buf_release(&sel);
+}
+
+/* Lists `resource` under `group` in the workload's namespace, by its selector. */
+static int read_list(struct deploy *d, const char *group, const char *resource, json_t **items,
+                     struct err *e)
+{
+    struct buf path, sel;
+    buf_init(&path, 0);
+    buf_init(&sel, 0);
+    namespaced_path(d, group, resource, &path);
+    pod_selector(d, &sel);
+    if (sel.len)
+        buf_addf(&path, "?%s", sel.data);
     buf_release(&sel);
     json_t *list = NULL;
     int rc = kube_get_json(&d->kc, path.data, &list, e);
@@ -195,6 +211,17 @@ static void evaluate(struct deploy *d)
 }
 
 /* ---- rendering ---- */
+
+/* "LABEL WORD (SHA): REASON", the summary of a result. */
+static void summary_line(const struct deploy *d, const char *word, struct buf *out)
+{
+    char sh[16];
+    buf_addf(out, "%s %s", d->label, word);
+    if (d->sha[0])
+        buf_addf(out, " (%s)", short_sha(d, sh, sizeof(sh)));
+    buf_adds(out, ": ");
+    add_safes(out, d->v.reason);
+}
 
 static void progress_line(const struct deploy *d, struct buf *out)
 {
@@ -317,9 +344,7 @@ static int fetch_log(struct deploy *d, const struct eval_failure *f, int previou
 {
     struct buf path;
     buf_init(&path, 0);
-    buf_adds(&path, "/api/v1/namespaces/");
-    kube_escape(&path, d->t.ns);
-    buf_adds(&path, "/pods/");
+    namespaced_path(d, "/api/v1", "pods/", &path);
     kube_escape(&path, f->pod);
     buf_adds(&path, "/log?container=");
     kube_escape(&path, f->container);
@@ -407,6 +432,56 @@ static json_t *failure_json(const struct eval_failure *f)
     return o;
 }
 
+/* One failure for the terminal: what, where, restarts, and its log lines (or NULL). */
+static void failure_text(const struct deploy *d, const struct eval_failure *f,
+                         const json_t *lines, const char *which, struct buf *b)
+{
+    int color = d->ctx->color;
+    if (f->pod[0]) {
+        buf_adds(b, "pod ");
+        add_safes(b, f->pod);
+    } else {
+        buf_adds(b, d->label);
+    }
+    if (f->container[0]) {
+        buf_addf(b, ", %scontainer ", f->init ? "init " : "");
+        add_safes(b, f->container);
+    }
+    buf_adds(b, ": ");
+    struct buf r;
+    buf_init(&r, 0);
+    add_safes(&r, f->reason);
+    term_paint(b, color, TERM_RED, r.data);
+    buf_release(&r);
+    buf_addc(b, '\n');
+    if (f->message[0]) {
+        buf_adds(b, "  ");
+        add_safes(b, f->message);
+        buf_addc(b, '\n');
+    }
+    if (f->container[0]) {
+        buf_addf(b, "  restarts %ld", f->restarts);
+        if (f->last_reason[0]) {
+            buf_adds(b, ", last termination ");
+            add_safes(b, f->last_reason);
+            if (f->last_exit_code >= 0)
+                buf_addf(b, " (exit %d)", f->last_exit_code);
+        }
+        buf_addc(b, '\n');
+    }
+    if (lines) {
+        size_t n = json_array_size(lines);
+        buf_addf(b, "  last %zu log line%s (%s instance):\n", n, n == 1 ? "" : "s", which);
+        for (size_t k = 0; k < n; k++) {
+            term_paint(b, color, TERM_DIM, "  | ");
+            buf_adds(b, json_string_value(json_array_get(lines, k)));
+            buf_addc(b, '\n');
+        }
+        if (!n)
+            buf_adds(b, "  (the log is empty)\n");
+    }
+}
+
 /* Prints (or, in JSON mode, collects into `arr`) every failure and its log. */
 static void report_failures(struct deploy *d, json_t *arr)
 {
@@ -427,57 +502,13 @@ static void report_failures(struct deploy *d, json_t *arr)
                 json_object_set(o, "log", lines);
             }
             json_array_append_new(arr, o);
-            json_decref(lines);
-            continue;
-        }
-        struct buf b;
-        buf_init(&b, 0);
-        int color = d->ctx->color;
-        if (f->pod[0]) {
-            buf_adds(&b, "pod ");
-            add_safes(&b, f->pod);
         } else {
-            buf_adds(&b, d->label);
+            struct buf b;
+            buf_init(&b, 0);
+            failure_text(d, f, lines, which, &b);
+            fputs(b.data, stderr);
+            buf_release(&b);
         }
-        if (f->container[0]) {
-            buf_addf(&b, ", %scontainer ", f->init ? "init " : "");
-            add_safes(&b, f->container);
-        }
-        buf_adds(&b, ": ");
-        struct buf r;
-        buf_init(&r, 0);
-        add_safes(&r, f->reason);
-        term_paint(&b, color, TERM_RED, r.data);
-        buf_release(&r);
-        buf_addc(&b, '\n');
-        if (f->message[0]) {
-            buf_adds(&b, "  ");
-            add_safes(&b, f->message);
-            buf_addc(&b, '\n');
-        }
-        if (f->container[0]) {
-            buf_addf(&b, "  restarts %ld", f->restarts);
-            if (f->last_reason[0]) {
-                buf_adds(&b, ", last termination ");
-                add_safes(&b, f->last_reason);
-                if (f->last_exit_code >= 0)
-                    buf_addf(&b, " (exit %d)", f->last_exit_code);
-            }
-            buf_addc(&b, '\n');
-        }
-        if (lines) {
-            size_t n = json_array_size(lines);
-            buf_addf(&b, "  last %zu log line%s (%s instance):\n", n, n == 1 ? "" : "s", which);
-            for (size_t k = 0; k < n; k++) {
-                term_paint(&b, color, TERM_DIM, "  | ");
-                buf_adds(&b, json_string_value(json_array_get(lines, k)));
-                buf_addc(&b, '\n');
-            }
-            if (!n)
-                buf_adds(&b, "  (the log is empty)\n");
-        }
-        fputs(b.data, stderr);
-        buf_release(&b);
         json_decref(lines);
     }
     fflush(stderr);
@@ -541,13 +572,9 @@ static int finish(struct deploy *d, int code, const struct err *e)
     } else if (verdict) {
         struct buf s;
         buf_init(&s, 0);
-        char dur[32], sh[16];
+        char dur[32];
         term_fmt_duration(dur, sizeof(dur), elapsed(d));
-        buf_addf(&s, "%s %s", d->label, status_name(code, d->v.phase));
-        if (d->sha[0])
-            buf_addf(&s, " (%s)", short_sha(d, sh, sizeof(sh)));
-        buf_adds(&s, ": ");
-        add_safes(&s, d->v.reason);
+        summary_line(d, status_name(code, d->v.phase), &s);
         buf_addf(&s, " [%s]\n", dur);
         fputs(s.data, stdout);
         buf_release(&s);
@@ -653,16 +680,6 @@ static void pods_rebuild(struct deploy *d)
     d->pods = arr;
 }
 
-static void pod_selector(const struct deploy *d, struct buf *out)
-{
-    struct buf sel;
-    buf_init(&sel, 0);
-    kube_label_selector(json_object_get(json_object_get(d->workload, "spec"), "selector"), &sel);
-    if (sel.len)
-        buf_addf(out, "labelSelector=%s", sel.data);
-    buf_release(&sel);
-}
-
 /* ---- the loop ---- */
 
 /*
@@ -694,9 +711,7 @@ static int wait_loop(struct deploy *d, double deadline)
     items = NULL;
     if (!d->workload && not_found(d, &e) < 0)
         goto fail;
-    buf_adds(&coll, "/api/v1/namespaces/");
-    kube_escape(&coll, d->t.ns);
-    buf_adds(&coll, "/pods");
+    namespaced_path(d, "/api/v1", "pods", &coll);
     pod_selector(d, &sel);
     kube_watch_init(&pw, &d->kc, coll.data, sel.data);
     pw_ready = 1;
@@ -968,12 +983,7 @@ int cmd_deploy_status(struct cmd_ctx *ctx)
     } else {
         struct buf s;
         buf_init(&s, 0);
-        char sh[16];
-        buf_addf(&s, "%s %s", d.label, eval_phase_name(d.v.phase));
-        if (d.sha[0])
-            buf_addf(&s, " (%s)", short_sha(&d, sh, sizeof(sh)));
-        buf_adds(&s, ": ");
-        add_safes(&s, d.v.reason);
+        summary_line(&d, eval_phase_name(d.v.phase), &s);
         buf_addc(&s, '\n');
         fputs(s.data, stdout);
         buf_reset(&s);

@@ -89,6 +89,12 @@ static void work_release(struct work *w)
     memset(w, 0, sizeof(*w));
 }
 
+/* The exit code of a failed step (its error always carries one). */
+static int err_code(const struct cmd_ctx *ctx)
+{
+    return ctx->err.code ? ctx->err.code : EXIT_FAILED;
+}
+
 /* Text from git (paths, names) made safe to print. */
 static void shown(struct buf *out, const char *s)
 {
@@ -208,34 +214,74 @@ static int path_exists(const char *path)
     return lstat(path, &st) == 0;
 }
 
+/* Prints j as a JSON line when `on` (and j is not NULL: text that is not UTF-8), then frees it. */
+static void json_out(int on, json_t *j)
+{
+    if (on && j)
+        term_json_line(j);
+    json_decref(j);
+}
+
+/* The TOPIC of `work start` and `work clean`, and the names it gives. */
+struct topic {
+    const char *name;
+    char *branch; /* PREFIX/TOPIC */
+    char *path;   /* REPO/.worktrees/TOPIC */
+    char *ref;    /* refs/heads/PREFIX/TOPIC */
+};
+
+static void topic_release(struct topic *t)
+{
+    free(t->branch);
+    free(t->path);
+    free(t->ref);
+    memset(t, 0, sizeof(*t));
+}
+
+/*
+ * What `work start` and `work clean` do first: check the one TOPIC
+ * argument, find the main worktree and name the topic's branch, path and
+ * ref. Returns 0, or -1 with ctx->err set; w and t are to be released
+ * either way.
+ */
+static int topic_open(struct cmd_ctx *ctx, const char *verb, struct work *w, struct topic *t)
+{
+    memset(w, 0, sizeof(*w));
+    memset(t, 0, sizeof(*t));
+    w->ctx = ctx;
+    git_set_trace(ctx->g.verbose);
+    if (ctx->npos != 1)
+        return err_set(&ctx->err, EXIT_USAGE, "'work %s' takes one TOPIC", verb);
+    t->name = ctx->pos[0];
+    if (git_check_topic(t->name, &ctx->err) < 0)
+        return -1;
+    if (main_worktree(ctx, &w->dir) < 0)
+        return -1;
+    w->g.dir = w->dir;
+    if (topic_branch(w, t->name, &t->branch) < 0)
+        return -1;
+    t->path = topic_path(w->dir, t->name);
+    t->ref = heads_ref(t->branch);
+    return 0;
+}
+
 /* ---- work start ---- */
 
 int cmd_work_start(struct cmd_ctx *ctx)
 {
-    git_set_trace(ctx->g.verbose);
-    if (ctx->npos != 1)
-        return err_set(&ctx->err, EXIT_USAGE, "'work start' takes one TOPIC"), EXIT_USAGE;
-    const char *topic = ctx->pos[0];
-    if (git_check_topic(topic, &ctx->err) < 0)
-        return EXIT_USAGE;
     struct work w;
-    memset(&w, 0, sizeof(w));
-    w.ctx = ctx;
-    char *branch = NULL, *path = NULL, *ref = NULL, *base = NULL;
+    struct topic t;
+    char *base = NULL;
     int code = EXIT_OK;
-    if (main_worktree(ctx, &w.dir) < 0)
+    if (topic_open(ctx, "start", &w, &t) < 0)
         goto fail;
-    w.g.dir = w.dir;
-    if (topic_branch(&w, topic, &branch) < 0)
-        goto fail;
-    path = topic_path(w.dir, topic);
-    ref = heads_ref(branch);
+    const char *topic = t.name, *branch = t.branch, *path = t.path;
     if (path_exists(path)) {
         err_set(&ctx->err, EXIT_USAGE, "topic '%s' exists: %s", topic, path);
         err_hint(&ctx->err, "cd into it, or 'homelab work clean %s'", topic);
         goto fail;
     }
-    int has = git_ref_exists(&w.g, ref, &ctx->err);
+    int has = git_ref_exists(&w.g, t.ref, &ctx->err);
     if (has != 0) {
         if (has == 1) {
             err_set(&ctx->err, EXIT_USAGE, "branch '%s' exists", branch);
@@ -259,22 +305,18 @@ int cmd_work_start(struct cmd_ctx *ctx)
     fprintf(stderr, "%s\n", msg.data);
     buf_release(&msg);
     if (ctx->mode == OUTPUT_JSON) {
-        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "topic", topic, "branch", branch,
-                              "path", path, "remote", w.remote, "base", w.def_name, "sha", base);
-        if (j)
-            term_json_line(j);
-        json_decref(j);
+        json_out(1, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "topic", topic, "branch",
+                              branch, "path", path, "remote", w.remote, "base", w.def_name, "sha",
+                              base));
     } else {
         printf("%s\n", path);
     }
     goto out;
 fail:
-    code = ctx->err.code ? ctx->err.code : EXIT_FAILED;
+    code = err_code(ctx);
 out:
-    free(branch);
-    free(path);
-    free(ref);
     free(base);
+    topic_release(&t);
     work_release(&w);
     return code;
 }
@@ -291,12 +333,10 @@ struct land {
     int json;
 };
 
-/* Prints (in --json mode) and frees j; NULL (text that is not UTF-8) prints nothing. */
+/* Prints (in --json mode) and frees j. */
 static void land_json(struct land *l, json_t *j)
 {
-    if (l->json && j)
-        term_json_line(j);
-    json_decref(j);
+    json_out(l->json, j);
 }
 
 /* The last line of output in every mode: what happened, and the exit code. */
@@ -553,7 +593,7 @@ static int land_for_review(struct land *l, const struct git_push_result *refused
                 r.reason ? r.reason : r.summary ? r.summary : "rejected");
     }
     git_push_result_release(&r);
-    code = ctx->err.code ? ctx->err.code : EXIT_FAILED;
+    code = err_code(ctx);
     return land_result(l, "rejected", code);
 }
 
@@ -663,6 +703,54 @@ static int land_follow(struct land *l)
     return land_result(l, status, code);
 }
 
+/*
+ * The checks before anything is merged or pushed: a topic branch checked
+ * out and clean, --deploy targets that parse (a typo must not be found out
+ * after the push), a way to verify, the remote and its default branch.
+ * Returns 0, or the exit code with *status the result word.
+ */
+static int land_prepare(struct land *l, const char **status)
+{
+    struct cmd_ctx *ctx = l->w.ctx;
+    struct git here = { NULL, 0 };
+    *status = "error";
+    if (git_toplevel(&here, &l->w.dir, &ctx->err) < 0) {
+        if (strstr(ctx->err.msg, "not a git repository"))
+            err_set(&ctx->err, EXIT_NOT_FOUND, "not in a git repository");
+        return err_code(ctx);
+    }
+    l->w.g.dir = l->w.dir;
+    if (git_current_branch(&l->w.g, &l->branch, &ctx->err) < 0)
+        return err_code(ctx);
+    *status = "refused";
+    if (!l->branch) {
+        err_set(&ctx->err, EXIT_USAGE, "HEAD is detached; work land runs on a topic branch");
+        return EXIT_USAGE;
+    }
+    for (size_t i = 0; i < opt.deploy.n; i++) {
+        struct kube_target t;
+        if (kube_parse_target(opt.deploy.v[i], &t, &ctx->err) < 0) {
+            err_wrap(&ctx->err, "--deploy");
+            return EXIT_USAGE;
+        }
+    }
+    if (land_choose_verify(l) < 0)
+        return err_code(ctx);
+    if (work_remote(&l->w, 1) < 0) {
+        *status = "error";
+        return err_code(ctx);
+    }
+    if (!strcmp(l->branch, l->w.def)) {
+        err_set(&ctx->err, EXIT_USAGE, "on the default branch '%s'; work land lands a topic "
+                                       "branch onto it", l->w.def);
+        err_hint(&ctx->err, "'homelab work start TOPIC' makes one");
+        return EXIT_USAGE;
+    }
+    if (land_check_clean(l) < 0)
+        return err_code(ctx);
+    return 0;
+}
+
 int cmd_work_land(struct cmd_ctx *ctx)
 {
     git_set_trace(ctx->g.verbose);
@@ -671,54 +759,16 @@ int cmd_work_land(struct cmd_ctx *ctx)
     l.w.ctx = ctx;
     l.json = ctx->mode == OUTPUT_JSON;
     int code;
+    const char *status;
     if (ctx->npos != 0) {
         err_set(&ctx->err, EXIT_USAGE, "'work land' takes no arguments (run it in the topic's "
                                        "worktree)");
         code = EXIT_USAGE;
         goto out;
     }
-    struct git here = { NULL, 0 };
-    if (git_toplevel(&here, &l.w.dir, &ctx->err) < 0) {
-        if (strstr(ctx->err.msg, "not a git repository"))
-            err_set(&ctx->err, EXIT_NOT_FOUND, "not in a git repository");
-        code = land_result(&l, "error", ctx->err.code);
-        goto out;
-    }
-    l.w.g.dir = l.w.dir;
-    if (git_current_branch(&l.w.g, &l.branch, &ctx->err) < 0) {
-        code = land_result(&l, "error", ctx->err.code);
-        goto out;
-    }
-    if (!l.branch) {
-        err_set(&ctx->err, EXIT_USAGE, "HEAD is detached; work land runs on a topic branch");
-        code = land_result(&l, "refused", EXIT_USAGE);
-        goto out;
-    }
-    for (size_t i = 0; i < opt.deploy.n; i++) {
-        struct kube_target t; /* a typo must not be found out after the push */
-        if (kube_parse_target(opt.deploy.v[i], &t, &ctx->err) < 0) {
-            err_wrap(&ctx->err, "--deploy");
-            code = land_result(&l, "refused", EXIT_USAGE);
-            goto out;
-        }
-    }
-    if (land_choose_verify(&l) < 0) {
-        code = land_result(&l, "refused", ctx->err.code);
-        goto out;
-    }
-    if (work_remote(&l.w, 1) < 0) {
-        code = land_result(&l, "error", ctx->err.code);
-        goto out;
-    }
-    if (!strcmp(l.branch, l.w.def)) {
-        err_set(&ctx->err, EXIT_USAGE, "on the default branch '%s'; work land lands a topic "
-                                       "branch onto it", l.w.def);
-        err_hint(&ctx->err, "'homelab work start TOPIC' makes one");
-        code = land_result(&l, "refused", EXIT_USAGE);
-        goto out;
-    }
-    if (land_check_clean(&l) < 0) {
-        code = land_result(&l, "refused", ctx->err.code);
+    code = land_prepare(&l, &status);
+    if (code) {
+        code = land_result(&l, status, code);
         goto out;
     }
     int landed = land_already(&l);
@@ -830,25 +880,13 @@ static int clean_check_merged(struct work *w, const char *branch, const char *re
 
 int cmd_work_clean(struct cmd_ctx *ctx)
 {
-    git_set_trace(ctx->g.verbose);
-    if (ctx->npos != 1)
-        return err_set(&ctx->err, EXIT_USAGE, "'work clean' takes one TOPIC"), EXIT_USAGE;
-    const char *topic = ctx->pos[0];
-    if (git_check_topic(topic, &ctx->err) < 0)
-        return EXIT_USAGE;
     struct work w;
-    memset(&w, 0, sizeof(w));
-    w.ctx = ctx;
-    char *branch = NULL, *path = NULL, *ref = NULL;
+    struct topic t;
     struct git_worktree_list wl = { 0 };
     int code = EXIT_OK;
-    if (main_worktree(ctx, &w.dir) < 0)
+    if (topic_open(ctx, "clean", &w, &t) < 0)
         goto fail;
-    w.g.dir = w.dir;
-    if (topic_branch(&w, topic, &branch) < 0)
-        goto fail;
-    path = topic_path(w.dir, topic);
-    ref = heads_ref(branch);
+    const char *topic = t.name, *branch = t.branch, *path = t.path, *ref = t.ref;
     if (git_worktrees(&w.g, &wl, &ctx->err) < 0)
         goto fail;
     const struct git_worktree *wt = find_worktree(&wl, path);
@@ -880,12 +918,9 @@ int cmd_work_clean(struct cmd_ctx *ctx)
     if (branch_there && git_branch_delete(&w.g, branch, &ctx->err) < 0)
         goto fail;
     if (ctx->mode == OUTPUT_JSON) {
-        json_t *j = json_pack("{s:s, s:s, s:s, s:b, s:b}", "topic", topic, "branch", branch,
+        json_out(1, json_pack("{s:s, s:s, s:s, s:b, s:b}", "topic", topic, "branch", branch,
                               "path", path, "removed_worktree", wt != NULL, "deleted_branch",
-                              branch_there);
-        if (j)
-            term_json_line(j);
-        json_decref(j);
+                              branch_there));
     } else {
         struct buf msg;
         buf_init(&msg, 0);
@@ -901,12 +936,10 @@ int cmd_work_clean(struct cmd_ctx *ctx)
     }
     goto out;
 fail:
-    code = ctx->err.code ? ctx->err.code : EXIT_FAILED;
+    code = err_code(ctx);
 out:
     git_worktree_list_release(&wl);
-    free(branch);
-    free(path);
-    free(ref);
+    topic_release(&t);
     work_release(&w);
     return code;
 }

@@ -543,6 +543,20 @@ int git_common_dir(const struct git *g, char **path, struct err *e)
     return 0;
 }
 
+/*
+ * The NUL-terminated field of -z output at *i, moving *i past it; NULL
+ * when the output ends before the field's NUL (git always writes one).
+ */
+static const char *z_field(const char *data, size_t len, size_t *i, size_t *n)
+{
+    const char *f = data + *i;
+    *n = strnlen(f, len - *i);
+    if (*i + *n >= len)
+        return NULL;
+    *i += *n + 1;
+    return f;
+}
+
 void git_worktree_list_release(struct git_worktree_list *wl)
 {
     for (size_t i = 0; i < wl->n; i++) {
@@ -562,11 +576,10 @@ int git_parse_worktrees(const char *data, size_t len, struct git_worktree_list *
     struct git_worktree *cur = NULL;
     size_t i = 0;
     while (i < len) {
-        const char *f = data + i;
-        size_t n = strnlen(f, len - i);
-        if (i + n >= len) /* every field ends in a NUL */
+        size_t n;
+        const char *f = z_field(data, len, &i, &n);
+        if (!f)
             goto bad;
-        i += n + 1;
         if (n == 0) {
             cur = NULL;
             continue;
@@ -602,19 +615,14 @@ bad:
 
 int git_worktrees(const struct git *g, struct git_worktree_list *wl, struct err *e)
 {
+    const char *args[] = { "worktree", "list", "--porcelain", "-z", NULL };
     struct buf out;
     buf_init(&out, 0);
-    const char *args[] = { "worktree", "list", "--porcelain", "-z", NULL };
-    struct buf errout;
-    buf_init(&errout, 0);
-    int rc = git_run(g, args, &out, &errout, e);
-    if (rc > 0)
-        rc = fail_with(args, &errout, EXIT_NOT_FOUND, e);
-    else if (rc == 0 && git_parse_worktrees(out.data, out.len, wl) < 0)
+    int rc = git_ok(g, args, &out, EXIT_NOT_FOUND, e);
+    if (rc == 0 && git_parse_worktrees(out.data, out.len, wl) < 0)
         rc = err_set(e, EXIT_UNAVAILABLE, "cannot read 'git worktree list' output");
     buf_release(&out);
-    buf_release(&errout);
-    return rc < 0 ? -1 : 0;
+    return rc;
 }
 
 int git_current_branch(const struct git *g, char **branch, struct err *e)
@@ -953,23 +961,20 @@ int git_parse_status(const char *data, size_t len, struct git_status *st)
     st->n = 0;
     size_t i = 0;
     while (i < len) {
-        const char *f = data + i;
-        size_t n = strnlen(f, len - i);
-        if (i + n >= len || n < 4 || f[2] != ' ')
+        size_t n, on;
+        const char *f = z_field(data, len, &i, &n);
+        if (!f || n < 4 || f[2] != ' ')
             goto bad;
-        i += n + 1;
         st->v = xrealloc(st->v, (st->n + 1) * sizeof(*st->v));
         struct git_status_entry *en = &st->v[st->n++];
         memset(en, 0, sizeof(*en));
         memcpy(en->xy, f, 2);
         en->path = xstrdup(f + 3);
         if (f[0] == 'R' || f[0] == 'C' || f[1] == 'R' || f[1] == 'C') {
-            const char *o = data + i;
-            size_t on = strnlen(o, len - i);
-            if (i + on >= len || on == 0)
+            const char *o = z_field(data, len, &i, &on);
+            if (!o || on == 0)
                 goto bad;
             en->orig = xstrdup(o);
-            i += on + 1;
         }
     }
     return 0;
@@ -982,18 +987,14 @@ int git_status(const struct git *g, struct git_status *st, struct err *e)
 {
     st->v = NULL;
     st->n = 0;
-    struct buf out, errout;
-    buf_init(&out, 0);
-    buf_init(&errout, 0);
     const char *args[] = { "status", "--porcelain", "-z", "--untracked-files=normal", NULL };
-    int rc = git_run(g, args, &out, &errout, e);
-    if (rc > 0)
-        rc = fail_with(args, &errout, EXIT_FAILED, e);
-    else if (rc == 0 && git_parse_status(out.data, out.len, st) < 0)
+    struct buf out;
+    buf_init(&out, 0);
+    int rc = git_ok(g, args, &out, EXIT_FAILED, e);
+    if (rc == 0 && git_parse_status(out.data, out.len, st) < 0)
         rc = err_set(e, EXIT_FAILED, "cannot read 'git status' output");
     buf_release(&out);
-    buf_release(&errout);
-    return rc < 0 ? -1 : 0;
+    return rc;
 }
 
 void git_status_describe(const struct git_status *st, size_t max, struct buf *out)

@@ -379,6 +379,25 @@ static void set_note(struct ev *e, const char *pod, const char *what)
         snprintf(e->note, sizeof(e->note), "pod %s %s", pod, what);
 }
 
+/*
+ * When the state named by the key (printf-style) was first seen during this
+ * wait; now when there is no memo (deploy status looks once).
+ */
+static double first_seen(const struct ev *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static double first_seen(const struct ev *e, const char *fmt, ...)
+{
+    if (!e->in->memo)
+        return e->in->now;
+    char key[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(key, sizeof(key), fmt, ap);
+    va_end(ap);
+    return eval_memo_first(e->in->memo, key, e->in->now);
+}
+
 static void fill_container_failure(struct eval_failure *f, const json_t *cs, int init,
                                    const char *reason, const char *message)
 {
@@ -398,6 +417,17 @@ static void fill_container_failure(struct eval_failure *f, const json_t *cs, int
         f->logs = EVAL_LOGS_NONE;
 }
 
+/* A container that keeps dying: the previous instance's log says why. */
+static void restarting_failure(struct ev *e, const json_t *pod, const json_t *cs, int init,
+                               const char *message)
+{
+    struct eval_failure *f = add_failure(e, pod);
+    if (f) {
+        fill_container_failure(f, cs, init, "Restarting", message);
+        f->logs = EVAL_LOGS_PREVIOUS;
+    }
+}
+
 static void check_container(struct ev *e, const json_t *pod, const json_t *cs, int init)
 {
     const struct eval_input *in = e->in;
@@ -406,7 +436,6 @@ static void check_container(struct ev *e, const json_t *pod, const json_t *cs, i
     const json_t *waiting = jget(cs, "state", "waiting");
     const char *reason = jstr(jget(waiting, "reason"));
     const char *message = jstr(jget(waiting, "message"));
-    char key[600];
     if (in_list(reason, fail_at_once)) {
         struct eval_failure *f = add_failure(e, pod);
         if (f)
@@ -414,11 +443,7 @@ static void check_container(struct ev *e, const json_t *pod, const json_t *cs, i
         return;
     }
     if (in_list(reason, fail_after_grace)) {
-        double since = in->now;
-        if (in->memo) {
-            snprintf(key, sizeof(key), "wait/%s/%s/%s", pod_uid(pod), cname ? cname : "", reason);
-            since = eval_memo_first(in->memo, key, in->now);
-        }
+        double since = first_seen(e, "wait/%s/%s/%s", pod_uid(pod), cname ? cname : "", reason);
         if (in->memo && in->now - since >= in->pull_grace) {
             struct eval_failure *f = add_failure(e, pod);
             if (f) {
@@ -443,40 +468,28 @@ static void check_container(struct ev *e, const json_t *pod, const json_t *cs, i
     double died = eval_parse_time(jstr(jget(last, "finishedAt")));
     if (!in->memo && restarts > 0 && last && !jtrue(jget(cs, "ready")) && died > 0 &&
         in->now - died <= RECENT_CRASH) {
-        struct eval_failure *f = add_failure(e, pod);
-        if (f) {
-            char msg[96];
-            snprintf(msg, sizeof(msg), "not ready; the last instance died %ds ago",
-                     whole_seconds(in->now - died));
-            fill_container_failure(f, cs, init, "Restarting", msg);
-            f->logs = EVAL_LOGS_PREVIOUS;
-        }
+        char msg[96];
+        snprintf(msg, sizeof(msg), "not ready; the last instance died %ds ago",
+                 whole_seconds(in->now - died));
+        restarting_failure(e, pod, cs, init, msg);
         return;
     }
     if (in->memo && in->restart_limit > 0) {
+        char key[600];
         snprintf(key, sizeof(key), "restarts/%s/%s", pod_uid(pod), cname ? cname : "");
         double base = eval_memo_first(in->memo, key, (double)restarts);
         if (restarts - (long)base >= in->restart_limit) {
-            struct eval_failure *f = add_failure(e, pod);
-            if (f) {
-                char msg[96];
-                snprintf(msg, sizeof(msg), "restarted %ld times during the wait",
-                         restarts - (long)base);
-                fill_container_failure(f, cs, init, "Restarting", msg);
-                f->logs = EVAL_LOGS_PREVIOUS;
-            }
+            char msg[96];
+            snprintf(msg, sizeof(msg), "restarted %ld times during the wait",
+                     restarts - (long)base);
+            restarting_failure(e, pod, cs, init, msg);
         }
     }
 }
 
 static int pod_ready(const json_t *pod)
 {
-    size_t i;
-    const json_t *c;
-    json_array_foreach(jget(pod, "status", "conditions"), i, c)
-        if (streq(jstr(jget(c, "type")), "Ready"))
-            return streq(jstr(jget(c, "status")), "True");
-    return 0;
+    return streq(jstr(jget(condition(pod, "Ready"), "status")), "True");
 }
 
 static int pod_terminating(const json_t *pod)
@@ -496,12 +509,7 @@ static void check_pod(struct ev *e, const json_t *pod)
             sched = c;
     if (sched && streq(jstr(jget(sched, "status")), "False") &&
         streq(jstr(jget(sched, "reason")), "Unschedulable")) {
-        double since = in->now;
-        if (in->memo) {
-            char key[300];
-            snprintf(key, sizeof(key), "unschedulable/%s", pod_uid(pod));
-            since = eval_memo_first(in->memo, key, in->now);
-        }
+        double since = first_seen(e, "unschedulable/%s", pod_uid(pod));
         /* metav1.Time has whole seconds: the transition may have come up
          * to a second after the stamp, so count from the stamp's end. */
         double t = eval_parse_time(jstr(jget(sched, "lastTransitionTime")));
@@ -526,12 +534,7 @@ static void check_pod(struct ev *e, const json_t *pod)
      * a failure (the progress deadline decides), but worth saying. */
     if (streq(jstr(jget(pod, "status", "phase")), "Running") && !pod_ready(pod) &&
         !pod_terminating(pod)) {
-        double since = in->now;
-        if (in->memo) {
-            char key[300];
-            snprintf(key, sizeof(key), "notready/%s", pod_uid(pod));
-            since = eval_memo_first(in->memo, key, in->now);
-        }
+        double since = first_seen(e, "notready/%s", pod_uid(pod));
         if (!in->memo || in->now - since >= NOT_READY_NOTE)
             set_note(e, pname ? pname : "?", "is running but not Ready");
     }
@@ -711,6 +714,12 @@ static int pods_pending(struct ev *e, long need, int old_allowed)
 
 /* ---- per kind ---- */
 
+static void waiting_for_controller(struct ev *e, long gen, long obs)
+{
+    verdict(e, EVAL_WAITING_CONTROLLER,
+            "waiting for the controller to observe generation %ld (observed %ld)", gen, obs);
+}
+
 static void counts_deployment(struct ev *e)
 {
     const json_t *w = e->in->workload;
@@ -768,8 +777,7 @@ static void eval_deployment(struct ev *e)
         return;
     }
     if (gen > obs) {
-        verdict(e, EVAL_WAITING_CONTROLLER,
-                "waiting for the controller to observe generation %ld (observed %ld)", gen, obs);
+        waiting_for_controller(e, gen, obs);
         return;
     }
     e->new_rs = find_new_rs(e);
@@ -842,6 +850,22 @@ static void eval_on_delete(struct ev *e, const char *kind)
             o->desired);
 }
 
+/*
+ * StatefulSet and DaemonSet, once the controller is current: scans the
+ * pods; a failing new pod or the OnDelete strategy decides. 1 when the
+ * verdict is set.
+ */
+static int pods_decide(struct ev *e)
+{
+    scan_pods(e);
+    if (pods_failed(e))
+        return 1;
+    if (!on_delete(e->in->workload))
+        return 0;
+    eval_on_delete(e, kube_kind_name(e->in->kind));
+    return 1;
+}
+
 static void eval_statefulset(struct ev *e)
 {
     const json_t *w = e->in->workload;
@@ -852,17 +876,11 @@ static void eval_statefulset(struct ev *e)
     e->update_rev = jstr(jget(w, "status", "updateRevision"));
 
     if (obs == 0 || gen > obs) {
-        verdict(e, EVAL_WAITING_CONTROLLER,
-                "waiting for the controller to observe generation %ld (observed %ld)", gen, obs);
+        waiting_for_controller(e, gen, obs);
         return;
     }
-    scan_pods(e);
-    if (pods_failed(e))
+    if (pods_decide(e))
         return;
-    if (on_delete(w)) {
-        eval_on_delete(e, "statefulset");
-        return;
-    }
     if (o->ready < o->desired) {
         rolling(e, "%ld of %ld pods ready", o->ready, o->desired);
         return;
@@ -923,17 +941,11 @@ static void eval_daemonset(struct ev *e)
     e->generation = gen;
 
     if (!obsj || gen > obs || !jget(w, "status", "desiredNumberScheduled")) {
-        verdict(e, EVAL_WAITING_CONTROLLER,
-                "waiting for the controller to observe generation %ld (observed %ld)", gen, obs);
+        waiting_for_controller(e, gen, obs);
         return;
     }
-    scan_pods(e);
-    if (pods_failed(e))
+    if (pods_decide(e))
         return;
-    if (on_delete(w)) {
-        eval_on_delete(e, "daemonset");
-        return;
-    }
     if (o->updated < o->desired) {
         rolling(e, "%ld of %ld nodes updated", o->updated, o->desired);
         return;

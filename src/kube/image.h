@@ -23,7 +23,7 @@
  *     are a prefix of the sha, but never count as "another commit": they
  *     are far more often dates and build numbers.
  *
- * Pure functions; no allocation except image_parse().
+ * Pure functions; nothing here allocates.
  */
 #ifndef HOMELAB_KUBE_IMAGE_H
 #define HOMELAB_KUBE_IMAGE_H

@@ -292,18 +292,25 @@ static void trace_argv(const struct kube_client *kc, const struct strvec *argv)
     fputc('\n', stderr);
 }
 
+/* Starts `kubectl get --raw PATH` (see kube_argv). 0, or -1 with e. */
+static int kubectl_start(const struct kube_client *kc, const char *path, int watch,
+                         struct proc_stream *ps, struct err *e)
+{
+    struct strvec argv = STRVEC_INIT;
+    kube_argv(kc, path, watch, &argv);
+    trace_argv(kc, &argv);
+    int rc = proc_stream_start(ps, (const char *const *)argv.v, NULL, e);
+    strvec_clear(&argv);
+    return rc < 0 ? -1 : 0;
+}
+
 /* One attempt: 0 with the body, or -1 with e (transient noted). */
 static int get_once(const struct kube_client *kc, const char *path, struct buf *out,
                     int *transient, struct err *e)
 {
-    struct strvec argv = STRVEC_INIT;
     struct proc_stream ps;
-    kube_argv(kc, path, 0, &argv);
-    trace_argv(kc, &argv);
     *transient = 0;
-    int rc = proc_stream_start(&ps, (const char *const *)argv.v, NULL, e);
-    strvec_clear(&argv);
-    if (rc < 0)
+    if (kubectl_start(kc, path, 0, &ps, e) < 0)
         return -1;
     double deadline = clock_now() + kc->request_timeout + 15;
     int overflow = 0, timed_out = 0;
@@ -566,15 +573,11 @@ int kube_watch_fd(const struct kube_watch *w)
 
 static int watch_start(struct kube_watch *w, double now, struct err *e)
 {
-    struct strvec argv = STRVEC_INIT;
     struct buf path;
     buf_init(&path, 0);
     kube_watch_path(w, &path);
-    kube_argv(w->kc, path.data, 1, &argv);
-    trace_argv(w->kc, &argv);
+    int rc = kubectl_start(w->kc, path.data, 1, &w->ps, e);
     buf_release(&path);
-    int rc = proc_stream_start(&w->ps, (const char *const *)argv.v, NULL, e);
-    strvec_clear(&argv);
     if (rc < 0)
         return -1;
     w->running = 1;

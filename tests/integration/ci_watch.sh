@@ -62,7 +62,12 @@ expect_rc 3 "--timeout while the pipeline runs"
 pid=$!
 sleep 1.5
 kill -INT $pid
+# bounded: a background job starts with SIGINT ignored, so a signal sent
+# before the handler is installed (a slow start, as under valgrind) is lost
+( sleep 30; kill -KILL $pid 2>/dev/null ) &
+watchdog=$!
 wait $pid; rc=$?
+kill $watchdog 2>/dev/null
 out=""; err=$(cat "$T/int.err")
 expect_rc 130 "SIGINT ends the watch"
 kill -0 $pid 2>/dev/null
@@ -71,7 +76,12 @@ check "the process is gone" [ $? -ne 0 ]
 pid=$!
 sleep 1.5
 kill -TERM $pid
+# bounded: a background job starts with SIGINT ignored, so a signal sent
+# before the handler is installed (a slow start, as under valgrind) is lost
+( sleep 30; kill -KILL $pid 2>/dev/null ) &
+watchdog=$!
 wait $pid; rc=$?
+kill $watchdog 2>/dev/null
 expect_rc 130 "SIGTERM ends the watch"
 
 # ---- 401 in the middle: the token was revoked ----

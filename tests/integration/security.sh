@@ -466,6 +466,26 @@ chmod +x "$T/bin/kubectl-huge"
 hl deploy status apps/web --kubectl "$T/bin/kubectl-huge"
 expect_rc 6 "a kubectl reply over 64 MiB is refused"
 expect_err_contains "larger than" "saying it is too large"
+# An event on the stream over its cap (4 MiB): a pipeline whose message is
+# 5 MB. The stream is dropped at that event; the watch goes on polling.
+BIG=abababababababababababababababababababab
+python3 -c 'import json, sys; print(json.dumps({"repo": "acme/web", "commit": sys.argv[1],
+    "branch": "main", "template": "success", "message": "big\n" + "x" * 5242880}))' "$BIG" \
+    >"$T/bigmsg.json"
+wp_ctl POST /__fake/pipelines "@$T/bigmsg.json" >/dev/null
+hl ci watch "$BIG" --timeout 60s --verbose
+expect_rc 0 "an event over the stream's cap: the verdict still comes (by polling)"
+expect_err_contains "event stream ended; polling" "the oversized event ended the stream"
+# A watch line over its cap (8 MiB): a kubectl whose watches print 9 MiB
+# of garbage first. The line is dropped; the wait completes.
+cat >"$T/bin/kubectl-noisy" <<EOF
+#!/bin/sh
+case "\$*" in *watch=1*) head -c 9437184 /dev/zero | tr '\\000' x; echo ;; esac
+exec "$T/bin/kubectl" "\$@"
+EOF
+chmod +x "$T/bin/kubectl-noisy"
+hl deploy wait apps/web --sha "$NEW" --timeout 60s --kubectl "$T/bin/kubectl-noisy" --context fake
+expect_rc 0 "a watch line over its cap is dropped and the wait completes"
 head -c 2100000 /dev/zero | tr '\0' '#' >"$T/big.cfg"
 HOMELAB_CONFIG="$T/big.cfg" hl version
 expect_rc 2 "a config file over 1 MiB is refused"
