@@ -1,6 +1,11 @@
 # homelab: build, test and demo.
 #   make          build/homelab (and the man page when scdoc is present)
-#   make check    unit + integration tests, then again under ASan+UBSan
+#   make check    unit + integration tests, again under ASan+UBSan, each fuzz
+#                 target for 3 s, a subset under valgrind, clang-tidy and
+#                 cppcheck, a short chaos soak (about 3-4 minutes on 2 cores)
+#   make fuzz     every fuzz target for FUZZ_SECONDS (60) each
+#   make lint     clang-tidy and cppcheck on src/
+#   make valgrind every integration script under valgrind memcheck
 #   make demo     the tool end to end against the bundled fakes
 
 CC      ?= cc
@@ -83,9 +88,11 @@ check: bootstrap
 
 # ---- fuzzing: libFuzzer targets in tests/fuzz/ (clang, ASan + UBSan) ----
 # The library is built again with clang and coverage instrumentation in
-# build/fuzz (warnings shown, not fatal: gcc's build is the -Werror one). `make fuzz` runs each target for FUZZ_SECONDS from its seed
-# corpus (tests/fuzz/corpus/NAME); `make check` runs each for
-# FUZZ_CHECK_SECONDS through tests/run, which counts them as tests.
+# build/fuzz (warnings shown, not fatal: gcc's build is the -Werror one).
+# `make fuzz` runs each target for FUZZ_SECONDS from its seed corpus
+# (tests/fuzz/corpus/NAME); `make check` runs each for FUZZ_CHECK_SECONDS
+# (3) through tests/run, which counts each as one test. tests/fuzz/README.md
+# has the targets and what they check.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_SRC      = $(sort $(wildcard tests/fuzz/fuzz_*.c))

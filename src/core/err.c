@@ -11,7 +11,7 @@ void err_clear(struct err *e)
     e->hint[0] = '\0';
 }
 
-int err_set(struct err *e, int code, const char *fmt, ...)
+int err_set_(struct err *e, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

@@ -29,9 +29,21 @@ struct err {
 };
 
 void err_clear(struct err *e);
-/* Sets code and message; returns -1 so callers can `return err_set(...)`. */
-int err_set(struct err *e, int code, const char *fmt, ...)
+/*
+ * err_set(e, code, fmt, ...): sets code and message; returns -1 so callers
+ * can `return err_set(...)`. A macro around err_set_() only so that the -1
+ * is seen where it is returned: the static analyzer (make lint) does not
+ * look into variadic functions, took any int for their result, and followed
+ * error paths on into code that assumes success.
+ */
+int err_set_(struct err *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+static inline int err_minus_one(int always_minus_one)
+{
+    (void)always_minus_one;
+    return -1;
+}
+#define err_set(...) err_minus_one(err_set_(__VA_ARGS__))
 /* Sets the hint line shown under the message. */
 void err_hint(struct err *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

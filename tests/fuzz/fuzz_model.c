@@ -18,13 +18,6 @@
 #include "cmd/ci_common.h"
 #include "woodpecker/model.h"
 
-/* main.c defines this for the verbs; ci_common.o refers to it. */
-double cmd_timeout(const struct cmd_ctx *ctx)
-{
-    (void)ctx;
-    return 0;
-}
-
 static void check_text(const struct buf *b, int color, const char *what)
 {
     size_t at = fuzz_unsafe_at(b->data, b->len, color);

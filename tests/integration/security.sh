@@ -11,8 +11,9 @@
 #      request log), and no dot segment can climb out of the repo path;
 #   4. TLS verification cannot be turned off, and TLS 1.2 is the minimum;
 #   5. a config file holding a token and readable by others draws a warning;
-#   6. every response size cap holds (JSON, step logs, log entries,
-#      kubectl replies, the config file).
+#   6. every response size cap holds: JSON bodies, step logs, one log
+#      entry, one event-stream event, one kubectl watch line, a kubectl
+#      reply, the config file.
 . "$(dirname "$0")/../lib.sh"
 
 NEW=65d15d6cfe589cd4b76dd80c228dd3d5fce1677b
