@@ -144,3 +144,22 @@ kube_ctl() {
         -X "$1" ${3:+-H 'Content-Type: application/json' --data "$3"} \
         "https://127.0.0.1:$KUBE_PORT$2"
 }
+
+# run_interrupted SIGNAL CMD...: starts CMD in the background, sends SIGNAL
+# after 1.5 s, and records $out, $err and $rc like `run`. The wait is bounded:
+# a background job of a non-interactive shell starts with SIGINT ignored, so
+# a signal sent before the program installs its handler (a slow start, as
+# under valgrind) is lost; the watchdog keeps the suite from hanging.
+run_interrupted() {
+    sig=$1; shift
+    "$@" >"$T/out" 2>"$T/err" &
+    pid=$!
+    sleep 1.5
+    kill "-$sig" $pid
+    ( sleep 30; kill -KILL $pid 2>/dev/null ) &
+    watchdog=$!
+    wait $pid; rc=$?
+    kill $watchdog 2>/dev/null
+    out=$(cat "$T/out")
+    err=$(cat "$T/err")
+}

@@ -92,9 +92,10 @@ static void list_row(const struct wp_pipeline *p, long long now, int color, stru
     if (p->started)
         wp_format_duration(wp_elapsed(p->started, p->finished, now), dur, sizeof(dur));
     wp_first_line(p->message, 50, msg, sizeof(msg));
-    const char *c = ci_status_color(p->status, color);
-    buf_addf(out, "%-6lld %s%-9s%s %-12s %-20.20s %-8.7s %-8s %-8s %s\n", p->number, c,
-             p->status, color ? "\033[0m" : "", p->event, p->branch, p->commit, age, dur, msg);
+    buf_addf(out, "%-6lld ", p->number);
+    ci_paint_status(out, color, p->status, 9);
+    buf_addf(out, " %-12s %-20.20s %-8.7s %-8s %-8s %s\n", p->event, p->branch, p->commit, age,
+             dur, msg);
 }
 
 static int collect_pipelines(struct ci_session *s, const struct wp_list_filter *f, long limit,

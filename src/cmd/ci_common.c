@@ -194,24 +194,22 @@ int ci_find(struct ci_session *s, const struct ci_target *t, struct wp_pipeline 
 
 /* ---- rendering ---- */
 
-const char *ci_status_color(const char *status, int color)
+enum term_color ci_status_tone(const char *status)
 {
-    if (!color)
-        return "";
     if (!strcmp(status, "success"))
-        return "\033[32m";
+        return TERM_GREEN;
     if (wp_status_failed(status))
-        return "\033[31m";
+        return TERM_RED;
     if (!strcmp(status, "running"))
-        return "\033[33m";
+        return TERM_YELLOW;
     if (!strcmp(status, "blocked"))
-        return "\033[35m";
-    return "\033[2m";
+        return TERM_MAGENTA;
+    return TERM_DIM;
 }
 
-static const char *reset(int color)
+void ci_paint_status(struct buf *out, int color, const char *status, int width)
 {
-    return color ? "\033[0m" : "";
+    term_paintf(out, color, ci_status_tone(status), "%-*s", width, status);
 }
 
 static void timing(long long created, long long started, long long finished, long long now,
@@ -246,8 +244,9 @@ static void step_line(const struct wp_step *st, long long now, int color, struct
     char d[32] = "";
     if (st->started)
         wp_format_duration(wp_elapsed(st->started, st->finished, now), d, sizeof(d));
-    buf_addf(out, "    %-24s %s%-8s%s %6s", st->name, ci_status_color(st->state, color),
-             st->state, reset(color), d);
+    buf_addf(out, "    %-24s ", st->name);
+    ci_paint_status(out, color, st->state, 8);
+    buf_addf(out, " %6s", d);
     if (wp_status_failed(st->state) && st->exit_code)
         buf_addf(out, "  exit %d", st->exit_code);
     if (st->error[0]) {
@@ -270,8 +269,9 @@ void ci_render_tree(const struct wp_pipeline *p, long long now, int color, struc
         char d[32] = "";
         if (w->started)
             wp_format_duration(wp_elapsed(w->started, w->finished, now), d, sizeof(d));
-        buf_addf(out, "  %-26s %s%-8s%s %6s\n", w->name, ci_status_color(w->state, color),
-                 w->state, reset(color), d);
+        buf_addf(out, "  %-26s ", w->name);
+        ci_paint_status(out, color, w->state, 8);
+        buf_addf(out, " %6s\n", d);
         for (size_t k = 0; k < w->nsteps; k++)
             step_line(&w->steps[k], now, color, out);
     }
@@ -468,7 +468,12 @@ static enum attempt_result read_once(struct ci_session *s, const char *path,
     } else if (!rd->bytes && !a.dec.bytes) {
         res = ATTEMPT_EMPTY; /* an empty 200 body */
     } else if (log_decoder_finish(&a.dec, why) < 0) {
-        /* cut or garbled: retry, resuming after what was delivered */
+        /* cut or garbled: retry, resuming after what was delivered; but an
+         * entry over the size cap will be just as large next time */
+        if (a.dec.oversize) {
+            *e = *why;
+            res = ATTEMPT_FINAL;
+        }
     } else {
         res = a.seen ? ATTEMPT_DONE : ATTEMPT_EMPTY;
     }

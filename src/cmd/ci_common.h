@@ -12,6 +12,7 @@
 
 #include "cmd/cmd.h"
 #include "core/buf.h"
+#include "core/term.h"
 #include "woodpecker/client.h"
 #include "woodpecker/logs.h"
 
@@ -130,6 +131,8 @@ int ci_log_tail(struct ci_session *s, long long number, long long step_id, size_
                 int keep_color, struct strvec *lines, struct err *e);
 
 /* ANSI colour for a status, "" when colour is off. */
-const char *ci_status_color(const char *status, int color);
+enum term_color ci_status_tone(const char *status);
+/* Appends `status` padded to `width`, in its colour when `color`. */
+void ci_paint_status(struct buf *out, int color, const char *status, int width);
 
 #endif

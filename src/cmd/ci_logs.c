@@ -196,9 +196,8 @@ static void header(struct logs *L, const struct wp_step *st)
         buf_addc(&L->text, '\n');
     buf_adds(&L->text, "==> ");
     buf_add(&L->text, L->label.data, L->label.len);
-    buf_addf(&L->text, " %s", ci_status_color(st->state, L->color));
-    sanitize_append(&L->text, st->state, strlen(st->state), 0);
-    buf_adds(&L->text, L->color ? "\033[0m" : "");
+    buf_addc(&L->text, ' ');
+    ci_paint_status(&L->text, L->color, st->state, 0); /* decoded clean (model.h) */
     if (wp_status_terminal(st->state) && wp_step_ran(st))
         buf_addf(&L->text, " exit %d", st->exit_code);
     if (st->started) {

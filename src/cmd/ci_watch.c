@@ -178,9 +178,9 @@ static void draw(struct watch *w, int force)
         buf_init(&line, 0);
         ci_summary_line(&w->cur, wall, &line);
         int done = wp_status_terminal(w->cur.status);
-        buf_addf(&frame, "%s %s%s%s  %s\n", done ? " " : term_spinner(w->term.utf8, now),
-                 ci_status_color(w->cur.status, w->term.color), line.data,
-                 w->term.color ? "\033[0m" : "", elapsed);
+        buf_addf(&frame, "%s ", done ? " " : term_spinner(w->term.utf8, now));
+        term_paint(&frame, w->term.color, ci_status_tone(w->cur.status), line.data);
+        buf_addf(&frame, "  %s\n", elapsed);
         buf_release(&line);
         ci_render_tree(&w->cur, wall, w->term.color, &frame);
     }

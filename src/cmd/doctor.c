@@ -209,6 +209,7 @@ static void check_kubectl(struct doctor *d)
     buf_release(&out);
     struct kube_client kc;
     kube_client_init(&kc, cfg->kubectl, cfg->context);
+    kc.retries = 1; /* a health check reports, it does not wait out an outage */
     json_t *sv = NULL;
     if (kube_get_json(&kc, "/version", &sv, &e) < 0) {
         report(d, "cluster", bad, "check KUBECONFIG and --context",

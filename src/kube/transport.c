@@ -36,7 +36,9 @@ void kube_client_init(struct kube_client *kc, const char *kubectl, const char *c
     kc->kubectl = kubectl && *kubectl ? kubectl : "kubectl";
     kc->context = context && *context ? context : NULL;
     kc->request_timeout = 10;
-    kc->retries = 2;
+    /* transient failures (5xx, resets, cut-off bodies) are retried for about
+     * 25 s in all, as the Woodpecker client does for its own server */
+    kc->retries = 8;
 }
 
 /* ---- names and paths ---- */
@@ -371,21 +373,41 @@ static double jitter(void)
     return 0.5 + (double)(x % 1000000) / 2e6;
 }
 
-int kube_get_raw(const struct kube_client *kc, const char *path, struct buf *out, struct err *e)
+/*
+ * One GET with retries. When `json` is given, a body that does not parse
+ * (empty, or cut off by a dropped connection: kubectl still exits 0) is as
+ * transient as a 503 and is retried the same way, not taken as an answer.
+ */
+static int get_retrying(const struct kube_client *kc, const char *path, struct buf *out,
+                        json_t **json, struct err *e)
 {
     double backoff = 0.3;
     for (int attempt = 0;; attempt++) {
         int transient = 0;
         buf_reset(out);
-        if (get_once(kc, path, out, &transient, e) == 0)
-            return 0;
+        if (get_once(kc, path, out, &transient, e) == 0) {
+            if (!json)
+                return 0;
+            json_error_t jerr;
+            *json = json_loadb(out->data, out->len, 0, &jerr);
+            if (*json)
+                return 0;
+            err_set(e, EXIT_UNAVAILABLE, "the API answered %s with malformed JSON: %s (line %d)",
+                    path, jerr.text, jerr.line);
+            transient = 1;
+        }
         if (!transient || attempt >= kc->retries)
             return -1;
         double wait = backoff * jitter(); /* NOLINT(cert-msc30-c,cert-msc50-cpp): spread, not secrecy */
         if (clock_sleep(wait) < 0 && term_interrupted())
             return err_set(e, EXIT_INTERRUPTED, "interrupted");
-        backoff *= 2;
+        backoff = backoff * 2 > 5 ? 5 : backoff * 2;
     }
+}
+
+int kube_get_raw(const struct kube_client *kc, const char *path, struct buf *out, struct err *e)
+{
+    return get_retrying(kc, path, out, NULL, e);
 }
 
 int kube_get_json(const struct kube_client *kc, const char *path, json_t **out, struct err *e)
@@ -393,17 +415,9 @@ int kube_get_json(const struct kube_client *kc, const char *path, json_t **out, 
     struct buf body;
     buf_init(&body, 0);
     *out = NULL;
-    if (kube_get_raw(kc, path, &body, e) < 0) {
-        buf_release(&body);
-        return -1;
-    }
-    json_error_t jerr;
-    *out = json_loadb(body.data, body.len, 0, &jerr);
+    int rc = get_retrying(kc, path, &body, out, e);
     buf_release(&body);
-    if (!*out)
-        return err_set(e, EXIT_UNAVAILABLE, "the API answered %s with malformed JSON: %s (line %d)",
-                       path, jerr.text, jerr.line);
-    return 0;
+    return rc;
 }
 
 /* ---- line splitting and events ---- */

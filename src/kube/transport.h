@@ -38,7 +38,7 @@ struct kube_client {
     const char *kubectl;     /* the program ("kubectl") */
     const char *context;     /* kube context, or NULL for the current one */
     double request_timeout;  /* seconds per one-shot GET (10) */
-    int retries;             /* extra attempts on transient failures (2) */
+    int retries;             /* extra attempts on transient failures (8: about 25 s) */
     int verbose;             /* trace argv to stderr */
 };
 

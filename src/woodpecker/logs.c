@@ -286,6 +286,7 @@ static int too_big(struct log_decoder *d, struct err *e)
 {
     err_set(e, EXIT_UNAVAILABLE, "reading step log: entry %lld is larger than %zu bytes",
             d->entries + 1, d->max_element);
+    d->oversize = 1;
     return set_failed(d, e);
 }
 

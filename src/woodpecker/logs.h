@@ -65,6 +65,7 @@ struct log_decoder {
     long long entries;  /* entries decoded so far */
     unsigned long long bytes; /* body bytes fed so far */
     char failure[256];  /* the first error, repeated by later calls */
+    int oversize;       /* failed on an entry over max_element: retrying cannot help */
 };
 
 /* max_element 0 means LOG_MAX_ELEMENT. */

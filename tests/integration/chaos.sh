@@ -71,7 +71,7 @@ check "no kubectl is left running when homelab exits${left:+ (left: $left)}" [ -
 if under_valgrind; then
     ok "# SKIP the chaos soak under valgrind (too slow for its timings)"
 else
-    "$ROOT/bench/chaos" --runs "${CHAOS_RUNS:-20}" --deploy-runs "${CHAOS_DEPLOY_RUNS:-0}" \
+    "$ROOT/bench/chaos" --runs "${CHAOS_RUNS:-20}" --deploy-runs "${CHAOS_DEPLOY_RUNS:-10}" \
         --parallel "${CHAOS_PARALLEL:-3}" --tap --homelab "$HOMELAB" ${CHAOS_SEED:+--seed "$CHAOS_SEED"}
     check "the chaos soak passed (exit $?)" [ $? -eq 0 ]
 fi

@@ -303,17 +303,7 @@ expect_out_contains "==> build/test failure exit 2 40s <==" "as without --follow
 forever=$(new_pipeline '{"repo":"acme/web","commit":"9999999999999999999999999999999999999999","template":"running"}')
 hl ci logs "#$forever" --follow --timeout 2s
 expect_rc 3 "--timeout bounds --follow"
-"$HOMELAB" ci logs "#$forever" --follow >"$T/int.out" 2>"$T/int.err" &
-pid=$!
-sleep 1.5
-kill -INT $pid
-# A background job of a non-interactive shell starts with SIGINT ignored, so
-# a signal sent before homelab installs its handler (a slow start, as under
-# valgrind) is lost: bound the wait rather than hang the suite.
-( sleep 30; kill -KILL $pid 2>/dev/null ) &
-watchdog=$!
-wait $pid; rc=$?
-kill $watchdog 2>/dev/null
+run_interrupted INT "$HOMELAB" ci logs "#$forever" --follow
 expect_rc 130 "SIGINT ends --follow"
 
 finish

@@ -58,30 +58,11 @@ cd "$T"
 wp_ctl POST /__fake/pipelines '{"repo":"acme/web","commit":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","branch":"main","template":"running"}' >/dev/null
 hl ci watch aaaaaaaa --timeout 2s
 expect_rc 3 "--timeout while the pipeline runs"
-"$HOMELAB" ci watch aaaaaaaa >"$T/int.out" 2>"$T/int.err" &
-pid=$!
-sleep 1.5
-kill -INT $pid
-# bounded: a background job starts with SIGINT ignored, so a signal sent
-# before the handler is installed (a slow start, as under valgrind) is lost
-( sleep 30; kill -KILL $pid 2>/dev/null ) &
-watchdog=$!
-wait $pid; rc=$?
-kill $watchdog 2>/dev/null
-out=""; err=$(cat "$T/int.err")
+run_interrupted INT "$HOMELAB" ci watch aaaaaaaa
 expect_rc 130 "SIGINT ends the watch"
 kill -0 $pid 2>/dev/null
 check "the process is gone" [ $? -ne 0 ]
-"$HOMELAB" ci watch aaaaaaaa >"$T/int.out" 2>"$T/int.err" &
-pid=$!
-sleep 1.5
-kill -TERM $pid
-# bounded: a background job starts with SIGINT ignored, so a signal sent
-# before the handler is installed (a slow start, as under valgrind) is lost
-( sleep 30; kill -KILL $pid 2>/dev/null ) &
-watchdog=$!
-wait $pid; rc=$?
-kill $watchdog 2>/dev/null
+run_interrupted TERM "$HOMELAB" ci watch aaaaaaaa
 expect_rc 130 "SIGTERM ends the watch"
 
 # ---- 401 in the middle: the token was revoked ----

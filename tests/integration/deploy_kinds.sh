@@ -59,11 +59,16 @@ stop_kube
 
 # ---- deploy status: one evaluation, exit 0 whenever it could report
 
-start_kube crashloop
+# The update is applied only after the first status has been read, so the
+# "before" state does not depend on how fast a loaded machine starts kubectl.
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); a=d.pop("timeline"); json.dump(d,open(sys.argv[2],"w")); json.dump(a,open(sys.argv[3],"w"))' \
+    "$ROOT/tests/data/kube/crashloop.json" "$T/crashloop-later.json" "$T/crashloop-actions.json"
+start_kube "$T/crashloop-later.json"
 hl deploy status apps/web --sha "$NEW"
 expect_rc 0 "status before the update: exit 0"
 expect_out_contains "deployment apps/web waiting-for-image (65d15d6)" "status: the phase on stdout"
 expect_err_contains "image     registry.lan:5000/web:sha-6ff2bed (another commit)" "status: the image"
+kube_ctl POST /__fake/actions "$(cat "$T/crashloop-actions.json")" >/dev/null
 wait_for_mark first_crashloop
 hl deploy status apps/web --sha "$NEW"
 expect_rc 0 "status of a failing rollout: still exit 0"

@@ -458,6 +458,8 @@ sleep 0.5
 hl ci logs "#$N" --step build/huge
 expect_rc 6 "a log entry over the per-entry cap is refused"
 expect_err_contains "larger than 4194304 bytes" "saying the entry is too large"
+tries=$(wp_ctl GET /__fake/requests | python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if "/logs/%s/" % sys.argv[1] in r["path"]))' "$N")
+check "an entry over the cap is not fetched again (asked $tries times)" [ "$tries" -eq 1 ]
 # kubectl replies: a kubectl that answers 70 MiB.
 cat >"$T/bin/kubectl-huge" <<'EOF'
 #!/bin/sh
