@@ -156,10 +156,10 @@ int cmd_ci_list(struct cmd_ctx *ctx)
     if (check_filter_values(&ctx->err) < 0)
         return EXIT_USAGE;
     if (ctx->npos)
-        return err_set(&ctx->err, EXIT_USAGE, "'ci list' takes no arguments, got '%s'",
-                       ctx->pos[0]), EXIT_USAGE;
+        return err_fail(&ctx->err, EXIT_USAGE, "'ci list' takes no arguments, got '%s'",
+                       ctx->pos[0]);
     if (list_opts.limit < 1)
-        return err_set(&ctx->err, EXIT_USAGE, "--limit must be at least 1"), EXIT_USAGE;
+        return err_fail(&ctx->err, EXIT_USAGE, "--limit must be at least 1");
     struct ci_session s;
     if (ci_session_open(ctx, &s) < 0)
         return ctx->err.code;

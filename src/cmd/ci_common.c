@@ -21,8 +21,9 @@ int ci_repo_name(struct cmd_ctx *ctx, char **full_name, struct err *e)
     char *remote = NULL, *url = NULL;
     /* one git process for the remote and its URL */
     if (git_choose_remote_url(NULL, ctx->cfg.remote, &remote, &url, e) < 0) {
-        if (e->code == EXIT_NOT_FOUND && strstr(e->msg, "not a git repository")) {
-            err_set(e, EXIT_NOT_FOUND, "not in a git repository and no repo given");
+        if (e->kind == ERR_NOT_A_REPO) {
+            err_set_kind(e, ERR_NOT_A_REPO, EXIT_NOT_FOUND,
+                         "not in a git repository and no repo given");
             err_hint(e, "run inside a clone, or pass --repo OWNER/NAME (HOMELAB_REPO, ci.repo)");
         }
         return -1;
@@ -126,9 +127,9 @@ int ci_target_finish(struct ci_target *t, struct err *e)
         /* a commit the local clone has not fetched: use the id as a prefix */
         if (!git_is_hex_id(rev)) {
             *e = gerr;
-            if (strstr(e->msg, "not a git repository")) {
-                err_set(e, EXIT_NOT_FOUND, "not in a git repository, so '%s' means nothing",
-                        rev);
+            if (e->kind == ERR_NOT_A_REPO) {
+                err_set_kind(e, ERR_NOT_A_REPO, EXIT_NOT_FOUND,
+                             "not in a git repository, so '%s' means nothing", rev);
                 err_hint(e, "give a commit id (7+ hex digits) or #N, with --repo OWNER/NAME");
             } else if (e->code == EXIT_NOT_FOUND) {
                 err_set(e, EXIT_NOT_FOUND, "unknown revision '%s'", rev);
@@ -441,11 +442,12 @@ static enum attempt_result read_once(struct ci_session *s, const char *path,
         res = ATTEMPT_FINAL;
     } else if (a.oversize) {
         if (r.content_length >= 0 && !rd->bytes)
-            err_set(e, EXIT_UNAVAILABLE, "the log is %lld bytes, over the %s limit for a "
-                    "step log; refused", r.content_length, cap);
+            err_set_kind(e, ERR_TOO_LARGE, EXIT_UNAVAILABLE, "the log is %lld bytes, over the "
+                         "%s limit for a step log; refused", r.content_length, cap);
         else
-            err_set(e, EXIT_UNAVAILABLE, "the log is larger than the %s limit for a step "
-                    "log; refused after %s (the output above is incomplete)", cap, cap);
+            err_set_kind(e, ERR_TOO_LARGE, EXIT_UNAVAILABLE, "the log is larger than the %s "
+                         "limit for a step log; refused after %s (the output above is "
+                         "incomplete)", cap, cap);
         res = ATTEMPT_FINAL;
     } else if (rc < 0) {
         if (why->code == EXIT_REFUSED) {

@@ -788,13 +788,12 @@ out:
 int cmd_ci_logs(struct cmd_ctx *ctx)
 {
     if (ctx->npos > 1)
-        return err_set(&ctx->err, EXIT_USAGE, "'ci logs' takes at most one REV or #N"),
-               EXIT_USAGE;
+        return err_fail(&ctx->err, EXIT_USAGE, "'ci logs' takes at most one REV or #N");
     if (ctx->mode == OUTPUT_JSON)
-        return err_set(&ctx->err, EXIT_USAGE, "'ci logs' prints log text; it has no --json "
-                       "output"), EXIT_USAGE;
+        return err_fail(&ctx->err, EXIT_USAGE, "'ci logs' prints log text; it has no --json "
+                        "output");
     if (logs_opts.step && !*logs_opts.step)
-        return err_set(&ctx->err, EXIT_USAGE, "--step wants a step name"), EXIT_USAGE;
+        return err_fail(&ctx->err, EXIT_USAGE, "--step wants a step name");
     struct ci_target t;
     if (ci_target_parse(ctx->npos ? ctx->pos[0] : NULL, &t, &ctx->err) < 0)
         return ctx->err.code;

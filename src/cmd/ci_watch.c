@@ -694,8 +694,7 @@ int ci_watch_sha(struct cmd_ctx *ctx, const char *sha)
 int cmd_ci_watch(struct cmd_ctx *ctx)
 {
     if (ctx->npos > 1)
-        return err_set(&ctx->err, EXIT_USAGE, "'ci watch' takes at most one REV or #N"),
-               EXIT_USAGE;
+        return err_fail(&ctx->err, EXIT_USAGE, "'ci watch' takes at most one REV or #N");
     if (watch_opts.log_lines < 0)
         return EXIT_USAGE;
     return ci_watch_sha(ctx, ctx->npos ? ctx->pos[0] : NULL);

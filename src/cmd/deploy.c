@@ -935,16 +935,14 @@ int deploy_wait_target(struct cmd_ctx *ctx, const char *target, const char *sha)
 int cmd_deploy_wait(struct cmd_ctx *ctx)
 {
     if (ctx->npos != 1)
-        return err_set(&ctx->err, EXIT_USAGE, "deploy wait takes one target: NS/NAME"),
-               EXIT_USAGE;
+        return err_fail(&ctx->err, EXIT_USAGE, "deploy wait takes one target: NS/NAME");
     return deploy_wait_target(ctx, ctx->pos[0], opt_sha);
 }
 
 int cmd_deploy_status(struct cmd_ctx *ctx)
 {
     if (ctx->npos != 1)
-        return err_set(&ctx->err, EXIT_USAGE, "deploy status takes one target: NS/NAME"),
-               EXIT_USAGE;
+        return err_fail(&ctx->err, EXIT_USAGE, "deploy status takes one target: NS/NAME");
     struct deploy d;
     struct err e;
     err_clear(&e);

@@ -241,7 +241,7 @@ static void check_git(struct doctor *d)
 int cmd_doctor(struct cmd_ctx *ctx)
 {
     if (ctx->npos)
-        return err_set(&ctx->err, EXIT_USAGE, "'doctor' takes no arguments"), EXIT_USAGE;
+        return err_fail(&ctx->err, EXIT_USAGE, "'doctor' takes no arguments");
     struct doctor d = { ctx, json_array(), 0 };
     char *source = NULL;
     struct wp_client c;

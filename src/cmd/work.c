@@ -149,8 +149,8 @@ static int main_worktree(struct cmd_ctx *ctx, char **repo)
     struct git here = { NULL, 0 };
     struct git_worktree_list wl;
     if (git_worktrees(&here, &wl, &ctx->err) < 0) {
-        if (strstr(ctx->err.msg, "not a git repository"))
-            err_set(&ctx->err, EXIT_NOT_FOUND, "not in a git repository");
+        if (ctx->err.kind == ERR_NOT_A_REPO)
+            err_set_kind(&ctx->err, ERR_NOT_A_REPO, EXIT_NOT_FOUND, "not in a git repository");
         return -1;
     }
     int rc = 0;
@@ -715,8 +715,8 @@ static int land_prepare(struct land *l, const char **status)
     struct git here = { NULL, 0 };
     *status = "error";
     if (git_toplevel(&here, &l->w.dir, &ctx->err) < 0) {
-        if (strstr(ctx->err.msg, "not a git repository"))
-            err_set(&ctx->err, EXIT_NOT_FOUND, "not in a git repository");
+        if (ctx->err.kind == ERR_NOT_A_REPO)
+            err_set_kind(&ctx->err, ERR_NOT_A_REPO, EXIT_NOT_FOUND, "not in a git repository");
         return err_code(ctx);
     }
     l->w.g.dir = l->w.dir;
@@ -724,8 +724,8 @@ static int land_prepare(struct land *l, const char **status)
         return err_code(ctx);
     *status = "refused";
     if (!l->branch) {
-        err_set(&ctx->err, EXIT_USAGE, "HEAD is detached; work land runs on a topic branch");
-        return EXIT_USAGE;
+        return err_fail(&ctx->err, EXIT_USAGE,
+                        "HEAD is detached; work land runs on a topic branch");
     }
     for (size_t i = 0; i < opt.deploy.n; i++) {
         struct kube_target t;
@@ -761,9 +761,8 @@ int cmd_work_land(struct cmd_ctx *ctx)
     int code;
     const char *status;
     if (ctx->npos != 0) {
-        err_set(&ctx->err, EXIT_USAGE, "'work land' takes no arguments (run it in the topic's "
-                                       "worktree)");
-        code = EXIT_USAGE;
+        code = err_fail(&ctx->err, EXIT_USAGE, "'work land' takes no arguments (run it in the "
+                                               "topic's worktree)");
         goto out;
     }
     code = land_prepare(&l, &status);

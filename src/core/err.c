@@ -7,7 +7,18 @@
 void err_clear(struct err *e)
 {
     e->code = 0;
+    e->kind = ERR_OTHER;
     e->msg[0] = '\0';
+    e->hint[0] = '\0';
+}
+
+static void err_vset(struct err *e, enum err_kind kind, int code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static void err_vset(struct err *e, enum err_kind kind, int code, const char *fmt, va_list ap)
+{
+    vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+    e->code = code;
+    e->kind = kind;
     e->hint[0] = '\0';
 }
 
@@ -15,11 +26,27 @@ int err_set_(struct err *e, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+    err_vset(e, ERR_OTHER, code, fmt, ap);
     va_end(ap);
-    e->code = code;
-    e->hint[0] = '\0';
     return -1;
+}
+
+int err_set_kind_(struct err *e, enum err_kind kind, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    err_vset(e, kind, code, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int err_fail(struct err *e, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    err_vset(e, ERR_OTHER, code, fmt, ap);
+    va_end(ap);
+    return code;
 }
 
 void err_hint(struct err *e, const char *fmt, ...)

@@ -6,6 +6,10 @@
  * a `struct err` with the exit code that fits and a message of the form
  * "doing X on Y: why". The message starts lower-case, has no final period,
  * and never contains a token.
+ *
+ * Code that must react to one particular failure branches on its kind, set
+ * where the error is born (as curl branches on CURLE_* and never on text):
+ * the message is for people and may be reworded freely.
  */
 #ifndef HOMELAB_ERR_H
 #define HOMELAB_ERR_H
@@ -22,8 +26,16 @@ enum exit_code {
     EXIT_INTERRUPTED = 130,
 };
 
+/* What went wrong, for callers that handle one failure differently. */
+enum err_kind {
+    ERR_OTHER = 0,   /* nothing a caller branches on */
+    ERR_NOT_A_REPO,  /* the directory is not inside a git repository */
+    ERR_TOO_LARGE,   /* an answer passed its size limit: retrying cannot help */
+};
+
 struct err {
     int code;       /* an enum exit_code; 0 while no error is set */
+    enum err_kind kind;
     char msg[1024];
     char hint[512]; /* optional second line: what to do about it */
 };
@@ -44,6 +56,17 @@ static inline int err_minus_one(int always_minus_one)
     return -1;
 }
 #define err_set(...) err_minus_one(err_set_(__VA_ARGS__))
+/* err_set() that also records the kind (err_set() leaves ERR_OTHER). */
+int err_set_kind_(struct err *e, enum err_kind kind, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+#define err_set_kind(...) err_minus_one(err_set_kind_(__VA_ARGS__))
+/*
+ * err_fail(e, code, fmt, ...): for verb handlers, whose result is an exit
+ * code: sets the error and returns `code`, so `return err_fail(...)` reports
+ * through one channel (as git's `return error(...)`).
+ */
+int err_fail(struct err *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Sets the hint line shown under the message. */
 void err_hint(struct err *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -361,8 +361,9 @@ int http_request(struct http_client *c, const char *path, const char *const *ext
     curl_slist_free_all(connect_to);
     int ret = 0;
     if (t.overflow) {
-        ret = err_set(e, EXIT_UNAVAILABLE, "response from %s is larger than the %zu-byte "
-                      "limit; refused", url.data, r->body.cap);
+        ret = err_set_kind(e, ERR_TOO_LARGE, EXIT_UNAVAILABLE,
+                           "response from %s is larger than the %zu-byte limit; refused",
+                           url.data, r->body.cap);
     } else if (rc != CURLE_OK && !(t.aborted && (rc == CURLE_WRITE_ERROR ||
                                                  rc == CURLE_ABORTED_BY_CALLBACK))) {
         ret = classify_curl_error(rc, errbuf, url.data, e);
@@ -536,7 +537,7 @@ int http_get_json(struct http_client *c, const char *path, json_t **out, long *s
         const char *reason = NULL;
         if (http_request(c, path, NULL, NULL, NULL, &r, &attempt_err) < 0) {
             /* TLS refusals and oversized answers will not change on retry */
-            if (attempt_err.code == EXIT_REFUSED || strstr(attempt_err.msg, "-byte limit")) {
+            if (attempt_err.code == EXIT_REFUSED || attempt_err.kind == ERR_TOO_LARGE) {
                 *e = attempt_err;
                 break;
             }

@@ -13,8 +13,8 @@ static const char bom[3] = {'\xef', '\xbb', '\xbf'};
 static int too_big(struct sse_parser *p, struct err *e)
 {
     p->failed = 1;
-    return err_set(e, EXIT_UNAVAILABLE, "reading event stream: event larger than %zu bytes",
-                   p->max_event);
+    return err_set_kind(e, ERR_TOO_LARGE, EXIT_UNAVAILABLE,
+                        "reading event stream: event larger than %zu bytes", p->max_event);
 }
 
 static int field_is(const char *name, size_t len, const char *want)

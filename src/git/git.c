@@ -178,14 +178,15 @@ static void complaint(const char *text, struct buf *msg)
 
 static int fail_with(const char *const *args, const struct buf *errout, int code, struct err *e)
 {
-    struct buf msg;
-    buf_init(&msg, 0);
-    complaint(errout->data, &msg);
-    if (strstr(msg.data, "not a git repository"))
-        err_set(e, EXIT_NOT_FOUND, "not a git repository");
+    struct buf why;
+    buf_init(&why, 0);
+    complaint(errout->data, &why);
+    /* git's own words are the only place this failure can be told apart */
+    if (strstr(why.data, "not a git repository"))
+        err_set_kind(e, ERR_NOT_A_REPO, EXIT_NOT_FOUND, "not a git repository");
     else
-        err_set(e, code, "git %s: %s", args[0], msg.len ? msg.data : "failed");
-    buf_release(&msg);
+        err_set(e, code, "git %s: %s", args[0], why.len ? why.data : "failed");
+    buf_release(&why);
     return -1;
 }
 
@@ -268,7 +269,7 @@ int git_rev_parse_commit_finish(struct git_rev_job *j, char **sha, struct err *e
         *sha = buf_detach(&out);
     } else {
         /* --quiet hides the reason: tell "no repository" from "no such rev" */
-        if (e->code == EXIT_NOT_FOUND && !strstr(e->msg, "not a git repository")) {
+        if (e->code == EXIT_NOT_FOUND && e->kind != ERR_NOT_A_REPO) {
             const char *probe[] = { "rev-parse", "--git-dir", NULL };
             struct err pe;
             err_clear(&pe);
@@ -657,7 +658,7 @@ int git_rev_parse(const struct git *g, const char *spec, char **oid, struct err 
     if (rc == 0 && out.len)
         *oid = buf_detach(&out);
     else if (rc >= 0 && strstr(errout.data, "not a git repository"))
-        rc = err_set(e, EXIT_NOT_FOUND, "not a git repository");
+        rc = err_set_kind(e, ERR_NOT_A_REPO, EXIT_NOT_FOUND, "not a git repository");
     else if (rc >= 0)
         rc = err_set(e, EXIT_NOT_FOUND, "unknown revision '%s'", spec);
     buf_release(&out);

@@ -351,7 +351,8 @@ static int get_once(const struct kube_client *kc, const char *path, struct buf *
         code = err_set(e, EXIT_UNAVAILABLE, "kubectl: no answer within %.0f s",
                        kc->request_timeout + 15);
     } else if (overflow) {
-        code = err_set(e, EXIT_UNAVAILABLE, "kubectl: reply larger than %u bytes", BODY_CAP);
+        code = err_set_kind(e, ERR_TOO_LARGE, EXIT_UNAVAILABLE,
+                            "kubectl: reply larger than %u bytes", BODY_CAP);
     } else if (status != 0) {
         char line[700];
         int ec = kube_classify(ps.errbuf.data, transient, line, sizeof(line));

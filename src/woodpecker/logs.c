@@ -284,8 +284,9 @@ static int fail(struct log_decoder *d, struct err *e, const char *why)
 
 static int too_big(struct log_decoder *d, struct err *e)
 {
-    err_set(e, EXIT_UNAVAILABLE, "reading step log: entry %lld is larger than %zu bytes",
-            d->entries + 1, d->max_element);
+    err_set_kind(e, ERR_TOO_LARGE, EXIT_UNAVAILABLE,
+                 "reading step log: entry %lld is larger than %zu bytes", d->entries + 1,
+                 d->max_element);
     d->oversize = 1;
     return set_failed(d, e);
 }
