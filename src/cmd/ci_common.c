@@ -20,7 +20,7 @@ int ci_repo_name(struct cmd_ctx *ctx, char **full_name, struct err *e)
     }
     char *remote = NULL, *url = NULL;
     /* one git process for the remote and its URL */
-    if (git_choose_remote_url(NULL, ctx->cfg.remote, &remote, &url, e) < 0) {
+    if (git_choose_remote_url(&git_here, ctx->cfg.remote, &remote, &url, e) < 0) {
         if (e->kind == ERR_NOT_A_REPO) {
             err_set_kind(e, ERR_NOT_A_REPO, EXIT_NOT_FOUND,
                          "not in a git repository and no repo given");
@@ -109,7 +109,7 @@ int ci_target_start(const char *arg, struct ci_target *t, struct err *e)
     if (!*rev || rev[0] == '-')
         return err_set(e, EXIT_USAGE, "'%s' is not a revision", rev);
     t->job = xcalloc(1, sizeof(*t->job));
-    git_rev_parse_commit_start(NULL, rev, t->job);
+    git_rev_parse_commit_start(&git_here, rev, t->job);
     return 0;
 }
 
@@ -123,7 +123,7 @@ int ci_target_finish(struct ci_target *t, struct err *e)
     struct err gerr;
     err_clear(&gerr);
     int rc = 0;
-    if (git_rev_parse_commit_finish(job, &t->sha, &gerr) < 0) {
+    if (git_rev_parse_finish(job, &t->sha, &gerr) < 0) {
         /* a commit the local clone has not fetched: use the id as a prefix */
         if (!git_is_hex_id(rev)) {
             *e = gerr;

@@ -840,7 +840,7 @@ static int resolve_sha(struct deploy *d, const char *given, int required, struct
     } else if (given) {
         struct err ge;
         err_clear(&ge);
-        if (git_rev_parse_commit(NULL, given, &sha, &ge) < 0) {
+        if (git_rev_parse_commit(&git_here, given, &sha, &ge) < 0) {
             char shown[200];
             kube_quote(shown, sizeof(shown), given);
             return err_set(e, EXIT_USAGE, "--sha wants a commit id of 7 to 40 hex digits, not '%s'",
@@ -849,7 +849,7 @@ static int resolve_sha(struct deploy *d, const char *given, int required, struct
     } else {
         struct err ge;
         err_clear(&ge);
-        if (git_rev_parse_commit(NULL, "HEAD", &sha, &ge) < 0) {
+        if (git_rev_parse_commit(&git_here, "HEAD", &sha, &ge) < 0) {
             if (!required)
                 return 0;
             *e = ge;

@@ -116,7 +116,7 @@ static int detect_crypt(struct work *w, const char *rev)
 static int work_remote(struct work *w, int must_fetch)
 {
     struct err *e = &w->ctx->err;
-    if (git_choose_remote(w->dir, w->ctx->cfg.remote, &w->remote, e) < 0)
+    if (git_choose_remote(&w->g, w->ctx->cfg.remote, &w->remote, e) < 0)
         return -1;
     if (detect_crypt(w, NULL) < 0)
         return -1;

@@ -1,10 +1,11 @@
 /*
  * git: everything homelab asks of git, through the git CLI (never a shell).
  *
- * Each function runs `git` (with `-C dir` when dir is not NULL) through
- * core/proc and returns 0 or -1 with `e` filled: "not a git repository"
- * and missing revisions are EXIT_NOT_FOUND, a git that cannot run is
- * EXIT_UNAVAILABLE. Strings returned are owned by the caller (free()).
+ * One API: every function that runs git takes a `struct git` (where, and
+ * whether with the git-crypt flags; &git_here for the current directory),
+ * runs `git` through core/proc and returns 0 or -1 with `e` filled: "not a
+ * git repository" (kind ERR_NOT_A_REPO) and missing revisions are
+ * EXIT_NOT_FOUND, a git that cannot run is EXIT_UNAVAILABLE. Strings returned are owned by the caller (free()).
  * Arguments from users (revs, branch names, topics) always reach git as
  * single arguments, after `--end-of-options` or `--` where git supports it.
  *
@@ -12,6 +13,11 @@
  * after git_set_trace(1) (--verbose), each git command line homelab runs is
  * printed to stderr as "trace: homelab: git ARGS", quoted like a shell
  * would need it, before it runs.
+ *
+ * The implementation is split by concern: git/run.c (running git), url.c
+ * (pure parsing of URLs and names), refs.c (revisions, refs, remotes),
+ * worktree.c (layout, worktrees, status), merge.c (merge, push), crypt.c
+ * (git-crypt); each section below names its file.
  */
 #ifndef HOMELAB_GIT_H
 #define HOMELAB_GIT_H
@@ -22,69 +28,7 @@
 #include "core/err.h"
 #include "core/proc.h"
 
-/* ---- the first API (ci verbs): plain directory, no git-crypt flags ---- */
-
-/* `git rev-parse --verify --end-of-options REV^{commit}`: the full sha. */
-int git_rev_parse_commit(const char *dir, const char *rev, char **sha, struct err *e);
-
-/*
- * The same in two halves, so git runs while the caller does other work:
- * _start() launches it (a failure to launch is kept for _finish()), and
- * _finish() waits for it and gives the result exactly as above. Every
- * started job must be finished.
- */
-struct git_rev_job {
-    struct proc_stream ps;
-    const char *dir;
-    char *rev;
-    int running;
-    struct err err;
-};
-void git_rev_parse_commit_start(const char *dir, const char *rev, struct git_rev_job *j);
-int git_rev_parse_commit_finish(struct git_rev_job *j, char **sha, struct err *e);
-
-/*
- * The remote to use: `preferred` when given (it must exist), else "forgejo",
- * else "origin", else the first remote listed. EXIT_NOT_FOUND when the
- * repository has no remote.
- */
-int git_choose_remote(const char *dir, const char *preferred, char **remote, struct err *e);
-
-/* `git remote get-url REMOTE`. */
-int git_remote_url(const char *dir, const char *remote, char **url, struct err *e);
-
-/*
- * git_choose_remote() and git_remote_url() in one git process (`git remote
- * -v`: the same sorted names, the same first URL with url.*.insteadOf
- * applied). A remote without a URL gets its own name, as get-url prints.
- */
-int git_choose_remote_url(const char *dir, const char *preferred, char **remote, char **url,
-                          struct err *e);
-
-/*
- * Parses `git remote -v` output: appends each remote's name and a newline to
- * `names` and its fetch URL to `urls`, in order. Pure. Returns the count.
- */
-int git_parse_remote_v(const char *text, struct buf *names, struct strvec *urls);
-
-/*
- * Parses a remote URL into the repo's full name ("owner/name", nested
- * groups kept: "group/sub/name"), without a trailing ".git" or slash.
- * Accepts https://[user[:password]@]host[:port]/owner/name(.git), http://,
- * ssh://[user@]host[:port]/owner/name, git://, scp-like
- * [user@]host:owner/name(.git) (also [v6addr]:owner/name); a query or
- * fragment is ignored, credentials are dropped. Rejects local paths
- * (/srv/x.git, ./x, ../x), file:// URLs, URLs with fewer than two path
- * components, and components that are empty, "." or "..", or hold spaces,
- * backslashes or control characters.
- * Pure: no git involved. Returns 0, or -1 when the URL names no owner/name.
- */
-int git_remote_full_name(const char *url, char **full_name);
-
-/* Whether `s` looks like a hex commit id of 7 to 64 characters. */
-int git_is_hex_id(const char *s);
-
-/* ---- running git: the work verbs' API ---- */
+/* ---- running git (git/run.c) ---- */
 
 /*
  * Where and how git runs. `dir` is borrowed. With `crypt` set every command
@@ -98,6 +42,9 @@ struct git {
     const char *dir; /* `git -C dir`; NULL = the current directory */
     int crypt;       /* add the git-crypt passthrough flags */
 };
+
+/* The current directory, no git-crypt flags. */
+extern const struct git git_here;
 
 /* The `-c` values added when git.crypt is set, NULL-terminated. */
 extern const char *const git_crypt_config[];
@@ -129,7 +76,82 @@ int git_run(const struct git *g, const char *const *args, struct buf *out, struc
 int git_ok(const struct git *g, const char *const *args, struct buf *out, int code,
            struct err *e);
 
-/* ---- layout ---- */
+/* ---- revisions (git/refs.c) ---- */
+
+/*
+ * `git rev-parse --verify --end-of-options SPEC`: the object id SPEC names
+ * (any rev-parse syntax), full hex. A repository git cannot use is its
+ * reason ("not a git repository" has kind ERR_NOT_A_REPO); otherwise a
+ * SPEC that names nothing is EXIT_NOT_FOUND "unknown revision 'SPEC'".
+ */
+int git_rev_parse(const struct git *g, const char *spec, char **oid, struct err *e);
+/* The same for REV^{commit}: the full sha of a commit, errors naming REV. */
+int git_rev_parse_commit(const struct git *g, const char *rev, char **sha, struct err *e);
+
+/*
+ * Either in two halves, so git runs while the caller does other work:
+ * _start() launches it (a failure to launch is kept for _finish()), and
+ * git_rev_parse_finish() waits for it and gives the result exactly as
+ * above. Every started job must be finished. `g` is copied; g->dir is
+ * borrowed until _finish().
+ */
+struct git_rev_job {
+    struct proc_stream ps;
+    struct git g;
+    char *rev; /* what errors name */
+    int running;
+    struct err err;
+};
+void git_rev_parse_start(const struct git *g, const char *spec, struct git_rev_job *j);
+void git_rev_parse_commit_start(const struct git *g, const char *rev, struct git_rev_job *j);
+int git_rev_parse_finish(struct git_rev_job *j, char **oid, struct err *e);
+
+/* ---- remotes (git/refs.c) ---- */
+
+/*
+ * The remote to use: `preferred` when given (it must exist), else "forgejo",
+ * else "origin", else the first remote listed. EXIT_NOT_FOUND when the
+ * repository has no remote.
+ */
+int git_choose_remote(const struct git *g, const char *preferred, char **remote, struct err *e);
+
+/* `git remote get-url REMOTE`. */
+int git_remote_url(const struct git *g, const char *remote, char **url, struct err *e);
+
+/*
+ * git_choose_remote() and git_remote_url() in one git process (`git remote
+ * -v`: the same sorted names, the same first URL with url.*.insteadOf
+ * applied). A remote without a URL gets its own name, as get-url prints.
+ */
+int git_choose_remote_url(const struct git *g, const char *preferred, char **remote, char **url,
+                          struct err *e);
+
+/* ---- names and URLs, pure (git/url.c) ---- */
+
+/*
+ * Parses `git remote -v` output: appends each remote's name and a newline to
+ * `names` and its fetch URL to `urls`, in order. Pure. Returns the count.
+ */
+int git_parse_remote_v(const char *text, struct buf *names, struct strvec *urls);
+
+/*
+ * Parses a remote URL into the repo's full name ("owner/name", nested
+ * groups kept: "group/sub/name"), without a trailing ".git" or slash.
+ * Accepts https://[user[:password]@]host[:port]/owner/name(.git), http://,
+ * ssh://[user@]host[:port]/owner/name, git://, scp-like
+ * [user@]host:owner/name(.git) (also [v6addr]:owner/name); a query or
+ * fragment is ignored, credentials are dropped. Rejects local paths
+ * (/srv/x.git, ./x, ../x), file:// URLs, URLs with fewer than two path
+ * components, and components that are empty, "." or "..", or hold spaces,
+ * backslashes or control characters.
+ * Pure: no git involved. Returns 0, or -1 when the URL names no owner/name.
+ */
+int git_remote_full_name(const char *url, char **full_name);
+
+/* Whether `s` looks like a hex commit id of 7 to 64 characters. */
+int git_is_hex_id(const char *s);
+
+/* ---- layout (git/worktree.c) ---- */
 
 /* `rev-parse --show-toplevel`: the work tree holding g->dir. */
 int git_toplevel(const struct git *g, char **path, struct err *e);
@@ -165,10 +187,8 @@ void git_worktree_list_release(struct git_worktree_list *wl);
  */
 int git_current_branch(const struct git *g, char **branch, struct err *e);
 
-/* ---- refs and names ---- */
+/* ---- refs and names (git/refs.c; git_check_topic in git/url.c) ---- */
 
-/* The object id `spec` names (any rev-parse syntax), full hex. */
-int git_rev_parse(const struct git *g, const char *spec, char **oid, struct err *e);
 /* 1 when `ref` (a full ref name) exists, 0 when not, -1 on error. */
 int git_ref_exists(const struct git *g, const char *ref, struct err *e);
 /* 1 when commit `a` is an ancestor of (or equal to) `b`, 0 when not, -1 on error. */
@@ -188,7 +208,7 @@ int git_check_topic(const char *topic, struct err *e);
 /* `git check-ref-format --branch NAME`; EXIT_USAGE when git rejects it. */
 int git_check_branch_name(const struct git *g, const char *name, struct err *e);
 
-/* ---- remotes ---- */
+/* ---- fetching (git/refs.c) ---- */
 
 /* `git fetch --prune --quiet -- REMOTE`; failures are EXIT_UNAVAILABLE. */
 int git_fetch(const struct git *g, const char *remote, struct err *e);
@@ -207,7 +227,7 @@ int git_parse_symref_head(const char *text, char **branch);
  */
 int git_default_branch(const struct git *g, const char *remote, char **branch, struct err *e);
 
-/* ---- worktrees and branches ---- */
+/* ---- worktrees and branches (git/worktree.c) ---- */
 
 /* `git worktree add --no-track -b BRANCH -- PATH START`. */
 int git_worktree_add(const struct git *g, const char *path, const char *branch,
@@ -226,7 +246,7 @@ int git_branch_delete(const struct git *g, const char *branch, struct err *e);
  */
 int git_exclude_add(const struct git *g, const char *line, struct err *e);
 
-/* ---- status ---- */
+/* ---- status (git/worktree.c) ---- */
 
 struct git_status_entry {
     char xy[3];  /* the two status letters, "??" untracked, "UU" conflict */
@@ -250,7 +270,7 @@ void git_status_release(struct git_status *st);
 /* "a.c, b.c (+3 more)" for messages: at most `max` names. */
 void git_status_describe(const struct git_status *st, size_t max, struct buf *out);
 
-/* ---- merge ---- */
+/* ---- merge (git/merge.c) ---- */
 
 enum git_merge_result {
     GIT_MERGE_DONE = 0,      /* merged, or already up to date */
@@ -268,7 +288,7 @@ int git_merge(const struct git *g, const char *rev, struct strvec *conflicts, st
 /* `git merge --abort`. */
 int git_merge_abort(const struct git *g, struct err *e);
 
-/* ---- push ---- */
+/* ---- push (git/merge.c) ---- */
 
 enum git_push_status {
     GIT_PUSH_OK,          /* updated (fast-forward, new ref) */
@@ -304,7 +324,7 @@ int git_push(const struct git *g, const char *remote, const char *src, const cha
              struct git_push_result *r, struct err *e);
 void git_push_result_release(struct git_push_result *r);
 
-/* ---- git-crypt ---- */
+/* ---- git-crypt (git/crypt.c) ---- */
 
 /*
  * Whether .gitattributes text assigns `filter=git-crypt` to anything
