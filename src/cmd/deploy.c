@@ -2,7 +2,8 @@
  * deploy: `deploy wait` and `deploy status`.
  *
  * `deploy wait NS/NAME` reads the workload and its pods with consistent
- * LISTs, then keeps two kubectl watch children (kube/transport): the
+ * LISTs (kube/workload holds them: paths, list reads, the pod cache), then
+ * keeps two kubectl watch children (kube/transport): the
  * workload by name, and its pods by label, since pod trouble (crash
  * loops, pulls) never touches the workload object. ReplicaSets are read
  * when the Deployment changes. Every change feeds the pure evaluator
@@ -28,12 +29,14 @@
 
 #include "cmd/cmd.h"
 #include "core/clock.h"
+#include "core/linering.h"
 #include "core/sanitize.h"
 #include "core/term.h"
 #include "git/git.h"
 #include "kube/eval.h"
 #include "kube/image.h"
 #include "kube/transport.h"
+#include "kube/workload.h"
 
 #define EVAL_EVERY 0.5      /* re-evaluate at least this often (grace periods) */
 #define RS_POLL 5.0         /* ReplicaSets: on change, and at least this often */
@@ -63,16 +66,11 @@ const struct opt deploy_status_opts[] = {
 
 struct deploy {
     struct cmd_ctx *ctx;
-    struct kube_client kc;
-    struct kube_target t;
+    struct kube_workload w;   /* the API side: object, ReplicaSets, pods */
     char label[300];          /* "deployment apps/web" */
     char sha[41];             /* lower-case, empty = no image check */
     struct eval_input in;
     struct eval_memo memo;
-    json_t *workload;         /* the latest object */
-    json_t *rss;              /* its ReplicaSets (Deployment) */
-    json_t *pods;             /* its pods (an array, rebuilt from pod_cache) */
-    json_t *pod_cache;        /* name -> pod, kept by the pod watch */
     struct eval_verdict v;
     int evaluated;            /* v holds a verdict */
     double t0;                /* clock_now() at the start */
@@ -125,86 +123,13 @@ static enum term_color phase_color(enum eval_phase p)
     }
 }
 
-/* ---- reading the cluster ---- */
-
-/* GROUP/namespaces/NS/RESOURCE in the workload's namespace. */
-static void namespaced_path(const struct deploy *d, const char *group, const char *resource,
-                            struct buf *out)
-{
-    buf_addf(out, "%s/namespaces/", group);
-    kube_escape(out, d->t.ns);
-    buf_addf(out, "/%s", resource);
-}
-
-/* labelSelector=... for the workload's pods; nothing when it has no labels. */
-static void pod_selector(const struct deploy *d, struct buf *out)
-{
-    struct buf sel;
-    buf_init(&sel, 0);
-    kube_label_selector(json_object_get(json_object_get(d->workload, "spec"), "selector"), &sel);
-    if (sel.len)
-        buf_addf(out, "labelSelector=%s", sel.data);
-    buf_release(&sel);
-}
-
-/* Lists `resource` under `group` in the workload's namespace, by its selector. */
-static int read_list(struct deploy *d, const char *group, const char *resource, json_t **items,
-                     struct err *e)
-{
-    struct buf path, sel;
-    buf_init(&path, 0);
-    buf_init(&sel, 0);
-    namespaced_path(d, group, resource, &path);
-    pod_selector(d, &sel);
-    if (sel.len)
-        buf_addf(&path, "?%s", sel.data);
-    buf_release(&sel);
-    json_t *list = NULL;
-    int rc = kube_get_json(&d->kc, path.data, &list, e);
-    buf_release(&path);
-    if (rc < 0)
-        return -1;
-    json_t *arr = json_object_get(list, "items");
-    if (!json_is_array(arr)) {
-        json_decref(list);
-        return err_set(e, EXIT_UNAVAILABLE, "the API answered a list without items");
-    }
-    json_decref(*items);
-    *items = json_incref(arr);
-    json_decref(list);
-    return 0;
-}
-
-static int read_pods(struct deploy *d, struct err *e)
-{
-    return read_list(d, "/api/v1", "pods", &d->pods, e);
-}
-
-static int read_rss(struct deploy *d, struct err *e)
-{
-    if (d->t.kind != KUBE_DEPLOYMENT)
-        return 0;
-    return read_list(d, "/apis/apps/v1", "replicasets", &d->rss, e);
-}
-
-/* GET the object itself: kubectl's own NotFound message when it is gone. */
-static int read_item(struct deploy *d, json_t **obj, struct err *e)
-{
-    struct buf path;
-    buf_init(&path, 0);
-    kube_collection_path(&d->t, &path);
-    buf_addc(&path, '/');
-    kube_escape(&path, d->t.name);
-    int rc = kube_get_json(&d->kc, path.data, obj, e);
-    buf_release(&path);
-    return rc;
-}
+/* ---- evaluating ---- */
 
 static void evaluate(struct deploy *d)
 {
-    d->in.workload = d->workload;
-    d->in.replicasets = d->t.kind == KUBE_DEPLOYMENT ? d->rss : NULL;
-    d->in.pods = d->pods;
+    d->in.workload = d->w.object;
+    d->in.replicasets = d->w.t.kind == KUBE_DEPLOYMENT ? d->w.rss : NULL;
+    d->in.pods = d->w.pods;
     d->in.now = clock_wall();
     eval_workload(&d->in, &d->v);
     d->evaluated = 1;
@@ -281,11 +206,11 @@ static json_t *verdict_json(const struct deploy *d, const char *event)
     json_t *o = json_object();
     if (event)
         json_object_set_new(o, "event", json_string(event));
-    json_object_set_new(o, "target", json_sprintf("%s/%s/%s", kube_kind_name(d->t.kind), d->t.ns,
-                                                  d->t.name));
-    json_object_set_new(o, "kind", json_string(kube_kind_name(d->t.kind)));
-    json_object_set_new(o, "namespace", json_string(d->t.ns));
-    json_object_set_new(o, "name", json_string(d->t.name));
+    json_object_set_new(o, "target", json_sprintf("%s/%s/%s", kube_kind_name(d->w.t.kind), d->w.t.ns,
+                                                  d->w.t.name));
+    json_object_set_new(o, "kind", json_string(kube_kind_name(d->w.t.kind)));
+    json_object_set_new(o, "namespace", json_string(d->w.t.ns));
+    json_object_set_new(o, "name", json_string(d->w.t.name));
     json_object_set_new(o, "sha", d->sha[0] ? json_string(d->sha) : json_null());
     if (!d->evaluated)
         return o;
@@ -339,21 +264,6 @@ static void emit(struct deploy *d)
 
 /* ---- failure details ---- */
 
-static int fetch_log(struct deploy *d, const struct eval_failure *f, int previous, struct buf *out,
-                     struct err *e)
-{
-    struct buf path;
-    buf_init(&path, 0);
-    namespaced_path(d, "/api/v1", "pods/", &path);
-    kube_escape(&path, f->pod);
-    buf_adds(&path, "/log?container=");
-    kube_escape(&path, f->container);
-    buf_addf(&path, "&tailLines=%d%s", LOG_LINES, previous ? "&previous=true" : "");
-    int rc = kube_get_raw(&d->kc, path.data, out, e);
-    buf_release(&path);
-    return rc;
-}
-
 /* The last LOG_LINES lines of the failing container, escaped, one per entry. */
 static json_t *log_tail(struct deploy *d, const struct eval_failure *f, const char **which)
 {
@@ -367,12 +277,12 @@ static json_t *log_tail(struct deploy *d, const struct eval_failure *f, const ch
     *which = NULL;
     int rc = -1;
     if (f->logs == EVAL_LOGS_PREVIOUS) {
-        rc = fetch_log(d, f, 1, &body, &e);
+        rc = kube_workload_log(&d->w, f->pod, f->container, LOG_LINES, 1, &body, &e);
         *which = "previous";
     }
     if (rc < 0 && !term_interrupted()) {
         err_clear(&e);
-        rc = fetch_log(d, f, 0, &body, &e);
+        rc = kube_workload_log(&d->w, f->pod, f->container, LOG_LINES, 0, &body, &e);
         *which = "current";
     }
     if (rc < 0) {
@@ -380,38 +290,22 @@ static json_t *log_tail(struct deploy *d, const struct eval_failure *f, const ch
         return NULL;
     }
     /* Keep the last LOG_LINES lines even if the server sent more. */
+    struct line_ring ring;
+    line_ring_init(&ring, LOG_LINES);
+    line_ring_add(&ring, body.data, body.len);
+    line_ring_finish(&ring);
     json_t *lines = json_array();
-    size_t n = body.len;
-    if (n && body.data[n - 1] == '\n')
-        n--;
-    size_t start = n, count = 0;
-    while (start > 0 && count < LOG_LINES) {
-        size_t s = start;
-        while (s > 0 && body.data[s - 1] != '\n')
-            s--;
-        count++;
-        if (s == 0) {
-            start = 0;
-            break;
-        }
-        start = s - 1;
-    }
-    if (start > 0)
-        start++;
-    const char *p = body.data + start, *end = body.data + n;
-    while (n && p <= end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    for (size_t i = 0; i < ring.count; i++) {
+        size_t len;
+        const char *p = line_ring_get(&ring, i, &len);
         struct buf l;
         buf_init(&l, 0);
         sanitize_append(&l, p, len > 2000 ? 2000 : len, sgr);
-        json_t *s = json_string(l.data);
-        json_array_append_new(lines, s ? s : json_string("(line not UTF-8)"));
+        json_t *js = json_string(l.data);
+        json_array_append_new(lines, js ? js : json_string("(line not UTF-8)"));
         buf_release(&l);
-        if (!nl)
-            break;
-        p = nl + 1;
     }
+    line_ring_release(&ring);
     buf_release(&body);
     return lines;
 }
@@ -588,96 +482,12 @@ static int finish(struct deploy *d, int code, const struct err *e)
 
 static int not_found(struct deploy *d, struct err *e)
 {
-    json_t *obj = NULL;
-    if (read_item(d, &obj, e) == 0) {
-        /* created between the list and the get */
-        d->workload = obj;
-        return 0;
-    }
+    if (kube_workload_get(&d->w, e) == 0)
+        return 0; /* created between the list and the get */
     if (e->code == EXIT_NOT_FOUND)
         err_hint(e, "'%s/%s' names a %s; other kinds: statefulset/NS/NAME, daemonset/NS/NAME",
-                 d->t.ns, d->t.name, kube_kind_name(d->t.kind));
+                 d->w.t.ns, d->w.t.name, kube_kind_name(d->w.t.kind));
     return -1;
-}
-
-/* A workload event; returns 1 when the object changed. */
-static int workload_event(struct deploy *d, const struct kube_event *ev, int *deleted)
-{
-    json_t *obj = ev->object;
-    switch (ev->type) {
-    case KUBE_RELISTED:
-        obj = kube_find_item(ev->object, d->t.name);
-        /* fall through */
-    case KUBE_ADDED:
-    case KUBE_MODIFIED:
-        if (!obj) {
-            *deleted = 1;
-            return 1;
-        }
-        json_decref(d->workload);
-        d->workload = json_incref(obj);
-        return 1;
-    case KUBE_DELETED:
-        *deleted = 1;
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-/* ---- the pod cache, kept by the pod watch ---- */
-
-/* Keyed by name: names are unique in a namespace at any moment, so a pod
- * that reappears under its old name (a StatefulSet's db-0) replaces the
- * one before it even when no DELETED event was seen for that one. */
-static const char *pod_key(const json_t *pod)
-{
-    return json_string_value(json_object_get(json_object_get(pod, "metadata"), "name"));
-}
-
-static void pods_replace(struct deploy *d, const json_t *items)
-{
-    json_object_clear(d->pod_cache);
-    size_t i;
-    json_t *pod;
-    json_array_foreach(items, i, pod)
-        if (pod_key(pod))
-            json_object_set(d->pod_cache, pod_key(pod), pod);
-}
-
-/* A pod event; returns 1 when the cache changed. */
-static int pod_event(struct deploy *d, const struct kube_event *ev)
-{
-    const char *key = ev->object ? pod_key(ev->object) : NULL;
-    switch (ev->type) {
-    case KUBE_RELISTED:
-        pods_replace(d, ev->object);
-        return 1;
-    case KUBE_ADDED:
-    case KUBE_MODIFIED:
-        if (!key)
-            return 0;
-        json_object_set(d->pod_cache, key, ev->object);
-        return 1;
-    case KUBE_DELETED:
-        if (key)
-            json_object_del(d->pod_cache, key);
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-/* d->pods from the cache, in a stable (name) order. */
-static void pods_rebuild(struct deploy *d)
-{
-    json_t *arr = json_array();
-    const char *k;
-    json_t *pod;
-    json_object_foreach(d->pod_cache, k, pod)
-        json_array_append(arr, pod);
-    json_decref(d->pods);
-    d->pods = arr;
 }
 
 /* ---- the loop ---- */
@@ -686,148 +496,188 @@ static void pods_rebuild(struct deploy *d)
  * Two watch children (the workload by name, its pods by label) and a
  * ReplicaSet read when the Deployment changes (and every RS_POLL). The
  * verdict is re-evaluated on every turn: cheap, and grace periods are
- * about time passing, not events arriving.
+ * about time passing, not events arriving. Each step below returns -1 to
+ * go on, or the exit code that ends the wait (with st->e set).
  */
+struct wait {
+    struct deploy *d;
+    double deadline;
+    struct kube_watch ww;   /* the workload, by name */
+    struct kube_watch pw;   /* its pods, by label */
+    int pw_ready;
+    double last_rs;         /* clock_now() of the last ReplicaSet read */
+    double failing_since;   /* when the API started failing, or 0 */
+    int rs_due;             /* the workload changed: read its ReplicaSets */
+    struct err e;
+};
+
+static int wait_failed(struct wait *st, json_t *items)
+{
+    json_decref(items);
+    return st->e.code ? st->e.code : EXIT_UNAVAILABLE;
+}
+
+/* Set-up: list the workload and its pods, start both watches, show the first verdict. */
+static int wait_start(struct wait *st)
+{
+    struct deploy *d = st->d;
+    json_t *items = NULL;
+    kube_workload_watch(&d->w, &st->ww);
+    if (kube_watch_list(&st->ww, &items, &st->e) < 0)
+        return wait_failed(st, items);
+    kube_workload_take_item(&d->w, items);
+    json_decref(items);
+    items = NULL;
+    if (!d->w.object && not_found(d, &st->e) < 0)
+        return wait_failed(st, NULL);
+    kube_workload_pod_watch(&d->w, &st->pw);
+    st->pw_ready = 1;
+    if (kube_watch_list(&st->pw, &items, &st->e) < 0 ||
+        kube_workload_read_rss(&d->w, &st->e) < 0)
+        return wait_failed(st, items);
+    kube_workload_set_pods(&d->w, items);
+    json_decref(items);
+    st->last_rs = clock_now();
+    evaluate(d);
+    int code = phase_exit(d->v.phase);
+    if (code < 0)
+        emit(d);
+    return code;
+}
+
+/* The ends that do not depend on the cluster: SIGINT and the deadline. */
+static int wait_ends(struct wait *st, double now)
+{
+    if (term_interrupted())
+        return err_fail(&st->e, EXIT_INTERRUPTED, "interrupted");
+    if (now >= st->deadline) {
+        char dur[32];
+        term_fmt_duration(dur, sizeof(dur), now - st->d->t0);
+        return err_fail(&st->e, EXIT_TIMEOUT, "timed out after %s", dur);
+    }
+    return -1;
+}
+
+/* Sleeps until a watch has data or is due to restart, or the next
+ * evaluation, ReplicaSet read or deadline comes. */
+static void wait_poll(struct wait *st, double now)
+{
+    const struct deploy *d = st->d;
+    double wake = now + (d->ctx->mode == OUTPUT_TTY ? 0.1 : EVAL_EVERY);
+    if (d->w.t.kind == KUBE_DEPLOYMENT && st->last_rs + RS_POLL < wake)
+        wake = st->last_rs + RS_POLL;
+    if (wake > st->deadline)
+        wake = st->deadline;
+    struct kube_watch *ws[2] = { &st->ww, &st->pw };
+    struct pollfd p[2];
+    for (int i = 0; i < 2; i++) {
+        if (!ws[i]->running && ws[i]->start_at < wake)
+            wake = ws[i]->start_at;
+        p[i].fd = kube_watch_fd(ws[i]);
+        p[i].events = POLLIN;
+        p[i].revents = 0;
+    }
+    int ms = wake > now ? (int)((wake - now) * 1000) + 1 : 0;
+    poll(p, 2, ms);
+}
+
+/* Takes what both watches saw into the workload and its pod cache. */
+static int wait_events(struct wait *st, double now)
+{
+    struct deploy *d = st->d;
+    struct kube_event ev;
+    int changed = 0, deleted = 0;
+    if (kube_watch_pump(&st->ww, now, &st->e) < 0 || kube_watch_pump(&st->pw, now, &st->e) < 0)
+        return st->e.code;
+    while (kube_watch_next(&st->ww, &ev)) {
+        if (kube_workload_event(&d->w, &ev, &deleted))
+            st->rs_due = 1;
+        kube_event_release(&ev);
+    }
+    while (kube_watch_next(&st->pw, &ev)) {
+        changed |= kube_workload_pod_event(&d->w, &ev);
+        kube_event_release(&ev);
+    }
+    if (deleted)
+        return err_fail(&st->e, EXIT_NOT_FOUND, "%s was deleted while waiting", d->label);
+    if (changed)
+        kube_workload_pods_rebuild(&d->w);
+    return -1;
+}
+
+/* Re-reads a Deployment's ReplicaSets when it changed or RS_POLL passed. */
+static int wait_replicasets(struct wait *st, double now)
+{
+    if (st->d->w.t.kind != KUBE_DEPLOYMENT || (!st->rs_due && now - st->last_rs < RS_POLL))
+        return -1;
+    struct err re;
+    err_clear(&re);
+    if (kube_workload_read_rss(&st->d->w, &re) == 0) {
+        st->rs_due = 0;
+    } else if (re.code != EXIT_UNAVAILABLE) {
+        if (re.code != EXIT_INTERRUPTED) {
+            st->e = re;
+            return re.code;
+        }
+    } else if (!st->failing_since) {
+        st->failing_since = now;
+    }
+    st->last_rs = clock_now();
+    return -1;
+}
+
+/* An API that keeps failing (watches restarting, reads failing) for a
+ * minute is unavailable; a quiet, healthy watch is not. */
+static int wait_outage(struct wait *st, double now)
+{
+    if (!st->ww.failures && !st->pw.failures) {
+        if (!st->rs_due)
+            st->failing_since = 0;
+        return -1;
+    }
+    if (!st->failing_since)
+        st->failing_since = now;
+    if (now - st->failing_since <= OUTAGE_LIMIT)
+        return -1;
+    return err_fail(&st->e, EXIT_UNAVAILABLE, "the API has not answered for %.0f s: %s",
+                    now - st->failing_since,
+                    st->ww.failures ? st->ww.last_error : st->pw.last_error);
+}
+
+/* One turn: wait for something to happen, take it in, evaluate. */
+static int wait_turn(struct wait *st)
+{
+    double now = clock_now();
+    int code;
+    if ((code = wait_ends(st, now)) >= 0)
+        return code;
+    wait_poll(st, now);
+    now = clock_now();
+    if ((code = wait_events(st, now)) >= 0 || (code = wait_replicasets(st, now)) >= 0 ||
+        (code = wait_outage(st, now)) >= 0)
+        return code;
+    evaluate(st->d);
+    code = phase_exit(st->d->v.phase);
+    if (code < 0)
+        emit(st->d); /* a final verdict is shown once, by finish() */
+    return code;
+}
+
 static int wait_loop(struct deploy *d, double deadline)
 {
-    struct err e;
-    err_clear(&e);
-    struct buf coll, sel;
-    buf_init(&coll, 0);
-    buf_init(&sel, 0);
-    kube_collection_path(&d->t, &coll);
-    kube_name_selector(&sel, d->t.name);
-    struct kube_watch ww, pw;
-    kube_watch_init(&ww, &d->kc, coll.data, sel.data);
-    buf_reset(&coll);
-    buf_reset(&sel);
-    int pw_ready = 0, code = -1;
-    json_t *items = NULL;
-
-    if (kube_watch_list(&ww, &items, &e) < 0)
-        goto fail;
-    d->workload = json_incref(kube_find_item(items, d->t.name));
-    json_decref(items);
-    items = NULL;
-    if (!d->workload && not_found(d, &e) < 0)
-        goto fail;
-    namespaced_path(d, "/api/v1", "pods", &coll);
-    pod_selector(d, &sel);
-    kube_watch_init(&pw, &d->kc, coll.data, sel.data);
-    pw_ready = 1;
-    if (kube_watch_list(&pw, &items, &e) < 0 || read_rss(d, &e) < 0)
-        goto fail;
-    pods_replace(d, items);
-    json_decref(items);
-    items = NULL;
-    pods_rebuild(d);
-
-    double now = clock_now(), last_rs = now, failing_since = 0;
-    int rs_due = 0, deleted = 0;
-    evaluate(d);
-    if (phase_exit(d->v.phase) < 0)
-        emit(d);
-
-    while ((code = phase_exit(d->v.phase)) < 0) {
-        if (term_interrupted()) {
-            err_set(&e, EXIT_INTERRUPTED, "interrupted");
-            code = EXIT_INTERRUPTED;
-            break;
-        }
-        now = clock_now();
-        if (now >= deadline) {
-            char dur[32];
-            term_fmt_duration(dur, sizeof(dur), now - d->t0);
-            err_set(&e, EXIT_TIMEOUT, "timed out after %s", dur);
-            code = EXIT_TIMEOUT;
-            break;
-        }
-        double wake = now + (d->ctx->mode == OUTPUT_TTY ? 0.1 : EVAL_EVERY);
-        if (d->t.kind == KUBE_DEPLOYMENT && last_rs + RS_POLL < wake)
-            wake = last_rs + RS_POLL;
-        if (wake > deadline)
-            wake = deadline;
-        struct kube_watch *ws[2] = { &ww, &pw };
-        struct pollfd p[2];
-        for (int i = 0; i < 2; i++) {
-            if (!ws[i]->running && ws[i]->start_at < wake)
-                wake = ws[i]->start_at;
-            p[i].fd = kube_watch_fd(ws[i]);
-            p[i].events = POLLIN;
-            p[i].revents = 0;
-        }
-        int ms = wake > now ? (int)((wake - now) * 1000) + 1 : 0;
-        poll(p, 2, ms);
-        now = clock_now();
-
-        int changed = 0;
-        struct kube_event ev;
-        if (kube_watch_pump(&ww, now, &e) < 0 || kube_watch_pump(&pw, now, &e) < 0) {
-            code = e.code;
-            break;
-        }
-        while (kube_watch_next(&ww, &ev)) {
-            if (workload_event(d, &ev, &deleted))
-                rs_due = 1;
-            kube_event_release(&ev);
-        }
-        while (kube_watch_next(&pw, &ev)) {
-            changed |= pod_event(d, &ev);
-            kube_event_release(&ev);
-        }
-        if (deleted) {
-            err_set(&e, EXIT_NOT_FOUND, "%s was deleted while waiting", d->label);
-            code = EXIT_NOT_FOUND;
-            break;
-        }
-        if (changed)
-            pods_rebuild(d);
-        if (d->t.kind == KUBE_DEPLOYMENT && (rs_due || now - last_rs >= RS_POLL)) {
-            struct err re;
-            err_clear(&re);
-            if (read_rss(d, &re) == 0) {
-                rs_due = 0;
-            } else if (re.code != EXIT_UNAVAILABLE) {
-                if (re.code != EXIT_INTERRUPTED) {
-                    e = re;
-                    code = re.code;
-                    break;
-                }
-            } else if (!failing_since) {
-                failing_since = now;
-            }
-            last_rs = clock_now();
-        }
-        /* An API that keeps failing (watches restarting, reads failing) for
-         * a minute is unavailable; a quiet, healthy watch is not. */
-        if (ww.failures || pw.failures) {
-            if (!failing_since)
-                failing_since = now;
-            if (now - failing_since > OUTAGE_LIMIT) {
-                err_set(&e, EXIT_UNAVAILABLE, "the API has not answered for %.0f s: %s",
-                        now - failing_since,
-                        ww.failures ? ww.last_error : pw.last_error);
-                code = EXIT_UNAVAILABLE;
-                break;
-            }
-        } else if (!rs_due) {
-            failing_since = 0;
-        }
-        evaluate(d);
-        if (phase_exit(d->v.phase) < 0)
-            emit(d); /* a final verdict is shown once, by finish() */
-    }
-    goto out;
-fail:
-    json_decref(items);
-    code = e.code ? e.code : EXIT_UNAVAILABLE;
-out:
-    kube_watch_release(&ww);
-    if (pw_ready)
-        kube_watch_release(&pw);
-    buf_release(&coll);
-    buf_release(&sel);
-    return finish(d, code, &e);
+    struct wait st;
+    memset(&st, 0, sizeof(st));
+    st.d = d;
+    st.deadline = deadline;
+    err_clear(&st.e);
+    int code = wait_start(&st);
+    if (code < 0)
+        while ((code = wait_turn(&st)) < 0)
+            ;
+    kube_watch_release(&st.ww);
+    if (st.pw_ready)
+        kube_watch_release(&st.pw);
+    return finish(d, code, &st.e);
 }
 
 /* ---- set-up shared by both verbs ---- */
@@ -873,19 +723,21 @@ static int deploy_setup(struct deploy *d, struct cmd_ctx *ctx, const char *targe
     memset(d, 0, sizeof(*d));
     d->ctx = ctx;
     d->t0 = clock_now();
-    d->pod_cache = json_object();
-    if (kube_parse_target(target, &d->t, e) < 0)
+    struct kube_target t;
+    if (kube_parse_target(target, &t, e) < 0)
         return -1;
+    struct kube_client kc;
+    kube_client_init(&kc, ctx->cfg.kubectl, ctx->cfg.context);
+    kc.verbose = ctx->g.verbose;
+    kube_workload_init(&d->w, &t, &kc);
     if (opt_container && !kube_valid_label(opt_container)) {
         char shown[200];
         kube_quote(shown, sizeof(shown), opt_container);
         return err_set(e, EXIT_USAGE, "'%s' is not a valid container name", shown);
     }
-    snprintf(d->label, sizeof(d->label), "%s %s/%s", kube_kind_name(d->t.kind), d->t.ns, d->t.name);
-    kube_client_init(&d->kc, ctx->cfg.kubectl, ctx->cfg.context);
-    d->kc.verbose = ctx->g.verbose;
+    snprintf(d->label, sizeof(d->label), "%s %s/%s", kube_kind_name(d->w.t.kind), d->w.t.ns, d->w.t.name);
     eval_input_init(&d->in);
-    d->in.kind = d->t.kind;
+    d->in.kind = d->w.t.kind;
     d->in.container = opt_container;
     if (opt_grace >= 0)
         d->in.unschedulable_grace = opt_grace;
@@ -895,10 +747,7 @@ static int deploy_setup(struct deploy *d, struct cmd_ctx *ctx, const char *targe
 
 static void deploy_release(struct deploy *d)
 {
-    json_decref(d->workload);
-    json_decref(d->rss);
-    json_decref(d->pods);
-    json_decref(d->pod_cache);
+    kube_workload_release(&d->w);
     eval_memo_release(&d->memo);
     term_release(&d->term);
     term_plain_release(&d->plain);
@@ -954,7 +803,8 @@ int cmd_deploy_status(struct cmd_ctx *ctx)
     }
     d.in.sha = d.sha[0] ? d.sha : NULL;
     term_catch_signals();
-    if (read_item(&d, &d.workload, &e) < 0 || read_rss(&d, &e) < 0 || read_pods(&d, &e) < 0) {
+    if (kube_workload_get(&d.w, &e) < 0 || kube_workload_read_rss(&d.w, &e) < 0 ||
+        kube_workload_read_pods(&d.w, &e) < 0) {
         code = e.code ? e.code : EXIT_UNAVAILABLE;
         if (ctx->mode == OUTPUT_JSON) {
             json_t *o = verdict_json(&d, NULL);
