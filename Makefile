@@ -13,8 +13,22 @@ PKGS     = libcurl jansson inih
 CFLAGS  ?= -O2 -g
 WARN     = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
-CPPFLAGS = -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+# A missing library stops the build here, by name, instead of surfacing as
+# a missing header or an undefined reference. Set-up (make bootstrap) and
+# clean do not need the libraries.
+ifeq ($(filter-out bootstrap deps clean,$(or $(MAKECMDGOALS),all)),)
+else
+PKGS_MISSING := $(strip $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) && echo y),,$(p))))
+ifneq ($(PKGS_MISSING),)
+$(error pkg-config cannot find: $(PKGS_MISSING); install them (make bootstrap) or set PKG_CONFIG_PATH)
+endif
+endif
+CPPFLAGS = -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags $(PKGS))
+LDLIBS   = $(shell pkg-config --libs $(PKGS)) -lm
+# Each object depends on the headers it includes (as the compiler saw
+# them), not on every header: -MMD writes build/.../x.d, -MP keeps a
+# deleted header from breaking the build.
+DEPFLAGS = -MMD -MP
 VERSION  = $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -25,7 +39,7 @@ LIB_OBJ  = $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all check demo clean bootstrap unit san install uninstall fuzz fuzz-build lint lint-tidy \
+.PHONY: all check demo clean bootstrap deps unit san install uninstall fuzz fuzz-build lint lint-tidy \
         valgrind valgrind-tree
 
 PREFIX  ?= /usr/local
@@ -54,9 +68,10 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/homelab $(DESTDIR)$(MANDIR)/homelab.1 \
 	      $(DESTDIR)$(BASHCOMP)/homelab $(DESTDIR)$(ZSHCOMP)/_homelab
 
-$(B)/obj/%.o: src/%.c $(shell find src -name '*.h')
+$(B)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -DHOMELAB_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) -DHOMELAB_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
+		-c $< -o $@
 
 $(B)/libhomelab.a: $(LIB_OBJ)
 	@rm -f $@
@@ -67,19 +82,26 @@ $(B)/homelab: $(B)/obj/main.o $(B)/libhomelab.a
 
 $(B)/tests/%: tests/unit/%.c $(B)/libhomelab.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests/unit $(WARN) -Wno-missing-prototypes $(CFLAGS) $(EXTRA_CFLAGS) \
-		-o $@ $< $(B)/libhomelab.a $(LDLIBS) -lcmocka
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) -Itests/unit $(WARN) -Wno-missing-prototypes $(CFLAGS) \
+		$(EXTRA_CFLAGS) -o $@ $< $(B)/libhomelab.a $(LDLIBS) -lcmocka
 
 unit: $(UNIT_BIN)
 
+-include $(wildcard $(B)/obj/*.d $(B)/obj/*/*.d $(B)/tests/*.d $(B)/fuzz/*.d)
+
+# Set-up installs what is missing (it may use sudo); test targets only
+# check (deps) and say what to run when something is missing.
 bootstrap:
 	@./scripts/bootstrap
+
+deps:
+	@./scripts/bootstrap --check
 
 # The sanitizer build lives in its own tree so both can be tested in one run.
 san:
 	@$(MAKE) --no-print-directory B=build/san CFLAGS="-O1 -g" EXTRA_CFLAGS="$(SAN)" build/san/homelab unit
 
-check: bootstrap
+check: deps
 	@$(MAKE) --no-print-directory all unit
 	@$(MAKE) --no-print-directory san
 	@$(MAKE) --no-print-directory fuzz-build
@@ -101,15 +123,15 @@ FUZZ_SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-saniti
 
 $(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(B)/libhomelab.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests/fuzz $(WARN) -Wno-missing-prototypes $(CFLAGS) $(EXTRA_CFLAGS) \
-		-fsanitize=fuzzer -o $@ $< $(B)/libhomelab.a $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) -Itests/fuzz $(WARN) -Wno-missing-prototypes $(CFLAGS) \
+		$(EXTRA_CFLAGS) -fsanitize=fuzzer -o $@ $< $(B)/libhomelab.a $(LDLIBS)
 
 fuzz-build:
 	@$(MAKE) --no-print-directory B=build/fuzz CC=$(FUZZ_CC) CFLAGS="-O1 -g" \
 		WARN="$(filter-out -Werror,$(WARN)) -Wno-unknown-warning-option" \
 		EXTRA_CFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" $(FUZZ_NAMES:%=build/fuzz/fuzz/%)
 
-fuzz: bootstrap fuzz-build
+fuzz: deps fuzz-build
 	@tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 # ---- static analysis: clang-tidy (.clang-tidy) and cppcheck (scripts/lint/) ----
@@ -128,7 +150,7 @@ build/lint/%.ok: src/%.c .clang-tidy $(shell find src -name '*.h')
 
 lint-tidy: $(TIDY_STAMP)
 
-lint: bootstrap
+lint: deps
 	@tests/lint.sh
 
 # ---- valgrind: the integration suite under memcheck ----
@@ -151,11 +173,11 @@ valgrind-tree: all
 	@if [ -n "$(VG_ONLY)" ]; then printf '%s\n' $(VG_ONLY) >$(VG_TREE)/integration.only; \
 	else rm -f $(VG_TREE)/integration.only; fi
 
-valgrind: bootstrap
+valgrind: deps
 	@$(MAKE) --no-print-directory valgrind-tree VG_TREE=build/valgrind VG_ONLY=
 	@tests/run build/valgrind
 
-demo: bootstrap all
+demo: deps all
 	@tests/demo.sh
 
 clean:
