@@ -12,7 +12,7 @@ CC      ?= cc
 PKGS     = libcurl jansson inih
 CFLAGS  ?= -O2 -g
 WARN     = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-           -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
+           -Wmissing-prototypes -Wformat=2 -Wno-format-truncation
 # A missing library stops the build here, by name, instead of surfacing as
 # a missing header or an undefined reference. Set-up (make bootstrap) and
 # clean do not need the libraries.

@@ -18,6 +18,7 @@
 #include "cmd/cmd.h"
 #include "core/buf.h"
 #include "core/cli.h"
+#include "core/term.h"
 
 static struct global_opts G;
 
@@ -232,12 +233,10 @@ static int unknown_verb(int argc, char **argv, struct err *e)
 
 static void choose_output(struct cmd_ctx *ctx)
 {
-    const char *no_color = getenv("NO_COLOR");
-    const char *term = getenv("TERM");
-    int err_tty = isatty(STDERR_FILENO) && !(term && !strcmp(term, "dumb"));
     ctx->stdout_tty = isatty(STDOUT_FILENO);
-    ctx->mode = ctx->g.json ? OUTPUT_JSON : err_tty ? OUTPUT_TTY : OUTPUT_PLAIN;
-    ctx->color = err_tty && !ctx->g.no_color && !(no_color && *no_color);
+    ctx->mode = ctx->g.json ? OUTPUT_JSON : term_capable(STDERR_FILENO) ? OUTPUT_TTY : OUTPUT_PLAIN;
+    ctx->color = term_color_wanted(STDERR_FILENO, ctx->g.no_color);
+    ctx->stdout_color = term_color_wanted(STDOUT_FILENO, ctx->g.no_color);
 }
 
 /* A full disk or closed pipe must not end in exit 0. */

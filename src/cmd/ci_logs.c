@@ -44,6 +44,7 @@
  * be read, or came back empty, or is over the size cap; 7 refused;
  * 130 interrupted.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,17 +218,29 @@ static void header(struct logs *L, const struct wp_step *st)
     flush_text(L, 1);
 }
 
-/* A diagnostic line on stderr about the current step; `detail` may come
- * from the server and is sanitized. */
-static void note(struct logs *L, const char *fmt, const char *detail)
+/* A diagnostic line on stderr about the current step. Arguments are
+ * printed as given: server text goes through note_error() or sanitize. */
+static void note(struct logs *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct logs *L, const char *fmt, ...)
+{
+    (void)L;
+    va_list ap;
+    va_start(ap, fmt);
+    fflush(stdout);
+    fprintf(stderr, "homelab: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* "homelab: BEFORE LABEL AFTER: MSG", the message (it may quote the
+ * server) sanitized. */
+static void note_error(struct logs *L, const char *before, const char *after, const char *msg)
 {
     struct buf safe;
     buf_init(&safe, 0);
-    sanitize_append(&safe, detail, strlen(detail), 0);
-    fflush(stdout);
-    fprintf(stderr, "homelab: ");
-    fprintf(stderr, fmt, L->label.data, safe.data);
-    fputc('\n', stderr);
+    sanitize_append(&safe, msg, strlen(msg), 0);
+    note(L, "%s %s%s: %s", before, L->label.data, after, safe.data);
     buf_release(&safe);
 }
 
@@ -235,7 +248,7 @@ static void record_error(struct logs *L, const struct err *e)
 {
     if (e->code == EXIT_INTERRUPTED)
         return;
-    note(L, "log of %s: %s", e->msg);
+    note_error(L, "log of", "", e->msg);
     if (e->hint[0])
         fprintf(stderr, "  %s\n", e->hint);
     if (!L->worst || e->code == EXIT_REFUSED)
@@ -310,7 +323,7 @@ static int read_stored(struct logs *L, long long step_id, int empty_attempts,
     if (report == REPORT_ERROR)
         record_error(L, &e);
     else if (report == REPORT_NOTE)
-        note(L, "re-reading the stored log of %s for lines the stream missed: %s", e.msg);
+        note_error(L, "re-reading the stored log of", " for lines the stream missed", e.msg);
     return 0;
 }
 
@@ -320,11 +333,12 @@ static void check_empty(struct logs *L, const struct wp_step *st)
     if (L->printed || !wp_step_ran(st))
         return;
     if (!wp_status_terminal(st->state)) {
-        note(L, "%s is %s and has no output yet; --follow streams it", st->state);
+        note(L, "%s is %s and has no output yet; --follow streams it", L->label.data,
+             st->state);
         return;
     }
     if (L->read_empty) {
-        note(L, "log for %s is empty or unavailable%s", "");
+        note(L, "log for %s is empty or unavailable", L->label.data);
         L->empty++;
     }
 }
@@ -572,9 +586,8 @@ static int follow_step(struct logs *L, const char *wf, const char *step)
         if (strcmp(st->state, "running")) {
             /* pending, blocked: wait for it to start */
             if (!said_waiting) {
-                note(L, !strcmp(st->state, "blocked")
-                            ? "waiting for %s to start (%s: awaiting approval)"
-                            : "waiting for %s to start (%s)", st->state);
+                note(L, "waiting for %s to start (%s%s)", L->label.data, st->state,
+                     !strcmp(st->state, "blocked") ? ": awaiting approval" : "");
                 said_waiting = 1;
             }
             wait_a_little(L, next_detail - now, &ended);
@@ -688,14 +701,6 @@ static int choose(struct logs *L, struct strvec *names)
 
 /* ---- the verb ---- */
 
-static int stdout_color(const struct cmd_ctx *ctx)
-{
-    const char *no_color = getenv("NO_COLOR");
-    const char *term = getenv("TERM");
-    return ctx->stdout_tty && !ctx->g.no_color && !(no_color && *no_color) &&
-           !(term && !strcmp(term, "dumb"));
-}
-
 /* --step named a step that has not run (without --follow). */
 static int not_run(struct logs *L, const struct wp_step *st)
 {
@@ -754,7 +759,7 @@ static int logs_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_t
         code = ctx->err.code;
         goto out;
     }
-    L.color = stdout_color(ctx);
+    L.color = ctx->stdout_color;
     L.flags = logs_opts.raw ? LOG_RENDER_RAW : L.color ? LOG_RENDER_COLOR : LOG_RENDER_NO_COLOR;
     if (logs_opts.timestamps)
         L.flags |= LOG_RENDER_TIME;

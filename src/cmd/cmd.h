@@ -37,6 +37,7 @@ struct cmd_ctx {
     enum output_mode mode;
     int color;           /* colour on stderr (and stdout when it is a tty) */
     int stdout_tty;
+    int stdout_color;    /* colour on stdout (a capable terminal, colour not off) */
     char **pos;          /* positional arguments after the verb */
     size_t npos;
     struct err err;

@@ -31,6 +31,7 @@
 #include "core/clock.h"
 #include "core/linering.h"
 #include "core/sanitize.h"
+#include "core/signal.h"
 #include "core/term.h"
 #include "git/git.h"
 #include "kube/eval.h"
@@ -280,7 +281,7 @@ static json_t *log_tail(struct deploy *d, const struct eval_failure *f, const ch
         rc = kube_workload_log(&d->w, f->pod, f->container, LOG_LINES, 1, &body, &e);
         *which = "previous";
     }
-    if (rc < 0 && !term_interrupted()) {
+    if (rc < 0 && !signal_interrupted()) {
         err_clear(&e);
         rc = kube_workload_log(&d->w, f->pod, f->container, LOG_LINES, 0, &body, &e);
         *which = "current";
@@ -385,7 +386,7 @@ static void report_failures(struct deploy *d, json_t *arr)
         json_t *lines = NULL;
         const char *which = NULL;
         if (f->pod[0] && f->container[0] && f->logs != EVAL_LOGS_NONE && logs < LOG_CONTAINERS &&
-            !term_interrupted()) {
+            !signal_interrupted()) {
             lines = log_tail(d, f, &which);
             logs++;
         }
@@ -548,7 +549,7 @@ static int wait_start(struct wait *st)
 /* The ends that do not depend on the cluster: SIGINT and the deadline. */
 static int wait_ends(struct wait *st, double now)
 {
-    if (term_interrupted())
+    if (signal_interrupted())
         return err_fail(&st->e, EXIT_INTERRUPTED, "interrupted");
     if (now >= st->deadline) {
         char dur[32];
@@ -775,7 +776,7 @@ int deploy_wait_target(struct cmd_ctx *ctx, const char *target, const char *sha)
     }
     d.in.sha = d.sha;
     d.in.memo = &d.memo;
-    term_catch_signals();
+    signal_catch();
     int code = wait_loop(&d, d.t0 + wait_timeout(ctx));
     deploy_release(&d);
     return code;
@@ -802,7 +803,7 @@ int cmd_deploy_status(struct cmd_ctx *ctx)
         return e.code;
     }
     d.in.sha = d.sha[0] ? d.sha : NULL;
-    term_catch_signals();
+    signal_catch();
     if (kube_workload_get(&d.w, &e) < 0 || kube_workload_read_rss(&d.w, &e) < 0 ||
         kube_workload_read_pods(&d.w, &e) < 0) {
         code = e.code ? e.code : EXIT_UNAVAILABLE;
@@ -848,5 +849,5 @@ int cmd_deploy_status(struct cmd_ctx *ctx)
         report_failures(&d, NULL);
     }
     deploy_release(&d);
-    return term_interrupted() ? EXIT_INTERRUPTED : code;
+    return signal_interrupted() ? EXIT_INTERRUPTED : code;
 }

@@ -87,7 +87,8 @@ void http_response_release(struct http_response *r);
  * when given (then r->body stays empty). Returns 0 when an HTTP response
  * arrived (whatever its status), -1 on a transport failure (e filled: TLS
  * verification problems are EXIT_REFUSED, the rest EXIT_UNAVAILABLE; a
- * body over the cap is EXIT_UNAVAILABLE "response larger than N MiB").
+ * body over the cap is EXIT_UNAVAILABLE with kind ERR_TOO_LARGE, "response
+ * from URL is larger than the N-byte limit; refused").
  */
 int http_request(struct http_client *c, const char *path, const char *const *extra_headers,
                  http_data_fn on_data, void *ud, struct http_response *r, struct err *e);
@@ -99,8 +100,9 @@ int http_is_json_type(const char *ct);
  * GET with the retry policy, expecting JSON. On 2xx JSON, *out is a new
  * reference (a JSON `null` body gives json_null()). Non-retryable statuses
  * (4xx) return -1 with e->code 0 and *status set, for the caller to
- * interpret. Retries exhausted: -1 with EXIT_UNAVAILABLE and what failed
- * last. A 2xx body that is not JSON at all (an HTML page) is reported as
+ * interpret. Retries exhausted: -1 with EXIT_UNAVAILABLE (EXIT_TIMEOUT
+ * when the client's deadline came first) and what failed last. TLS
+ * refusals and oversized bodies (ERR_TOO_LARGE) are returned at once. A 2xx body that is not JSON at all (an HTML page) is reported as
  * "not_json" through *status = -2 after one retry, so callers can say
  * the server does not look like the API they expect.
  */
@@ -138,7 +140,7 @@ int http_stream_open(struct http_client *c, struct http_stream *s, const char *p
 int http_stream_poll(struct http_stream *s, int timeout_ms);
 void http_stream_close(struct http_stream *s);
 
-/* Sleeps for a backoff delay: min(cap, base * 2^attempt) with full jitter. */
+/* The backoff delay for a retry: min(cap, base * 2^attempt) with full jitter. */
 double http_backoff_delay(int attempt, double base, double cap);
 
 /* Percent-encodes one path segment or query value (RFC 3986 unreserved kept). */

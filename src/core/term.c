@@ -267,6 +267,18 @@ static const char *sgr(enum term_color c)
     return NULL;
 }
 
+int term_capable(int fd)
+{
+    const char *term = getenv("TERM");
+    return isatty(fd) && !(term && !strcmp(term, "dumb"));
+}
+
+int term_color_wanted(int fd, int no_color)
+{
+    const char *off = getenv("NO_COLOR");
+    return term_capable(fd) && !no_color && !(off && *off);
+}
+
 void term_paint(struct buf *out, int color, enum term_color c, const char *s)
 {
     const char *on = color ? sgr(c) : NULL;
@@ -340,41 +352,4 @@ int term_json_line(const json_t *obj)
         fflush(stdout) != 0)
         return -1;
     return 0;
-}
-
-/* ---- signals ---- */
-
-static volatile sig_atomic_t caught;
-
-static void on_signal(int sig)
-{
-    if (caught) {
-        /* A second ^C while cleaning up: stop at once. */
-        signal(sig, SIG_DFL);
-        raise(sig);
-        return;
-    }
-    caught = sig;
-    proc_kill_all();
-}
-
-void term_catch_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0; /* no SA_RESTART: poll() and sleeps return EINTR */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
-int term_interrupted(void)
-{
-    return caught;
-}
-
-void term_interrupt_reset(void)
-{
-    caught = 0;
 }

@@ -27,10 +27,8 @@
  * CSI ? 25 l / h (hide/show cursor), CSI ? 2026 h / l (synchronized output),
  * SGR (CSI n m) colours from term_paint().
  *
- * Signals: term_catch_signals() installs SIGINT/SIGTERM handlers that only
- * record the signal and terminate streaming children (proc_kill_all());
- * loops poll term_interrupted(), clean up (term_live_done(), reap children)
- * and return EXIT_INTERRUPTED.
+ * Signals live in core/signal.h; loops that draw here clean up
+ * (term_live_done()) when signal_interrupted() says so.
  */
 #ifndef HOMELAB_TERM_H
 #define HOMELAB_TERM_H
@@ -40,6 +38,7 @@
 #include <stdio.h>
 
 #include "core/buf.h"
+#include "core/signal.h"
 
 enum term_color {
     TERM_PLAIN = 0, /* no styling */
@@ -90,6 +89,15 @@ void term_live_done(struct term *t);
 /* Erases the live region (to print something above it, then redraw). */
 void term_live_clear(struct term *t);
 
+/*
+ * The one place that decides about terminals and colour. term_capable():
+ * fd is a terminal that takes escape sequences (TERM is not "dumb").
+ * term_color_wanted(): term_capable(fd), and colour not turned off by
+ * `no_color` (--no-color) or a non-empty NO_COLOR.
+ */
+int term_capable(int fd);
+int term_color_wanted(int fd, int no_color);
+
 /* Appends `s` in colour `c` (no escapes at all when `color` is 0). */
 void term_paint(struct buf *out, int color, enum term_color c, const char *s);
 void term_paintf(struct buf *out, int color, enum term_color c, const char *fmt, ...)
@@ -120,11 +128,12 @@ void term_plain_release(struct term_plain *p);
  */
 int term_json_line(const json_t *obj);
 
-/* SIGINT/SIGTERM: set the flag and kill streaming children; no SA_RESTART. */
-void term_catch_signals(void);
-/* The signal caught (SIGINT, SIGTERM) or 0. */
-int term_interrupted(void);
-/* Forgets a caught signal (tests; a verb run from another verb). */
-void term_interrupt_reset(void);
+/*
+ * The signal functions' former names, kept while callers move to
+ * core/signal.h (the verbs outside deploy, core/http).
+ */
+#define term_catch_signals signal_catch
+#define term_interrupted signal_interrupted
+#define term_interrupt_reset signal_reset
 
 #endif

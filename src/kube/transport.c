@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
-#include "core/term.h"
+#include "core/signal.h"
 
 #define BODY_CAP (64u << 20)
 #define EVENT_CAP (8u << 20)
@@ -317,7 +317,7 @@ static int get_once(const struct kube_client *kc, const char *path, struct buf *
     double deadline = clock_now() + kc->request_timeout + 15;
     int overflow = 0, timed_out = 0;
     while (ps.out_fd >= 0 || ps.err_fd >= 0) {
-        if (term_interrupted())
+        if (signal_interrupted())
             break;
         if (clock_now() > deadline) {
             timed_out = 1;
@@ -344,7 +344,7 @@ static int get_once(const struct kube_client *kc, const char *path, struct buf *
     }
     int status = proc_stream_stop(&ps);
     int code = 0;
-    if (term_interrupted()) {
+    if (signal_interrupted()) {
         code = err_set(e, EXIT_INTERRUPTED, "interrupted");
     } else if (timed_out) {
         *transient = 1;
@@ -400,7 +400,7 @@ static int get_retrying(const struct kube_client *kc, const char *path, struct b
         if (!transient || attempt >= kc->retries)
             return -1;
         double wait = backoff * jitter(); /* NOLINT(cert-msc30-c,cert-msc50-cpp): spread, not secrecy */
-        if (clock_sleep(wait) < 0 && term_interrupted())
+        if (clock_sleep(wait) < 0 && signal_interrupted())
             return err_set(e, EXIT_INTERRUPTED, "interrupted");
         backoff = backoff * 2 > 5 ? 5 : backoff * 2;
     }
@@ -730,7 +730,7 @@ int kube_watch_pump(struct kube_watch *w, double now, struct err *e)
         buf_release(&w->ps.errbuf);
         w->start_at = now;
     }
-    if (!w->running && now >= w->start_at && !term_interrupted()) {
+    if (!w->running && now >= w->start_at && !signal_interrupted()) {
         if (w->started)
             w->restarts++;
         w->started = 1;

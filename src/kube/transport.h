@@ -17,7 +17,7 @@
  *
  * Children run through core/proc (argv only, never a shell) as registered
  * streams, so a signal handler's proc_kill_all() ends them; one-shot reads
- * also return early once term_interrupted() is set.
+ * also return early once signal_interrupted() is set.
  *
  * Every namespace and name is validated (DNS-1123) before it is used and
  * percent-encoded in paths; the context reaches kubectl as one
