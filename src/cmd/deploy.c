@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/deploy_render.h"
 #include "core/clock.h"
 #include "core/linering.h"
 #include "core/sanitize.h"
@@ -82,47 +83,14 @@ struct deploy {
 
 /* ---- text helpers ---- */
 
-/*
- * Appends server text (names, reasons, messages) on one line, escaped by
- * the sanitizer: nothing in it can move the cursor, retitle the window or
- * hide text. Newlines and tabs become spaces (the live region counts
- * columns; a tab would break that).
- */
-static void add_safe(struct buf *out, const char *s, size_t len)
-{
-    size_t start = out->len;
-    sanitize_append(out, s, len, SANITIZE_DROP_SGR);
-    for (size_t i = start; i < out->len; i++)
-        if (out->data[i] == '\n' || out->data[i] == '\t')
-            out->data[i] = ' ';
-}
 
-static void add_safes(struct buf *out, const char *s)
-{
-    add_safe(out, s, strlen(s));
-}
 
 static double elapsed(const struct deploy *d)
 {
     return clock_now() - d->t0;
 }
 
-static const char *short_sha(const struct deploy *d, char *dst, size_t n)
-{
-    snprintf(dst, n, "%.7s", d->sha);
-    return dst;
-}
 
-static enum term_color phase_color(enum eval_phase p)
-{
-    switch (p) {
-    case EVAL_COMPLETE: return TERM_GREEN;
-    case EVAL_FAILED:
-    case EVAL_SUPERSEDED: return TERM_RED;
-    case EVAL_NEEDS_PERSON: return TERM_YELLOW;
-    default: return TERM_CYAN;
-    }
-}
 
 /* ---- evaluating ---- */
 
@@ -136,67 +104,23 @@ static void evaluate(struct deploy *d)
     d->evaluated = 1;
 }
 
-/* ---- rendering ---- */
+/* ---- rendering (cmd/deploy_render) ---- */
 
-/* "LABEL WORD (SHA): REASON", the summary of a result. */
-static void summary_line(const struct deploy *d, const char *word, struct buf *out)
+static struct deploy_view view(const struct deploy *d)
 {
-    char sh[16];
-    buf_addf(out, "%s %s", d->label, word);
-    if (d->sha[0])
-        buf_addf(out, " (%s)", short_sha(d, sh, sizeof(sh)));
-    buf_adds(out, ": ");
-    add_safes(out, d->v.reason);
+    struct deploy_view dv = { d->label, d->sha, &d->v, d->t0, d->ctx->color, d->term.utf8 };
+    return dv;
 }
 
-static void progress_line(const struct deploy *d, struct buf *out)
-{
-    buf_addf(out, "%s: %s: ", d->label, eval_phase_name(d->v.phase));
-    add_safes(out, d->v.reason);
-}
 
-static void frame(struct deploy *d, struct buf *f, int final, int code)
-{
-    int color = d->ctx->color;
-    char dur[32], sh[16];
-    term_fmt_duration(dur, sizeof(dur), elapsed(d));
-    if (final)
-        term_paint(f, color, code == EXIT_OK ? TERM_GREEN : TERM_RED,
-                   code == EXIT_OK ? (d->term.utf8 ? "\xe2\x9c\x93" : "ok")
-                                   : (d->term.utf8 ? "\xe2\x9c\x97" : "x"));
-    else
-        term_paint(f, color, TERM_CYAN, term_spinner(d->term.utf8, clock_now()));
-    buf_adds(f, " ");
-    term_paint(f, color, TERM_BOLD, d->label);
-    if (d->sha[0])
-        buf_addf(f, "  %s", short_sha(d, sh, sizeof(sh)));
-    buf_adds(f, "  ");
-    term_paint(f, color, phase_color(d->v.phase), eval_phase_name(d->v.phase));
-    buf_adds(f, "  ");
-    term_paint(f, color, TERM_DIM, dur);
-    buf_adds(f, "\n  image     ");
-    add_safes(f, d->v.image[0] ? d->v.image : "?");
-    if (d->sha[0])
-        buf_addf(f, "  (%s)", image_match_name(d->v.image_match));
-    buf_addf(f, "\n  replicas  %ld desired, %ld updated, %ld ready, %ld available", d->v.desired,
-             d->v.updated, d->v.ready, d->v.available);
-    if (d->v.old_pods)
-        buf_addf(f, ", %ld old pod%s", d->v.old_pods, d->v.old_pods == 1 ? "" : "s");
-    buf_adds(f, "\n  ");
-    struct buf reason;
-    buf_init(&reason, 0);
-    add_safes(&reason, d->v.reason);
-    term_paint(f, color, d->v.phase == EVAL_FAILED ? TERM_RED : TERM_PLAIN, reason.data);
-    buf_release(&reason);
-    buf_addc(f, '\n');
-}
+
 
 /* A JSON string of server text, escaped like everything else we show. */
 static json_t *safe_string(const char *s)
 {
     struct buf b;
     buf_init(&b, 0);
-    add_safes(&b, s);
+    deploy_add_safes(&b, s);
     json_t *j = json_string(b.data);
     buf_release(&b);
     return j ? j : json_string("(not UTF-8)");
@@ -235,14 +159,15 @@ static json_t *verdict_json(const struct deploy *d, const char *event)
 /* Emits the verdict if it changed (plain, JSON) or redraws (terminal). */
 static void emit(struct deploy *d)
 {
+    struct deploy_view dv = view(d);
     struct buf line;
     buf_init(&line, 0);
-    progress_line(d, &line);
+    deploy_render_progress(&dv, &line);
     switch (d->ctx->mode) {
     case OUTPUT_TTY: {
         struct buf f;
         buf_init(&f, 0);
-        frame(d, &f, 0, 0);
+        deploy_render_frame(&dv, 0, 0, clock_now(), &f);
         term_live(&d->term, f.data, clock_now(), 0);
         buf_release(&f);
         break;
@@ -327,59 +252,11 @@ static json_t *failure_json(const struct eval_failure *f)
     return o;
 }
 
-/* One failure for the terminal: what, where, restarts, and its log lines (or NULL). */
-static void failure_text(const struct deploy *d, const struct eval_failure *f,
-                         const json_t *lines, const char *which, struct buf *b)
-{
-    int color = d->ctx->color;
-    if (f->pod[0]) {
-        buf_adds(b, "pod ");
-        add_safes(b, f->pod);
-    } else {
-        buf_adds(b, d->label);
-    }
-    if (f->container[0]) {
-        buf_addf(b, ", %scontainer ", f->init ? "init " : "");
-        add_safes(b, f->container);
-    }
-    buf_adds(b, ": ");
-    struct buf r;
-    buf_init(&r, 0);
-    add_safes(&r, f->reason);
-    term_paint(b, color, TERM_RED, r.data);
-    buf_release(&r);
-    buf_addc(b, '\n');
-    if (f->message[0]) {
-        buf_adds(b, "  ");
-        add_safes(b, f->message);
-        buf_addc(b, '\n');
-    }
-    if (f->container[0]) {
-        buf_addf(b, "  restarts %ld", f->restarts);
-        if (f->last_reason[0]) {
-            buf_adds(b, ", last termination ");
-            add_safes(b, f->last_reason);
-            if (f->last_exit_code >= 0)
-                buf_addf(b, " (exit %d)", f->last_exit_code);
-        }
-        buf_addc(b, '\n');
-    }
-    if (lines) {
-        size_t n = json_array_size(lines);
-        buf_addf(b, "  last %zu log line%s (%s instance):\n", n, n == 1 ? "" : "s", which);
-        for (size_t k = 0; k < n; k++) {
-            term_paint(b, color, TERM_DIM, "  | ");
-            buf_adds(b, json_string_value(json_array_get(lines, k)));
-            buf_addc(b, '\n');
-        }
-        if (!n)
-            buf_adds(b, "  (the log is empty)\n");
-    }
-}
 
 /* Prints (or, in JSON mode, collects into `arr`) every failure and its log. */
 static void report_failures(struct deploy *d, json_t *arr)
 {
+    struct deploy_view dv = view(d);
     int logs = 0;
     for (size_t i = 0; i < d->v.nfailures; i++) {
         const struct eval_failure *f = &d->v.failures[i];
@@ -400,7 +277,7 @@ static void report_failures(struct deploy *d, json_t *arr)
         } else {
             struct buf b;
             buf_init(&b, 0);
-            failure_text(d, f, lines, which, &b);
+            deploy_render_failure(&dv, f, lines, which, &b);
             fputs(b.data, stderr);
             buf_release(&b);
         }
@@ -440,13 +317,14 @@ static int phase_exit(enum eval_phase p)
  */
 static int finish(struct deploy *d, int code, const struct err *e)
 {
+    struct deploy_view dv = view(d);
     struct cmd_ctx *ctx = d->ctx;
     int verdict = d->evaluated && (!e || !e->code || code == EXIT_TIMEOUT);
     if (ctx->mode == OUTPUT_TTY) {
         if (d->evaluated) {
             struct buf f;
             buf_init(&f, 0);
-            frame(d, &f, 1, code);
+            deploy_render_frame(&dv, 1, code, clock_now(), &f);
             term_live(&d->term, f.data, clock_now(), 1);
             buf_release(&f);
         }
@@ -469,7 +347,7 @@ static int finish(struct deploy *d, int code, const struct err *e)
         buf_init(&s, 0);
         char dur[32];
         term_fmt_duration(dur, sizeof(dur), elapsed(d));
-        summary_line(d, status_name(code, d->v.phase), &s);
+        deploy_render_summary(&dv, status_name(code, d->v.phase), &s);
         buf_addf(&s, " [%s]\n", dur);
         fputs(s.data, stdout);
         buf_release(&s);
@@ -832,12 +710,13 @@ int cmd_deploy_status(struct cmd_ctx *ctx)
     } else {
         struct buf s;
         buf_init(&s, 0);
-        summary_line(&d, eval_phase_name(d.v.phase), &s);
+        struct deploy_view dv = view(&d);
+        deploy_render_summary(&dv, eval_phase_name(d.v.phase), &s);
         buf_addc(&s, '\n');
         fputs(s.data, stdout);
         buf_reset(&s);
         buf_adds(&s, "  image     ");
-        add_safes(&s, d.v.image[0] ? d.v.image : "?");
+        deploy_add_safes(&s, d.v.image[0] ? d.v.image : "?");
         if (d.sha[0])
             buf_addf(&s, " (%s)", image_match_name(d.v.image_match));
         else

@@ -496,8 +496,8 @@ double http_backoff_delay(int attempt, double base, double cap)
 }
 
 /* Why an attempt should be retried, or NULL when its answer is final. */
-static const char *retry_reason(const struct http_response *r, json_t **parsed, char *why,
-                                size_t whylen)
+const char *http_retry_reason(const struct http_response *r, json_t **parsed, char *why,
+                              size_t whylen)
 {
     if (r->status == 429 || r->status >= 500) {
         snprintf(why, whylen, "HTTP %ld", r->status);
@@ -553,7 +553,7 @@ int http_get_json(struct http_client *c, const char *path, json_t **out, long *s
             snprintf(why, sizeof(why), "an HTML page instead of JSON");
             reason = why;
         } else {
-            reason = retry_reason(&r, &parsed, why, sizeof(why));
+            reason = http_retry_reason(&r, &parsed, why, sizeof(why));
         }
         if (!reason) {
             *status = r.status;

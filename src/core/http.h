@@ -110,6 +110,15 @@ int http_get_json(struct http_client *c, const char *path, json_t **out, long *s
                   struct err *e);
 
 /*
+ * The retry decision for one response of http_get_json(): returns `why`
+ * filled with the reason to retry ("HTTP 503", "an empty response body",
+ * "a response that is not valid JSON (...)"), or NULL when the answer is
+ * final (2xx JSON, then *parsed is a new reference; any other status).
+ */
+const char *http_retry_reason(const struct http_response *r, json_t **parsed, char *why,
+                              size_t whylen);
+
+/*
  * A long-lived streaming GET (server-sent events), driven without blocking
  * so a caller can interleave it with other work: http_stream_poll() waits
  * at most timeout_ms for data, passes what arrived to on_data, and returns
