@@ -69,13 +69,8 @@ static int grep_attributes(const struct git *g, const char *rev, struct buf *out
     const char *args[] = { "grep", "--no-color", "-h", "-I", "-F", "-e", "filter=git-crypt",
                            rev ? rev : "--", rev ? "--" : ":(glob)**/.gitattributes",
                            rev ? ":(glob)**/.gitattributes" : NULL, NULL };
-    struct buf errout;
-    buf_init(&errout, 0);
-    int rc = git_run(g, args, out, &errout, e);
-    if (rc > 1)
-        rc = git_fail_with(args, &errout, EXIT_FAILED, e);
-    buf_release(&errout);
-    return rc < 0 ? -1 : 0;
+    /* status 1 is "no match" */
+    return git_run_upto(g, args, out, 1, EXIT_FAILED, e) < 0 ? -1 : 0;
 }
 
 int git_detect_crypt(const struct git *g, const char *const *revs, int *uses, struct err *e)

@@ -15,6 +15,13 @@ void git_trim_newlines(struct buf *b);
  * "git ARGS0: first complaint". Returns -1.
  */
 int git_fail_with(const char *const *args, const struct buf *errout, int code, struct err *e);
+/*
+ * git_run() accepting exit statuses up to `max_ok` (1 for yes/no commands
+ * and grep): returns the status, or -1 with e filled as git_fail_with()
+ * does (with `code`) or as git_run() does.
+ */
+int git_run_upto(const struct git *g, const char *const *args, struct buf *out, int max_ok,
+                 int code, struct err *e);
 /* git_ok() handing the trimmed stdout over as a string (*s, caller frees). */
 int git_string(const struct git *g, const char *const *args, int code, char **s,
                struct err *e);

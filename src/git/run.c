@@ -182,15 +182,22 @@ int git_fail_with(const char *const *args, const struct buf *errout, int code, s
     return -1;
 }
 
-int git_ok(const struct git *g, const char *const *args, struct buf *out, int code,
-           struct err *e)
+int git_run_upto(const struct git *g, const char *const *args, struct buf *out, int max_ok,
+                 int code, struct err *e)
 {
     struct buf errout;
     buf_init(&errout, 0);
     int rc = git_run(g, args, out, &errout, e);
-    if (rc > 0)
+    if (rc > max_ok)
         rc = git_fail_with(args, &errout, code, e);
     buf_release(&errout);
+    return rc;
+}
+
+int git_ok(const struct git *g, const char *const *args, struct buf *out, int code,
+           struct err *e)
+{
+    int rc = git_run_upto(g, args, out, 0, code, e);
     git_trim_newlines(out);
     return rc < 0 ? -1 : 0;
 }
@@ -225,13 +232,8 @@ int git_has_line(const char *text, const char *word)
 /* Runs a yes/no git command: 0 → 1, 1 → 0, else -1 with git's reason. */
 int git_yes_no(const struct git *g, const char *const *args, struct err *e)
 {
-    struct buf errout;
-    buf_init(&errout, 0);
-    int rc = git_run(g, args, NULL, &errout, e);
-    if (rc > 1)
-        git_fail_with(args, &errout, EXIT_FAILED, e);
-    buf_release(&errout);
-    return rc < 0 || rc > 1 ? -1 : rc == 0;
+    int rc = git_run_upto(g, args, NULL, 1, EXIT_FAILED, e);
+    return rc < 0 ? -1 : rc == 0;
 }
 
 int git_read_file(const char *path, struct buf *b)
