@@ -163,3 +163,49 @@ run_interrupted() {
     out=$(cat "$T/out")
     err=$(cat "$T/err")
 }
+
+# --- GitHub Actions fake -----------------------------------------------------
+# No ambient GitHub credentials or settings leak into a test.
+unset GH_TOKEN GITHUB_TOKEN GH_ENTERPRISE_TOKEN GITHUB_ENTERPRISE_TOKEN GH_HOST GH_REPO \
+      HOMELAB_GITHUB_API HOMELAB_GITHUB_DIAL HOMELAB_GITHUB_REPO HOMELAB_CI_PROVIDER
+
+# start_github [SCENARIO] [extra args]: starts tests/fakes/github.py (API host
+# api.github.test, log host logs.github.test, plus a CONNECT proxy for clients
+# that cannot be given an address, like gh). SCENARIO is a name in
+# tests/data/github (default: actions) or a path. Sets GH_PORT, GH_LOG_PORT,
+# GH_PROXY_PORT and GH_TEST_TOKEN; exports HOMELAB_GITHUB_API (GHES layout),
+# HOMELAB_GITHUB_DIAL, HOMELAB_GITHUB_REPO, HOMELAB_CACERT and GH_TOKEN.
+start_github() {
+    gscen=${1:-actions}; [ $# -gt 0 ] && shift
+    case "$gscen" in */*|*.json) ;; *) gscen="$ROOT/tests/data/github/$gscen.json" ;; esac
+    rm -f "$T/gh.port" "$T/gh.logport" "$T/gh.proxyport"
+    python3 "$ROOT/tests/fakes/github.py" --cert "$CERTS/github.pem" --key "$CERTS/github.key" \
+        --log-cert "$CERTS/githublogs.pem" --log-key "$CERTS/githublogs.key" \
+        --scenario "$gscen" --port-file "$T/gh.port" --log-port-file "$T/gh.logport" \
+        --proxy-port-file "$T/gh.proxyport" --request-log "$T/gh.requests" "$@" 2>"$T/gh.log" &
+    FAKE_PIDS="$FAKE_PIDS $!"
+    wait_for_file "$T/gh.port" || { cat "$T/gh.log" >&2; return 1; }
+    GH_PORT=$(cat "$T/gh.port") GH_LOG_PORT=$(cat "$T/gh.logport")
+    GH_PROXY_PORT=$(cat "$T/gh.proxyport")
+    GH_TEST_TOKEN="gh-test-token-$$-s3cr3t"
+    export HOMELAB_GITHUB_API="https://api.github.test/api/v3"
+    export HOMELAB_GITHUB_DIAL="127.0.0.1:$GH_PORT"
+    export HOMELAB_GITHUB_REPO="acme/web"
+    export HOMELAB_CACERT="$CERTS/ca.pem"
+    export GH_TOKEN="$GH_TEST_TOKEN"
+}
+
+# gh_ctl METHOD PATH [JSON]: the GitHub fake's control API, e.g.
+# gh_ctl POST /__fake/advance '{"run": 30000000301, "until": "completed"}'.
+gh_ctl() {
+    curl -sS --fail --noproxy '*' --cacert "$CERTS/ca.pem" \
+        --connect-to "api.github.test:443:127.0.0.1:$GH_PORT" \
+        -X "$1" ${3:+-H 'Content-Type: application/json' --data "$3"} \
+        "https://api.github.test$2"
+}
+
+# gh_expect_no_leak: one check that the log host never received a token.
+gh_expect_no_leak() {
+    v=$(gh_ctl GET /__fake/state | python3 -c 'import json,sys; print(json.load(sys.stdin)["violations"])')
+    check "no token reached the log host (violations: $v)" [ "$v" = 0 ]
+}

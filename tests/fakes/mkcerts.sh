@@ -5,12 +5,17 @@
 #                          client must reach it through ci.dial / --dial
 #   local.pem/.key         for IP 127.0.0.1 and localhost (fake Kubernetes, Vault)
 #   other-ca.pem           an unrelated CA, for "wrong CA" tests
-# Usage: mkcerts.sh DIR   (does nothing when DIR/ca.pem already exists)
+#   github.pem/.key        for api.github.test ONLY (the fake GitHub API)
+#   githublogs.pem/.key    for logs.github.test ONLY (the fake's log storage host)
+# Usage: mkcerts.sh DIR   (makes only the files that are missing, so an older
+# DIR gains new leaves; a lock keeps parallel callers from mixing key pairs)
 set -eu
 dir=$1
-[ -f "$dir/ca.pem" ] && exit 0
+[ -f "$dir/githublogs.pem" ] && exit 0
 mkdir -p "$dir"
 cd "$dir"
+exec 9>.lock
+flock 9
 
 ca() { # name subject
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
@@ -28,7 +33,9 @@ leaf() { # name san
     rm -f "$1.csr" "$1.ext"
 }
 
-ca ca "homelab test CA"
-ca other-ca "unrelated test CA"
-leaf woodpecker "DNS:ci.homelab.test"
-leaf local "IP:127.0.0.1,DNS:localhost"
+[ -f ca.pem ] || ca ca "homelab test CA"
+[ -f other-ca.pem ] || ca other-ca "unrelated test CA"
+[ -f woodpecker.pem ] || leaf woodpecker "DNS:ci.homelab.test"
+[ -f local.pem ] || leaf local "IP:127.0.0.1,DNS:localhost"
+[ -f github.pem ] || leaf github "DNS:api.github.test"
+[ -f githublogs.pem ] || leaf githublogs "DNS:logs.github.test"
