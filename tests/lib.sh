@@ -173,8 +173,9 @@ unset GH_TOKEN GITHUB_TOKEN GH_ENTERPRISE_TOKEN GITHUB_ENTERPRISE_TOKEN GH_HOST 
 # api.github.test, log host logs.github.test, plus a CONNECT proxy for clients
 # that cannot be given an address, like gh). SCENARIO is a name in
 # tests/data/github (default: actions) or a path. Sets GH_PORT, GH_LOG_PORT,
-# GH_PROXY_PORT and GH_TEST_TOKEN; exports HOMELAB_GITHUB_API (GHES layout),
-# HOMELAB_GITHUB_DIAL, HOMELAB_GITHUB_REPO, HOMELAB_CACERT and GH_TOKEN.
+# GH_PROXY_PORT, GH_PROXY (its URL, for HTTPS_PROXY) and GH_TEST_TOKEN;
+# exports HOMELAB_GITHUB_API (GHES layout), HOMELAB_GITHUB_DIAL,
+# HOMELAB_GITHUB_REPO, HOMELAB_CACERT and GH_TOKEN.
 start_github() {
     gscen=${1:-actions}; [ $# -gt 0 ] && shift
     case "$gscen" in */*|*.json) ;; *) gscen="$ROOT/tests/data/github/$gscen.json" ;; esac
@@ -188,6 +189,7 @@ start_github() {
     GH_PORT=$(cat "$T/gh.port") GH_LOG_PORT=$(cat "$T/gh.logport")
     GH_PROXY_PORT=$(cat "$T/gh.proxyport")
     GH_TEST_TOKEN="gh-test-token-$$-s3cr3t"
+    GH_PROXY="http://127.0.0.1:$GH_PROXY_PORT"
     export HOMELAB_GITHUB_API="https://api.github.test/api/v3"
     export HOMELAB_GITHUB_DIAL="127.0.0.1:$GH_PORT"
     export HOMELAB_GITHUB_REPO="acme/web"

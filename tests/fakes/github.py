@@ -1602,8 +1602,11 @@ class ProxyHandler(socketserver.StreamRequestHandler):
         if len(parts) < 2 or parts[0] != "CONNECT":
             self.wfile.write(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
             return
-        host = parts[1].rsplit(":", 1)[0].lower()
+        host, _, want = parts[1].rpartition(":")
+        host = host.strip("[]").lower()
         port = self.server.names.get(host)
+        if port is None and host in ("127.0.0.1", "localhost") and want.isdigit():
+            port = int(want)             # loopback stays allowed (other fakes, --connect-to)
         if port is None:
             # Nothing leaves loopback: unknown names are refused.
             self.wfile.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
