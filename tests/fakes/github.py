@@ -292,10 +292,23 @@ class Run:
         self.attempt_specs = specs
         self.attempts = [Attempt(specs[0], self, 1, ids)]
         self.attempts[0].updated_at = self.created_at
+        self.settle_fixed(world)
         if spec.get("completed"):
             self.run_to_end(world)
         for _ in range(int(spec.get("ticks", 0))):
             self.tick(world)
+
+    def settle_fixed(self, world):
+        """A run fixed as completed (stale, skipped, …) shows its jobs
+        finished: play them out, then put the fixed status back."""
+        att = self.cur
+        if not att.fixed or att.status != "completed" or att.conclusion == "action_required" or not att.jobs:
+            return
+        status, conclusion = att.status, att.conclusion
+        att.fixed, att.status = False, "queued"
+        self.run_to_end(world)
+        att.fixed, att.status, att.conclusion = True, status, conclusion
+        self.ticks = 0
 
     @property
     def cur(self):
@@ -354,8 +367,8 @@ class Run:
         if job.status == "waiting":
             if job.environment.get("reviewers") and not job.environment.get("approved"):
                 return False                   # a person must act (POST pending_deployments)
+            job.wait_left -= 1                 # the wait timer runs down with events
             if job.wait_left > 0:
-                job.wait_left -= 1             # the wait timer runs down with events
                 return True
             self.start_job(att, job)
             att.updated_at = self.vt
@@ -450,6 +463,8 @@ class Run:
         return self.attempts[n - 1] if 1 <= n <= len(self.attempts) else None
 
     def jobs_of(self, att, latest=True):
+        if att.conclusion == "action_required" and att.fixed:
+            return []                  # a fork run awaiting approval has no jobs yet
         if not latest:
             seen, out = set(), []
             for a in reversed(self.attempts[:att.number]):
