@@ -1005,7 +1005,8 @@ class ApiHandler(BaseHandler):
         body = b"" if obj is None else json.dumps(obj, indent=None, separators=(",", ":")).encode()
         hdrs = self.common_headers() + headers
         if self.command == "GET" and status == 200:
-            tag = 'W/"%s"' % hashlib.sha256(body + (rec["auth"]).encode()).hexdigest()[:40]
+            # Per exact URL and auth state: another page size or filter is another resource.
+            tag = 'W/"%s"' % hashlib.sha256(body + ("|%s|%s" % (self.path, rec["auth"])).encode()).hexdigest()[:40]
             hdrs.append(("ETag", tag))
             inm = self.headers.get("If-None-Match")
             if inm and self.etag_match(inm, tag):
