@@ -206,6 +206,20 @@ gh_ctl() {
         "https://api.github.test$2"
 }
 
+# gh_cli_env: settings for Debian's gh (2.23) to talk to the fake as the
+# Enterprise host api.github.test: through the fake's CONNECT proxy (gh
+# cannot be given an address or a port), the test CA, its own config dir with
+# the token stored for api.github.test only (GH_ENTERPRISE_TOKEN would make
+# gh send it to the log host too), its own TMPDIR (gh caches run-log zips).
+gh_cli_env() {
+    export GH_CONFIG_DIR="$T/gh-config" GH_HOST=api.github.test GH_NO_UPDATE_NOTIFIER=1 \
+           GH_PROMPT_DISABLED=1 NO_COLOR=1 SSL_CERT_FILE="$CERTS/ca.pem" HTTPS_PROXY="$GH_PROXY"
+    mkdir -p "$GH_CONFIG_DIR" "$T/gh-tmp"
+    printf 'api.github.test:\n    oauth_token: %s\n    user: octocat\n    git_protocol: https\n' \
+        "$GH_TEST_TOKEN" > "$GH_CONFIG_DIR/hosts.yml"
+    export TMPDIR="$T/gh-tmp"
+}
+
 # gh_expect_no_leak: one check that the log host never received a token.
 gh_expect_no_leak() {
     v=$(gh_ctl GET /__fake/state | python3 -c 'import json,sys; print(json.load(sys.stdin)["violations"])')

@@ -255,6 +255,8 @@ class Attempt:
             self.conclusion = spec.get("conclusion")
         self.cursor = -1                # index of the current job
         self.triggering_actor = spec.get("triggering_actor")
+        self.completed_wall = None       # unix time the attempt completed (benchmarks)
+        self.changed_wall = None         # unix time of its last change (benchmarks)
 
 
 class Run:
@@ -336,6 +338,12 @@ class Run:
 
     def tick(self, world):
         """One event's worth of progress. Returns False when nothing moved."""
+        moved = self.tick_once(world)
+        if moved:
+            self.cur.changed_wall = time.time()
+        return moved
+
+    def tick_once(self, world):
         att = self.cur
         self.ticks += 1
         if att.status == "completed":
@@ -429,6 +437,7 @@ class Run:
 
     def finish(self, att):
         att.status = "completed"
+        att.completed_wall = time.time()      # for benchmarks' detection latency only
         if att.final:
             att.conclusion = att.final
         else:
@@ -456,6 +465,7 @@ class Run:
             if j.started_at is None:
                 j.started_at = self.vt
         att.status, att.conclusion, att.updated_at = "completed", "cancelled", self.vt
+        att.completed_wall = time.time()
 
     # --- views -----------------------------------------------------------------
 
@@ -1549,6 +1559,7 @@ class ApiHandler(BaseHandler):
         return {"id": r.id, "workflow": r.workflow["name"], "head_sha": r.head_sha, "event": r.event,
                 "visible": r.visible, "run_attempt": a.number, "status": a.status, "conclusion": a.conclusion,
                 "ticks": r.ticks, "hits": r.hits,
+                "completed_wall": a.completed_wall, "changed_wall": a.changed_wall,
                 "jobs": [{"id": j.id, "name": j.name, "status": j.status, "conclusion": j.conclusion,
                           "steps": [[s.number, s.name, s.status, s.conclusion] for s in j.steps]}
                          for j in a.jobs]}
