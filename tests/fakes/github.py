@@ -136,6 +136,10 @@ class Step:
             title = spec.get("run", self.name)
             lines = ["##[group]Run " + title, spec.get("shell", "shell: /usr/bin/bash -e {0}"),
                      "##[endgroup]"] if spec.get("group", True) else []
+            filler = spec.get("filler")          # many lines, for size limits: {"lines": N, "width": W}
+            if filler:
+                n, w = int(filler.get("lines", 1000)), max(8, int(filler.get("width", 80)))
+                lines += [("line %d " % i).ljust(w, "x")[:w] for i in range(1, n + 1)]
             lines += body if body is not None else ["+ " + title]
         if self.conclusion == "failure" and spec.get("error_line", True):
             lines.append("##[error]Process completed with exit code %d." % int(spec.get("exit_code", 1)))
