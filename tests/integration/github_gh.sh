@@ -4,12 +4,13 @@
 # must agree with the scenario (tests/data/github/actions.json).
 #
 # How gh reaches the fake: gh builds https://GH_HOST/api/v3/ and resolves the
-# name itself; it has no flag for an address, and a host name with a port is
-# not a usable GH_HOST for an Enterprise host (the port would have to be part
-# of every stored host key and of -R HOST/OWNER/REPO). Go's HTTP client does
-# honour HTTPS_PROXY, so gh goes through the fake's own CONNECT proxy, which
-# maps api.github.test and logs.github.test to the fake's two ports on
-# 127.0.0.1 and refuses every other name. Nothing leaves loopback.
+# name itself. A port is fine (GH_HOST=api.github.test:PORT with
+# -R api.github.test:PORT/acme/web works), but there is no flag for an
+# address and no hosts entry to lean on, and the log redirect names a second
+# host. Go's HTTP client honours HTTPS_PROXY, so gh goes through the fake's
+# own CONNECT proxy, which maps api.github.test and logs.github.test to the
+# fake's two ports on 127.0.0.1 and refuses every other name. Nothing leaves
+# loopback, and the names stay the default port (GH_HOST=api.github.test).
 . "$(dirname "$0")/../lib.sh"
 
 if ! command -v gh >/dev/null 2>&1; then
@@ -157,6 +158,27 @@ api = [r for r in recs if r["host"] == "api" and r["user_agent"].startswith("Git
 bad = [r for r in api if r["if_none_match"] or (r["status"] != 304 and r["rate_cost"] != 1)]
 sys.exit(1 if bad or not api else 0)
 EOF
+
+# --- homelab agrees with gh where the contract and gh agree ---------------------------------
+# (They differ by design elsewhere: gh run view --exit-status passes a
+# cancelled run and fails an action_required one with 1; homelab fails the
+# first (1) and reports the second as waiting for a person (4).)
+if "$HOMELAB" ci status --help 2>&1 | grep -q -- "--provider"; then
+    for c in 0e3c024fa7d463ad28ea32854efabf68593c38af:$PASS 3cc04daf78c270fa033ab72a386e1166eec897ad:$FAIL \
+             c95853e18184497533eaaff76005eede44c8a091:30000000901 298402de763066b0e1f1f89e85af0cc8d525b47c:30000001201; do
+        sha=${c%%:*} id=${c#*:}
+        gh run view "$id" -R "$R" --exit-status >/dev/null 2>&1
+        ghrc=$?
+        hl ci status "$sha" --provider github
+        check "homelab ci status agrees with gh run view --exit-status on run $id (gh $ghrc, homelab $rc)" \
+            [ "$rc" -eq "$ghrc" ]
+        expect_out_lacks "$GH_TEST_TOKEN" "no token in homelab's output"
+        expect_err_lacks "$GH_TEST_TOKEN" "no token in homelab's errors"
+    done
+    gh_expect_no_leak
+else
+    echo "# $HOMELAB has no GitHub provider (ci status --provider): verdict comparison skipped"
+fi
 
 # --- the fake catches a client that leaks its token to the log host ---------------------
 mkdir -p "$T/ghtmp2"
