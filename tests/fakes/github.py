@@ -106,11 +106,14 @@ class Step:
         self.name = spec["name"]
         self.number = number
         self.final = spec.get("conclusion")            # None: defaulted by the job
-        self.duration = float(spec.get("duration", 3))
+        # Whole seconds, as GitHub's step times: then every log line of a step
+        # falls inside the step's [started_at, completed_at) as the API shows them.
+        self.duration = float(max(0, int(round(float(spec.get("duration", 3))))))
         self.status = "queued"
         self.conclusion = None
         self.started_at = None
         self.completed_at = None
+        self.revealed = 0               # lines of a running step shown so far (partial logs)
 
     def json(self):
         return {"name": self.name, "status": self.status, "conclusion": self.conclusion,
@@ -145,12 +148,18 @@ class Step:
             lines.append("##[error]Process completed with exit code %d." % int(spec.get("exit_code", 1)))
         return [str(x) for x in lines]
 
-    def timed_lines(self):
-        """(time, text) for each line, spread inside [started_at, completed_at)."""
-        if self.started_at is None or self.completed_at is None:
+    def timed_lines(self, partial=False):
+        """(time, text) for each line, spread inside [started_at, completed_at).
+        partial: a running step's first `revealed` lines, timed as they will be."""
+        if self.started_at is None:
             return []
+        end = self.completed_at
+        if end is None:
+            if not partial:
+                return []
+            end = self.started_at + self.duration
         lines = self.log_lines()
-        span = max(self.completed_at - self.started_at, 0.0)
+        span = max(end - self.started_at, 0.0)
         out = []
         for i, text in enumerate(lines):
             if span > 0:
@@ -158,7 +167,7 @@ class Step:
             else:
                 t = self.started_at + (i + 1) * 1e-4
             out.append((t, text))
-        return out
+        return out if self.completed_at is not None else out[:self.revealed]
 
 
 class Job:
@@ -231,12 +240,13 @@ class Job:
             "runner_group_name": "GitHub Actions" if self.runner else None,
         }
 
-    def log_text(self):
+    def log_text(self, partial=False):
         """The plain-text job log: BOM, timestamped lines, ##[group] markers
-        at each step's start; only steps that finished (and the one running)."""
+        at each step's start; the steps that finished (and with partial, the
+        lines of the running step revealed so far)."""
         out = []
         for s in self.steps:
-            for t, text in s.timed_lines():
+            for t, text in s.timed_lines(partial):
                 out.append("%s %s" % (iso7(t), text))
         if not out:
             return b""
@@ -281,9 +291,9 @@ class Run:
         self.display_title = spec.get("display_title", spec.get("message", "A change"))
         self.message = spec.get("message", self.display_title)
         self.actor = spec.get("actor", "octocat")
-        self.created_at = world.epoch + float(spec.get("created", 0))
+        self.created_at = world.epoch + int(round(float(spec.get("created", 0))))
         self.vt = self.created_at                  # the run's virtual clock
-        self.queue_delay = float(spec.get("queue_delay", 2))
+        self.queue_delay = float(max(0, int(round(float(spec.get("queue_delay", 2))))))
         adv = spec.get("advance", {})
         self.advance_on = adv.get("on", "any")     # list | run | jobs | any | manual
         self.advance_every = max(1, int(adv.get("every", 1)))
@@ -1234,11 +1244,17 @@ class ApiHandler(BaseHandler):
             raise HttpError(410, "Server Error",
                             doc=DOCS + "/actions/workflow-jobs#download-job-logs-for-a-workflow-run")
         running = job.status != "completed"
+        scen = self.server.world.scenario
         # Unverified what GitHub does while a job runs; the default is 404 ("not yet").
-        if job.started_at is None or (running and self.server.world.scenario.get(
-                "job_logs_while_running", "404") == "404"):
+        if job.started_at is None or (running and scen.get("job_logs_while_running", "404") == "404"):
             raise HttpError(404, "Not Found")
-        return self.redirect_to_blob(job.log_text(), "text/plain")
+        text = job.log_text(partial=running)
+        if running:
+            # Each fetch reveals more of the running step: a follower's timeline.
+            for st in job.steps:
+                if st.status == "in_progress":
+                    st.revealed += int(scen.get("log_lines_per_fetch", 2))
+        return self.redirect_to_blob(text, "text/plain")
 
     def logs_answer(self, repo, run, att):
         if att.status != "completed":

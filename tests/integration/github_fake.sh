@@ -14,6 +14,7 @@ PY='import json,sys; d=json.load(sys.stdin)'
 # api [curl args] URL: one API request with the test token; sets $out (body),
 # $hdr (headers) and $code (also as $rc for the failure report).
 api() {
+    : > "$T/b"
     code=$(curl -sS --noproxy '*' --cacert "$CERTS/ca.pem" \
         --connect-to "api.github.test:443:127.0.0.1:$GH_PORT" \
         --connect-to "logs.github.test:$GH_LOG_PORT:127.0.0.1:$GH_LOG_PORT" \
@@ -24,6 +25,8 @@ api() {
 auth() { api -H "Authorization: Bearer $GH_TEST_TOKEN" "$@"; }
 header() { printf '%s\n' "$hdr" | sed -n "s/^$1: //Ip" | tail -1; }
 json() { printf '%s' "$out" | python3 -c "$PY; print($1)"; }
+# checks DESC 'CONDITION': one check over a whole shell condition (with &&).
+checks() { if eval "$2"; then ok "$1"; else not_ok "$1"; fi; }
 st() { gh_ctl GET /__fake/state | python3 -c "$PY; r=[r for r in d['runs'] if r['id']==$1][0]; print($2)"; }
 
 # --- timelines move on requests, not on time (first: every runs list counts) ---------
@@ -32,13 +35,13 @@ auth "$B/actions/runs?head_sha=$SHA_RUNNING"
 check "the first look sees queued" [ "$(json 'd["workflow_runs"][0]["status"]')" = queued ]
 e1=$(header etag)
 auth -H "If-None-Match: $e1" "$B/actions/runs?head_sha=$SHA_RUNNING"
-check "the second look sees in_progress (200, the ETag changed)" \
-    [ "$code" = 200 ] && [ "$(json 'd["workflow_runs"][0]["status"]')" = in_progress ]
+checks "the second look sees in_progress (200, the ETag changed)" \
+    '[ "$code" = 200 ] && [ "$(json "d[\"workflow_runs\"][0][\"status\"]")" = in_progress ]'
 gh_ctl POST /__fake/advance '{"run": 30000000301, "until": "completed"}' >/dev/null
 auth "$B/actions/runs/30000000301/jobs"
-check "advance until completed: success, steps with whole-second times" \
-    [ "$(json 'd["jobs"][0]["conclusion"]')" = success ] && \
-    [ "$(json 'len(d["jobs"][0]["steps"][0]["completed_at"])')" = 20 ]
+checks "advance until completed: success, steps with whole-second times" \
+    '[ "$(json "d[\"jobs\"][0][\"conclusion\"]")" = success ] &&
+     [ "$(json "len(d[\"jobs\"][0][\"steps\"][0][\"completed_at\"])")" = 20 ]'
 e2=$(auth "$B/actions/runs/30000000301"; header etag)
 auth -H "If-None-Match: $e2" "$B/actions/runs/30000000301"
 check "a finished run keeps answering 304" [ "$code" = 304 ]
@@ -48,16 +51,17 @@ c1=$(json 'd["total_count"]')
 auth "$B/actions/runs?head_sha=2a2960b32652ae0e3c51f33a35809fabf520bc88"
 auth "$B/actions/runs?head_sha=2a2960b32652ae0e3c51f33a35809fabf520bc88"
 auth "$B/actions/runs?head_sha=2a2960b32652ae0e3c51f33a35809fabf520bc88"
-check "a late run appears after 3 lists ($c1 then $(json 'd["total_count"]'))" \
-    [ "$c1" = 0 ] && [ "$(json 'd["total_count"]')" = 1 ]
+checks "a late run appears after 3 lists" \
+    '[ "$c1" = 0 ] && [ "$(json "d[\"total_count\"]")" = 1 ]'
 
 # --- ETag and rate limits ------------------------------------------------------------
 auth "$B/actions/runs?head_sha=3cc04daf78c270fa033ab72a386e1166eec897ad&per_page=100"
-check "runs of a commit: 200 with both workflows" [ "$code" = 200 ] && [ "$(json 'd["total_count"]')" = 2 ]
+checks "runs of a commit: 200 with both workflows" '[ "$code" = 200 ] && [ "$(json "d[\"total_count\"]")" = 2 ]'
 etag=$(header etag); rem1=$(header x-ratelimit-remaining)
-check "weak ETag and rate-limit headers" [ -n "$etag" ] && [ -n "$rem1" ] && [ "$(header x-ratelimit-resource)" = core ]
+checks "weak ETag and rate-limit headers" \
+    'contains "$etag" "W/\"" && [ -n "$rem1" ] && [ "$(header x-ratelimit-resource)" = core ]'
 auth -H "If-None-Match: $etag" "$B/actions/runs?head_sha=3cc04daf78c270fa033ab72a386e1166eec897ad&per_page=100"
-check "If-None-Match with the ETag: 304, empty body (got $code)" [ "$code" = 304 ] && [ -z "$out" ]
+checks "If-None-Match with the ETag: 304, empty body (got $code)" '[ "$code" = 304 ] && [ -z "$out" ]'
 check "a 304 costs nothing" [ "$(header x-ratelimit-remaining)" = "$rem1" ]
 auth "$B/actions/runs?head_sha=3cc04daf78c270fa033ab72a386e1166eec897ad&per_page=100"
 check "a 200 costs one unit" [ "$(header x-ratelimit-remaining)" = $((rem1 - 1)) ]
@@ -69,44 +73,44 @@ check "the control API shows the remaining count" \
     [ "$(gh_ctl GET /__fake/ratelimit | python3 -c "$PY; print(d['user:octocat']['remaining'])")" = $((rem1 - 2)) ]
 
 auth "$B/actions/runs?head_sha=0000000000000000000000000000000000000000"
-check "a commit without runs: 200, total_count 0" [ "$code" = 200 ] && [ "$(json 'd["total_count"]')" = 0 ]
+checks "a commit without runs: 200, total_count 0" '[ "$code" = 200 ] && [ "$(json "d[\"total_count\"]")" = 0 ]'
 auth "$B/actions/runs?head_sha=3cc04da"
 check "an abbreviated SHA finds nothing" [ "$(json 'd["total_count"]')" = 0 ]
 auth "$B/actions/runs?per_page=2&page=2"
-check "pagination: a Link header with next and prev" \
-    contains "$(header link)" 'rel="next"' && contains "$(header link)" 'rel="prev"'
+checks "pagination: a Link header with next and prev" \
+    'contains "$(header link)" "rel=\"next\"" && contains "$(header link)" "rel=\"prev\""'
 auth "$B/actions/runs/"
 check "a trailing slash is 404" [ "$code" = 404 ]
 auth "https://api.github.test/api/v3/repos/acme/secret/actions/runs"
-check "a private repo without access: 404 Not Found" [ "$code" = 404 ] && contains "$out" '"Not Found"'
+checks "a private repo without access: 404 Not Found" '[ "$code" = 404 ] && contains "$out" "\"Not Found\""'
 api -H "Authorization: token nope" "$B/actions/runs"
-check "a bad token: 401 Bad credentials" [ "$code" = 401 ] && contains "$out" "Bad credentials"
+checks "a bad token: 401 Bad credentials" '[ "$code" = 401 ] && contains "$out" "Bad credentials"'
 
 gh_ctl POST /__fake/faults '{"kind":"secondary","status":429,"retry_after":7,"path_regex":"/actions/runs$","times":1}' >/dev/null
 auth "$B/actions/runs"
-check "secondary limit: 429 with retry-after" [ "$code" = 429 ] && [ "$(header retry-after)" = 7 ]
+checks "secondary limit: 429 with retry-after" '[ "$code" = 429 ] && [ "$(header retry-after)" = 7 ]'
 gh_ctl POST /__fake/faults '{"kind":"secondary","retry_after":3,"path_regex":"/actions/runs$","times":1}' >/dev/null
 auth "$B/actions/runs"
-check "secondary limit: 403 with retry-after and the message" \
-    [ "$code" = 403 ] && [ "$(header retry-after)" = 3 ] && contains "$out" "secondary rate limit"
+checks "secondary limit: 403 with retry-after and the message" \
+    '[ "$code" = 403 ] && [ "$(header retry-after)" = 3 ] && contains "$out" "secondary rate limit"'
 auth "$B/actions/runs"
 check "the fault is spent" [ "$code" = 200 ]
 gh_ctl POST /__fake/ratelimit '{"remaining": 1, "reset_in": 600}' >/dev/null
 auth "$B/actions/runs"
-check "the last unit: 200, remaining 0" [ "$code" = 200 ] && [ "$(header x-ratelimit-remaining)" = 0 ]
+checks "the last unit: 200, remaining 0" '[ "$code" = 200 ] && [ "$(header x-ratelimit-remaining)" = 0 ]'
 auth "$B/actions/runs"
-check "primary limit: 403, remaining 0, a reset time" \
-    [ "$code" = 403 ] && [ "$(header x-ratelimit-remaining)" = 0 ] && [ -n "$(header x-ratelimit-reset)" ] \
-    && contains "$out" "rate limit exceeded"
+checks "primary limit: 403, remaining 0, a reset time" \
+    '[ "$code" = 403 ] && [ "$(header x-ratelimit-remaining)" = 0 ] && [ -n "$(header x-ratelimit-reset)" ] &&
+     contains "$out" "rate limit exceeded"'
 gh_ctl POST /__fake/ratelimit '{"remaining": 5000}' >/dev/null
 
 # --- logs: 302 to the log host, which refuses tokens --------------------------------------
 fail_job=$(auth "$B/actions/runs/30000000201/jobs"; json '[j["id"] for j in d["jobs"] if j["name"]=="test"][0]')
 auth "$B/actions/jobs/$fail_job/logs"
 loc=$(header location)
-check "job log: 302 to the log host" [ "$code" = 302 ] && contains "$loc" "https://logs.github.test:$GH_LOG_PORT/"
+checks "job log: 302 to the log host" '[ "$code" = 302 ] && contains "$loc" "https://logs.github.test:$GH_LOG_PORT/"'
 api "$loc"
-check "the log host serves it without a token" [ "$code" = 200 ] && contains "$out" "##[group]Run make check"
+checks "the log host serves it without a token" '[ "$code" = 200 ] && contains "$out" "##[group]Run make check"'
 check "the job log starts with a BOM and a 7-digit timestamp" \
     python3 -c 'import sys,re; b=open(sys.argv[1],"rb").read(); sys.exit(0 if re.match(rb"\xef\xbb\xbf\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z ", b) else 1)' "$T/b"
 gh_expect_no_leak
@@ -123,8 +127,8 @@ check "curl -L did not leak the token" [ "$(gh_ctl GET /__fake/state | python3 -
 
 # --- re-runs ------------------------------------------------------------------------------
 auth "$B/actions/runs/30000000501"
-check "a re-run: run_attempt 2 with previous_attempt_url" \
-    [ "$(json 'd["run_attempt"]')" = 2 ] && contains "$(json 'd["previous_attempt_url"]')" "/attempts/1"
+checks "a re-run: run_attempt 2 with previous_attempt_url" \
+    '[ "$(json "d[\"run_attempt\"]")" = 2 ] && contains "$(json "d[\"previous_attempt_url\"]")" "/attempts/1"'
 auth "$B/actions/runs/30000000501/attempts/1"
 check "attempt 1 stays readable: failure" [ "$(json 'd["conclusion"]')" = failure ]
 auth "$B/actions/runs/30000000501/attempts/3"
@@ -159,7 +163,7 @@ check "it is queued" [ "$(st 30000000801 'r["status"]')" = queued ]
 
 # --- rerun, cancel, dispatch ----------------------------------------------------------------
 auth -X POST "$B/actions/runs/30000000201/rerun-failed-jobs"
-check "rerun-failed-jobs: 201 {}" [ "$code" = 201 ] && [ "$out" = "{}" ]
+checks "rerun-failed-jobs: 201 {}" '[ "$code" = 201 ] && [ "$out" = "{}" ]'
 check "attempt 2 keeps the passed job and re-runs the failed one" \
     [ "$(st 30000000201 'str(r["run_attempt"]) + r["status"] + r["jobs"][0]["status"]')" = 2queuedcompleted ]
 auth -X POST "$B/actions/runs/30000000201/cancel"
@@ -172,8 +176,8 @@ auth -X POST "$B/actions/runs/30000000901/rerun"
 check "rerun a startup_failure: 403" [ "$code" = 403 ]
 auth -X POST -d '{"ref":"main","inputs":{"IMAGE_TAG":"abc"},"return_run_details":true}' \
     "$B/actions/workflows/deploy.yml/dispatches"
-check "dispatch with return_run_details: 200 with the run id" \
-    [ "$code" = 200 ] && [ -n "$(json 'd["workflow_run_id"]')" ]
+checks "dispatch with return_run_details: 200 with the run id" \
+    '[ "$code" = 200 ] && [ -n "$(json "d[\"workflow_run_id\"]")" ]'
 auth -X POST -d '{"ref":"main"}' "$B/actions/workflows/161337/dispatches"
 check "dispatch without: 204" [ "$code" = 204 ]
 auth -X POST -d '{"inputs":{}}' "$B/actions/workflows/161337/dispatches"
@@ -188,5 +192,22 @@ ok = sys.argv[2] not in text and any(r.get("etag_hit") and r["rate_cost"] == 0 f
      and any(r["host"] == "logs" for r in recs)
 sys.exit(0 if ok else 1)
 EOF
+
+# --- a job log followed while the job runs (scenario follow) ---------------------------
+start_github follow
+B=https://api.github.test/api/v3/repos/acme/web
+jid=$(gh_ctl GET /__fake/state | python3 -c "$PY; print(d['runs'][0]['jobs'][0]['id'])")
+auth -L "$B/actions/jobs/$jid/logs"
+checks "a running job's log: the finished steps, nothing of the running one yet" \
+    'contains "$out" "cc -c a.c" && lacks "$out" "##[group]Run make check"'
+auth -L "$B/actions/jobs/$jid/logs"
+checks "the next fetch shows two more lines of the running step" \
+    'contains "$out" "##[group]Run make check" && contains "$out" "shell: " && lacks "$out" "test 1 ok"'
+auth -L "$B/actions/jobs/$jid/logs"
+checks "and the next fetch two more" 'contains "$out" "test 1 ok" && lacks "$out" "test 2 ok"'
+gh_ctl POST /__fake/advance '{"until": "completed"}' >/dev/null
+auth -L "$B/actions/jobs/$jid/logs"
+checks "once the job completed: all of it" \
+    'contains "$out" "not ok 9" && contains "$out" "Cleaning up orphan processes"'
 
 finish
