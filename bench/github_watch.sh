@@ -51,11 +51,11 @@ fi
 
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 fresh_sha() { od -An -N20 -tx1 /dev/urandom | tr -d ' \n'; }
-new_run() { # SHA -> run id; a run that moves only when told to
-    gh_ctl POST /__fake/runs "{\"workflow\":\"CI\",\"head_sha\":\"$1\",\"advance\":{\"on\":\"manual\"},
-        \"ticks\":2,\"jobs\":[{\"name\":\"build\",\"steps\":[\"Set up job\",
-        {\"name\":\"Build\",\"run\":\"make\"},{\"name\":\"Run tests\",\"run\":\"make check\"},
-        \"Complete job\"]}]}" | json 'd["id"]'
+new_run() { # SHA [STEPS] -> run id; a run that moves only when told to, STEPS steps (default 4)
+    gh_ctl POST /__fake/runs "$(python3 -c 'import json,sys; n=int(sys.argv[2]); print(json.dumps({
+        "workflow": "CI", "head_sha": sys.argv[1], "advance": {"on": "manual"}, "ticks": 2,
+        "jobs": [{"name": "build", "steps": ["Set up job"] + ["step %d" % i for i in range(1, n - 1)]
+                  + ["Complete job"]}]}))' "$1" "${2:-4}")" | json 'd["id"]'
 }
 seq_now() { gh_ctl GET /__fake/requests | json 'd[-1]["seq"] if d else 0'; }
 # units SINCE_SEQ SECONDS: "gh_units homelab_units" per minute since SINCE_SEQ
@@ -74,7 +74,7 @@ print("%.1f %.1f %.1f %.1f" % (per_min(gh), reqs(gh), per_min(hl), reqs(hl)))' "
 
 # window LABEL MOVE: both clients watch a fresh run for WINDOW seconds
 window() {
-    sha=$(fresh_sha); id=$(new_run "$sha")
+    sha=$(fresh_sha); id=$(new_run "$sha" 1000)      # never ends within the window
     gh run watch "$id" -R "$R" >/dev/null 2>&1 &
     ghp=$!
     hlp=""
