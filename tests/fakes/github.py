@@ -914,10 +914,27 @@ class ApiHandler(BaseHandler):
                "fault": None, "run_ids": []}
         self.rec = rec
         self.extra_headers = []
+        fault = srv.faults.match(self.command, path)
+        kind = fault["kind"] if fault else None
+        if kind == "stall":                      # outside the lock: others go on
+            time.sleep(float(fault.get("seconds", 10)))
+        if kind == "drop_before":
+            # The connection closes before the request is handled: a safe retry.
+            rec["fault"] = kind
+            srv.reqlog.add(rec)
+            self.close_connection = True
+            return
         with srv.world.lock:
-            status, body, headers = self.api(rec)
+            status, body, headers = self.api(rec, fault if kind not in ("stall", "drop_after") else None)
+        if kind in ("stall", "drop_after"):
+            rec["fault"] = kind
         rec["status"] = status
         srv.reqlog.add(rec)
+        if kind == "drop_after":
+            # Handled (a POST took effect) but no answer arrives: a client that
+            # retries a POST here sends it twice.
+            self.close_connection = True
+            return
         self.send_raw(status, body, headers)
 
     # --- auth, rate limit, errors -------------------------------------------------
@@ -959,7 +976,7 @@ class ApiHandler(BaseHandler):
         headers += list(e.headers.items())
         return e.status, json.dumps(body, separators=(",", ":")).encode(), headers
 
-    def api(self, rec):
+    def api(self, rec, fault):
         world = self.server.world
         bucket = None
         try:
@@ -971,7 +988,6 @@ class ApiHandler(BaseHandler):
             user, key = self.identify(rec)
             self.user = user
             bucket = world.bucket(key)
-            fault = self.server.faults.match(self.command, self.api_path)
             if fault is not None:
                 rec["fault"] = fault["kind"]
                 raise self.fault_error(fault, bucket)

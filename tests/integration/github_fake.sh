@@ -19,7 +19,7 @@ api() {
         --connect-to "api.github.test:443:127.0.0.1:$GH_PORT" \
         --connect-to "logs.github.test:$GH_LOG_PORT:127.0.0.1:$GH_LOG_PORT" \
         -H "User-Agent: fake-test" -H "Accept: application/vnd.github+json" \
-        -D "$T/h" -o "$T/b" -w '%{http_code}' "$@")
+        -D "$T/h" -o "$T/b" -w '%{http_code}' "$@" 2>>"$T/curl.err")
     out=$(cat "$T/b"); hdr=$(tr -d '\r' < "$T/h"); rc=$code; err=""
 }
 auth() { api -H "Authorization: Bearer $GH_TEST_TOKEN" "$@"; }
@@ -178,6 +178,17 @@ auth -X POST -d '{"ref":"main","inputs":{"IMAGE_TAG":"abc"},"return_run_details"
     "$B/actions/workflows/deploy.yml/dispatches"
 checks "dispatch with return_run_details: 200 with the run id" \
     '[ "$code" = 200 ] && [ -n "$(json "d[\"workflow_run_id\"]")" ]'
+gh_ctl POST /__fake/faults '{"kind":"drop_after","method":"POST","path_regex":"/dispatches$","times":1}' >/dev/null
+n0=$(gh_ctl GET /__fake/state | python3 -c "$PY; print(len(d['runs']))")
+auth -X POST -d '{"ref":"main"}' "$B/actions/workflows/161337/dispatches"
+checks "drop_after: no answer (curl code $code)" '[ "$code" = 000 ]'
+check "but the dispatch took effect" \
+    [ "$(gh_ctl GET /__fake/state | python3 -c "$PY; print(len(d['runs']))")" = $((n0 + 1)) ]
+gh_ctl POST /__fake/faults '{"kind":"drop_before","path_regex":"^/user$","times":1}' >/dev/null
+auth "https://api.github.test/api/v3/user"
+checks "drop_before: no answer" '[ "$code" = 000 ]'
+auth "https://api.github.test/api/v3/user"
+checks "then /user answers the token's login" '[ "$code" = 200 ] && contains "$out" "octocat"'
 auth -X POST -d '{"ref":"main"}' "$B/actions/workflows/161337/dispatches"
 check "dispatch without: 204" [ "$code" = 204 ]
 auth -X POST -d '{"inputs":{}}' "$B/actions/workflows/161337/dispatches"
