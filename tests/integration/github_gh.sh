@@ -163,21 +163,23 @@ EOF
 # (They differ by design elsewhere: gh run view --exit-status passes a
 # cancelled run and fails an action_required one with 1; homelab fails the
 # first (1) and reports the second as waiting for a person (4).)
-if "$HOMELAB" ci status --help 2>&1 | grep -q -- "--provider"; then
+# (ci status is a report and exits 0 for a failed run; ci watch's exit code
+# is the verdict, at once for a finished run.)
+if "$HOMELAB" ci watch --help 2>&1 | grep -q -- "--provider"; then
     for c in 0e3c024fa7d463ad28ea32854efabf68593c38af:$PASS 3cc04daf78c270fa033ab72a386e1166eec897ad:$FAIL \
              c95853e18184497533eaaff76005eede44c8a091:30000000901 298402de763066b0e1f1f89e85af0cc8d525b47c:30000001201; do
         sha=${c%%:*} id=${c#*:}
         gh run view "$id" -R "$R" --exit-status >/dev/null 2>&1
         ghrc=$?
-        hl ci status "$sha" --provider github
-        check "homelab ci status agrees with gh run view --exit-status on run $id (gh $ghrc, homelab $rc)" \
+        hl ci watch "$sha" --provider github --timeout 60s
+        check "homelab ci watch agrees with gh run view --exit-status on run $id (gh $ghrc, homelab $rc)" \
             [ "$rc" -eq "$ghrc" ]
         expect_out_lacks "$GH_TEST_TOKEN" "no token in homelab's output"
         expect_err_lacks "$GH_TEST_TOKEN" "no token in homelab's errors"
     done
     gh_expect_no_leak
 else
-    echo "# $HOMELAB has no GitHub provider (ci status --provider): verdict comparison skipped"
+    echo "# $HOMELAB has no GitHub provider (ci watch --provider): verdict comparison skipped"
 fi
 
 # --- the fake catches a client that leaks its token to the log host ---------------------
