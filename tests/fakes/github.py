@@ -1099,8 +1099,6 @@ class ApiHandler(BaseHandler):
             m = rx.match(path)
             if m and method == self.command:
                 return getattr(self, "h_" + name)(*m.groups())
-            if m and not (self.command == "GET" and method == "POST"):
-                pass
         if path in ("/", ""):
             return 200, {"current_user_url": self.base + "/user",
                          "repository_url": self.base + "/repos/{owner}/{repo}"}, []
@@ -1157,7 +1155,6 @@ class ApiHandler(BaseHandler):
     # --- read endpoints ----------------------------------------------------------------
 
     def list_runs(self, repo, runs):
-        world = self.server.world
         q = lambda k: self.query.get(k, [None])[0]
         out = []
         for r in runs:
@@ -1190,7 +1187,6 @@ class ApiHandler(BaseHandler):
         # Only runs on the page answered count as looked at.
         shown = {it["id"] for it in obj["workflow_runs"]}
         self.touched = [(i, k) for i, k in self.touched if i in shown]
-        del world
         return 200, obj, headers
 
     def h_runs(self, o, r):
