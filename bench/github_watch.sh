@@ -87,7 +87,9 @@ window() {
         [ "$2" = move ] && gh_ctl POST /__fake/advance "{\"run\":$id}" >/dev/null
     done
     set -- "$1" $(units "$s0" "$WINDOW")
-    echo "$1: gh run watch $2 units/min ($3 requests/min); homelab ${HL:+$4 units/min ($5 requests/min)}${HL:-not measured}"
+    hlres="not measured"
+    [ -n "$HL" ] && hlres="$4 units/min ($5 requests/min)"
+    echo "$1: gh run watch $2 units/min ($3 requests/min); homelab $hlres"
     kill $ghp $hlp 2>/dev/null; wait $ghp $hlp 2>/dev/null
     gh_ctl POST /__fake/runs/"$id" '{"status":"completed","conclusion":"cancelled"}' >/dev/null
 }
