@@ -352,9 +352,15 @@ class Run:
 
     def tick(self, world):
         """One event's worth of progress. Returns False when nothing moved."""
+        before = (len(self.attempts), self.cur.status, self.cur.conclusion, self.cur.updated_at)
         moved = self.tick_once(world)
         if moved:
             self.cur.changed_wall = time.time()
+            if world.scenario.get("run_updated_at", "step") == "status" and \
+                    before[:3] == (len(self.attempts), self.cur.status, self.cur.conclusion):
+                # The run object changes only with its status: step progress
+                # shows in the jobs, not in the runs list.
+                self.cur.updated_at = before[3]
         return moved
 
     def tick_once(self, world):

@@ -11,11 +11,11 @@
 # DIR gains new leaves; a lock keeps parallel callers from mixing key pairs)
 set -eu
 dir=$1
-[ -f "$dir/githublogs.pem" ] && exit 0
 mkdir -p "$dir"
 cd "$dir"
 exec 9>.lock
 flock 9
+[ -f githublogs.pem ] && exit 0      # complete (perhaps by another caller while we waited)
 
 ca() { # name subject
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \

@@ -216,7 +216,14 @@ checks "the next fetch shows two more lines of the running step" \
     'contains "$out" "##[group]Run make check" && contains "$out" "shell: " && lacks "$out" "test 1 ok"'
 auth -L "$B/actions/jobs/$jid/logs"
 checks "and the next fetch two more" 'contains "$out" "test 1 ok" && lacks "$out" "test 2 ok"'
+auth "$B/actions/runs"
+e3=$(header etag)
+gh_ctl POST /__fake/advance '{"ticks": 1}' >/dev/null
+auth -H "If-None-Match: $e3" "$B/actions/runs"
+checks "run_updated_at status: a finished step leaves the runs list unchanged (304)" '[ "$code" = 304 ]'
 gh_ctl POST /__fake/advance '{"until": "completed"}' >/dev/null
+auth -H "If-None-Match: $e3" "$B/actions/runs"
+checks "and the run completing changes it (200)" '[ "$code" = 200 ]'
 auth -L "$B/actions/jobs/$jid/logs"
 checks "once the job completed: all of it" \
     'contains "$out" "not ok 9" && contains "$out" "Cleaning up orphan processes"'
