@@ -1,8 +1,12 @@
 # homelab: build, test and demo.
 #   make          build/homelab (and the man page when scdoc is present)
-#   make check    unit + integration tests, again under ASan+UBSan, each fuzz
-#                 target for 3 s, a subset under valgrind, clang-tidy and
-#                 cppcheck, a short chaos soak (about 3-4 minutes on 2 cores)
+#   make check    the everyday command: unit + integration tests, again
+#                 under ASan+UBSan, each fuzz target once over its corpus,
+#                 clang-tidy and cppcheck, a short chaos soak (tests/README.md
+#                 has the measured wall times)
+#   make check-long  the long parts (CI runs them after `make check`): the
+#                 integration suite under valgrind, the full chaos soak
+#                 (200 ci watch + 50 deploy wait runs), timed fuzzing
 #   make fuzz     every fuzz target for FUZZ_SECONDS (60) each
 #   make lint     clang-tidy and cppcheck on src/
 #   make valgrind every integration script under valgrind memcheck
@@ -39,7 +43,7 @@ LIB_OBJ  = $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all check demo clean bootstrap deps unit san install uninstall fuzz fuzz-build lint lint-tidy \
+.PHONY: all check check-long demo clean bootstrap deps unit san install uninstall fuzz fuzz-build lint lint-tidy \
         valgrind valgrind-tree
 
 PREFIX  ?= /usr/local
@@ -101,20 +105,34 @@ deps:
 san:
 	@$(MAKE) --no-print-directory B=build/san CFLAGS="-O1 -g" EXTRA_CFLAGS="$(SAN)" build/san/homelab unit
 
+# tests/run runs the CPU-bound jobs (fuzz replay, lint) only after the
+# unit and integration tests, never beside them.
 check: deps
 	@$(MAKE) --no-print-directory all unit
 	@$(MAKE) --no-print-directory san
 	@$(MAKE) --no-print-directory fuzz-build
-	@$(MAKE) --no-print-directory valgrind-tree VG_TREE=build/vgcheck VG_ONLY="$(VG_CHECK)"
-	@tests/run build build/san build/fuzz build/vgcheck tests/lint.sh
+	@tests/run build build/san build/fuzz tests/lint.sh
+
+# One long part after the other, so the soak (which checks deadlines) never
+# shares the CPU with valgrind or the fuzzers. Each prints its own summary.
+CHAOS_RUNS        ?= 200
+CHAOS_DEPLOY_RUNS ?= 50
+check-long: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory fuzz-build
+	@$(MAKE) --no-print-directory valgrind-tree VG_TREE=build/valgrind VG_ONLY=
+	@tests/run build/valgrind
+	@bench/chaos --runs $(CHAOS_RUNS) --deploy-runs $(CHAOS_DEPLOY_RUNS)
+	@tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 # ---- fuzzing: libFuzzer targets in tests/fuzz/ (clang, ASan + UBSan) ----
 # The library is built again with clang and coverage instrumentation in
 # build/fuzz (warnings shown, not fatal: gcc's build is the -Werror one).
-# `make fuzz` runs each target for FUZZ_SECONDS from its seed corpus
-# (tests/fuzz/corpus/NAME); `make check` runs each for FUZZ_CHECK_SECONDS
-# (3) through tests/run, which counts each as one test. tests/fuzz/README.md
-# has the targets and what they check.
+# `make fuzz` (and `make check-long`) runs each target for FUZZ_SECONDS from
+# its seed corpus (tests/fuzz/corpus/NAME); `make check` runs each once over
+# that corpus (no timed fuzzing: every input replayed once, a fixed amount of
+# work) through tests/run, which counts each as one test.
+# tests/fuzz/README.md has the targets and what they check.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_SRC      = $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -156,13 +174,9 @@ lint: deps
 # ---- valgrind: the integration suite under memcheck ----
 # A tree whose "homelab" is tests/valgrind/homelab (valgrind around
 # build/homelab) and whose "report" is tests/valgrind/report (reads the
-# memcheck logs after the suite, as one more test). `make valgrind` runs
-# every integration script (about 5 minutes; the report is what matters:
-# some timing checks are too tight under valgrind and fail there); `make
-# check` runs the subset VG_CHECK, the scripts without timing checks that
-# reach the HTTP, TLS, JSON, config, Vault, git and worktree paths (about
-# 15 s of valgrind). ASan and LSan cover every script in build/san.
-VG_CHECK ?= ci_status.sh work_start_clean.sh
+# memcheck logs after the suite, as one more test). `make valgrind` (and
+# `make check-long`) runs every integration script under it; `make check`
+# does not (ASan and LSan cover every script in build/san there).
 VG_TREE  ?= build/valgrind
 
 valgrind-tree: all
