@@ -145,21 +145,63 @@ kube_ctl() {
         "https://127.0.0.1:$KUBE_PORT$2"
 }
 
+# requests_seen FAKE [REGEX]: how many requests the fake (wp or kube) has
+# answered (for a stream or watch: opened) whose path?query matches the
+# extended regular expression REGEX (default: any), from its request log.
+requests_seen() {
+    [ -f "$T/$1.requests" ] || { echo 0; return; }
+    # kube logs the query apart (raw_query, after path: keys are sorted)
+    sed -n -e 's/.*"path": *"\([^"]*\)".*"raw_query": *"\([^"]*\)".*/\1?\2/p' \
+        -e 't' -e 's/.*"path": *"\([^"]*\)".*/\1/p' "$T/$1.requests" | grep -cE "${2:-.}"
+}
+
+# wait_request FAKE REGEX [COUNT]: waits until the fake has answered COUNT
+# (default 1) requests matching REGEX (see requests_seen). This is how a test
+# waits for the client instead of sleeping: the next step (a control call, a
+# signal) then happens after the client's action, however slow the machine.
+# Gives up after WAIT_LIMIT seconds (300) only so a broken client cannot hang
+# the suite.
+wait_request() {
+    _w=0
+    while [ "$(requests_seen "$1" "$2")" -lt "${3:-1}" ]; do
+        _w=$((_w + 1))
+        [ "$_w" -gt $(( ${WAIT_LIMIT:-300} * 20 )) ] &&
+            { echo "# gave up waiting for request $2 on the $1 fake" >&2; return 1; }
+        sleep 0.05
+    done
+}
+
 # run_interrupted SIGNAL CMD...: starts CMD in the background, sends SIGNAL
-# after 1.5 s, and records $out, $err and $rc like `run`. The wait is bounded:
-# a background job of a non-interactive shell starts with SIGINT ignored, so
-# a signal sent before the program installs its handler (a slow start, as
-# under valgrind) is lost; the watchdog keeps the suite from hanging.
+# once the client has shown it is running, and records $out, $err and $rc
+# like `run`. "Running" is: the fake named by INTERRUPT_FAKE (wp or kube;
+# default whichever has a request log) has answered one more request matching
+# INTERRUPT_AFTER (default any) than before the start. A client that exits
+# first is not signalled. The final wait is bounded (a background job of a
+# non-interactive shell starts with SIGINT ignored, so a program that never
+# installs its own handler would not stop): the watchdog keeps the suite
+# from hanging; $watchdog_fired is then 1 (else 0).
 run_interrupted() {
     sig=$1; shift
+    _fake=${INTERRUPT_FAKE:-}
+    if [ -z "$_fake" ]; then
+        if [ -f "$T/wp.requests" ]; then _fake=wp; else _fake=kube; fi
+    fi
+    _before=$(requests_seen "$_fake" "${INTERRUPT_AFTER:-.}")
     "$@" >"$T/out" 2>"$T/err" &
     pid=$!
-    sleep 1.5
-    kill "-$sig" $pid
-    ( sleep 30; kill -KILL $pid 2>/dev/null ) &
+    _w=0
+    while [ "$(requests_seen "$_fake" "${INTERRUPT_AFTER:-.}")" -le "$_before" ] &&
+        kill -0 "$pid" 2>/dev/null && [ "$_w" -lt $(( ${WAIT_LIMIT:-300} * 20 )) ]; do
+        _w=$((_w + 1)); sleep 0.05
+    done
+    kill "-$sig" "$pid" 2>/dev/null
+    rm -f "$T/watchdog.fired"
+    ( sleep 120; kill -KILL "$pid" 2>/dev/null && : >"$T/watchdog.fired" ) &
     watchdog=$!
-    wait $pid; rc=$?
-    kill $watchdog 2>/dev/null
+    wait "$pid"; rc=$?
+    kill "$watchdog" 2>/dev/null
+    watchdog_fired=0
+    [ -f "$T/watchdog.fired" ] && watchdog_fired=1
     out=$(cat "$T/out")
     err=$(cat "$T/err")
 }

@@ -1793,8 +1793,13 @@ class Cluster:
         self.workloads = [self.make_workload(w) for w in scenario.get("workloads", [])]
         self.queue = []
         self.seq = itertools.count()
+        self.triggers = []
+        self.triggers_lock = threading.Lock()
         for action in scenario.get("timeline", []):
-            self.schedule(self.started + float(action.get("at", 0)), action)
+            if "on" in action:
+                self.add_trigger(action)
+            else:
+                self.schedule(self.started + float(action.get("at", 0)), action)
         for fault in scenario.get("faults", []):
             faults.add(fault)
         with self.lock:
@@ -1824,6 +1829,52 @@ class Cluster:
 
     def schedule(self, due, action):
         heapq.heappush(self.queue, (due, next(self.seq), action))
+
+    # -- triggers: actions that fire on the client's requests, not the clock
+
+    def add_trigger(self, action):
+        """An action with "on": {"request": REGEX, "count": N, "watch": BOOL}
+        runs once the Nth request whose path?query matches REGEX (and is, or
+        is not, a watch) has been answered (a watch: its stream opened)."""
+        on = action.get("on")
+        if not isinstance(on, dict) or "request" not in on:
+            raise ValueError('a triggered action needs "on": {"request": REGEX}')
+        t = {"action": {k: v for k, v in action.items() if k not in ("on", "at")},
+             "on": on, "re": re.compile(on["request"]), "count": int(on.get("count", 1)),
+             "seen": 0, "fired_at": None}
+        with self.triggers_lock:
+            self.triggers.append(t)
+
+    def saw_request(self, entry):
+        target = entry["path"] + ("?" + entry["raw_query"] if entry.get("raw_query") else "")
+        due = []
+        with self.triggers_lock:
+            for t in self.triggers:
+                if t["fired_at"] is not None or not t["re"].search(target):
+                    continue
+                if "watch" in t["on"] and bool(t["on"]["watch"]) != bool(entry.get("watch")):
+                    continue
+                t["seen"] += 1
+                if t["seen"] >= t["count"]:
+                    t["fired_at"] = time.time()
+                    due.append(t)
+        for t in due:
+            # Another thread: the reply that triggered it may hold the lock.
+            threading.Thread(target=self.fire, args=(t,), daemon=True).start()
+
+    def fire(self, t):
+        with self.lock:
+            now = time.time()
+            try:
+                self.apply(t["action"], now)
+            except (ValueError, KeyError) as e:
+                log("triggered action %s failed: %s" % (json.dumps(t["action"]), e))
+            self.publish(now)
+
+    def triggers_json(self):
+        with self.triggers_lock:
+            return [{"on": t["on"], "action": t["action"], "seen": t["seen"],
+                     "fired_at": t["fired_at"]} for t in self.triggers]
 
     def run_due(self, now):
         """Runs the actions due by now; returns how many ran."""
@@ -2080,10 +2131,11 @@ class Faults:
 class RequestLog:
     """Every request (no token values, only whether one was sent and valid)."""
 
-    def __init__(self, path):
+    def __init__(self, path, cluster=None):
         self.lock = threading.Lock()
         self.entries = []
         self.file = open(path, "a", buffering=1) if path else None
+        self.cluster = cluster
 
     def add(self, entry):
         with self.lock:
@@ -2094,6 +2146,8 @@ class RequestLog:
         if self.file:
             with self.lock:
                 self.file.write(json.dumps(entry, sort_keys=True) + "\n")
+        if self.cluster is not None:
+            self.cluster.saw_request(entry)
 
     def list(self, since=0):
         with self.lock:
@@ -2665,6 +2719,8 @@ class ControlHandler(Handler):
             if route == ("DELETE", "/__fake/faults"):
                 self.server.faults.clear()
                 return self.reply_json(200, {"ok": True})
+            if route == ("GET", "/__fake/triggers"):
+                return self.reply_json(200, self.server.cluster.triggers_json())
             if route == ("GET", "/__fake/scenario"):
                 return self.reply_json(200, self.server.cluster.scenario)
         except (ValueError, KeyError, TypeError) as e:
@@ -2682,7 +2738,10 @@ class ControlHandler(Handler):
             for a in actions:
                 if not isinstance(a, dict):
                     raise ValueError("an action is a JSON object")
-                if float(a.get("in", 0)) > 0:
+                if "on" in a:
+                    cluster.add_trigger(a)
+                    results.append({"trigger": a["on"]})
+                elif float(a.get("in", 0)) > 0:
                     cluster.schedule(now + float(a["in"]), a)
                     results.append({"scheduled": now + float(a["in"])})
                 else:
@@ -2797,7 +2856,7 @@ def main(argv):
     server = KubeServer(("127.0.0.1", 0), ControlHandler)
     server.ssl_context = ctx
     server.cluster, server.store, server.faults = cluster, store, faults
-    server.reqlog = RequestLog(args.request_log)
+    server.reqlog = RequestLog(args.request_log, cluster)
     server.token = args.token
     server.ids = Ids(settings["seed"] + 1)
 

@@ -1194,11 +1194,85 @@ class FaultEngine:
 # Request log
 # ---------------------------------------------------------------------------
 
+class Triggers:
+    """Scenario steps that fire on the client's actions, not on the clock: a
+    trigger {"on": {"request": REGEX, "count": N}, "do": ACTION} runs ACTION
+    once the fake has answered (for a stream: opened) the Nth request whose
+    path with its query matches REGEX. ACTION is what a control call does:
+    {"pipeline": SPEC} (POST /__fake/pipelines), {"approve": BODY},
+    {"decline": BODY}, {"advance": SECONDS}. See tests/fakes/README.md."""
+
+    KINDS = ("pipeline", "approve", "decline", "advance")
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.pending = []
+        self.fired = []
+        self.server = None
+
+    def add(self, specs):
+        specs = specs if isinstance(specs, list) else [specs]
+        checked = []
+        for spec in specs:
+            on = spec.get("on") if isinstance(spec, dict) else None
+            do = spec.get("do") if isinstance(spec, dict) else None
+            if not isinstance(on, dict) or "request" not in on:
+                raise ScenarioError("a trigger needs \"on\": {\"request\": REGEX}")
+            if not isinstance(do, dict) or len(do) != 1 or next(iter(do)) not in self.KINDS:
+                raise ScenarioError("a trigger's \"do\" is one of %s" % ", ".join(self.KINDS))
+            checked.append({"on": on, "do": do, "re": re.compile(on["request"]),
+                            "count": int(on.get("count", 1)), "seen": 0})
+        with self.lock:
+            self.pending.extend(checked)
+        return len(checked)
+
+    def saw(self, path):
+        """Called for every answered API request; fires what is due."""
+        due = []
+        with self.lock:
+            for t in list(self.pending):
+                if t["re"].search(path):
+                    t["seen"] += 1
+                    if t["seen"] >= t["count"]:
+                        self.pending.remove(t)
+                        self.fired.append(t)
+                        due.append(t)
+        for t in due:
+            # Not in the request's thread: the reply (or stream) goes on.
+            threading.Thread(target=self.fire, args=(t,), daemon=True).start()
+
+    def fire(self, t):
+        srv = self.server
+        world = srv.world
+        (kind, arg), = t["do"].items()
+        try:
+            with world.cond:
+                if kind == "advance":
+                    srv.clock.offset += float(arg)
+                now = srv.clock.now()
+                world.tick(now)
+                if kind == "pipeline":
+                    world.create(arg, now)
+                elif kind in ("approve", "decline"):
+                    act = world.approve if kind == "approve" else world.decline
+                    act(arg.get("repo"), arg.get("number"), arg.get("by"), now)
+                world.cond.notify_all()
+            t["fired_at"] = time.time()
+        except (LookupError, ScenarioError, ValueError, KeyError, TypeError) as e:
+            sys.stderr.write("woodpecker: trigger %s failed: %s\n" % (json.dumps(t["do"]), e))
+
+    def json(self):
+        with self.lock:
+            return [{"on": t["on"], "do": t["do"], "seen": t["seen"],
+                     "fired_at": t.get("fired_at")} for t in self.fired + self.pending]
+
+
 class RequestLog:
-    def __init__(self, path):
+    def __init__(self, path, triggers=None):
         self.lock = threading.Lock()
         self.records = []
         self.file = open(path, "a", encoding="utf-8") if path else None
+        self.triggers = triggers
 
     def add(self, rec):
         with self.lock:
@@ -1207,6 +1281,8 @@ class RequestLog:
             if self.file:
                 self.file.write(json.dumps(rec) + "\n")
                 self.file.flush()
+        if self.triggers is not None:
+            self.triggers.saw(rec["path"])
 
     def since(self, seq):
         with self.lock:
@@ -1908,6 +1984,11 @@ class Handler(BaseHTTPRequestHandler):
                     world.cond.notify_all()
                     return self.ctl_reply({"number": p.number,
                                            "status": p.frame_at(now)["status"]})
+            if (method, path) == ("POST", "triggers"):
+                n = srv.triggers.add(body.get("triggers", []))
+                return self.ctl_reply({"ok": True, "added": n})
+            if (method, path) == ("GET", "triggers"):
+                return self.ctl_reply(srv.triggers.json())
             if (method, path) == ("POST", "advance"):
                 with world.cond:
                     srv.clock.offset += float(body.get("seconds", 0))
@@ -1998,6 +2079,8 @@ def main(argv):
             faults.install(fs.get("rules", []), fs.get("seed", scenario.get("seed", 0)))
         else:
             faults.install(fs, scenario.get("seed", 0))
+        triggers = Triggers()
+        triggers.add(scenario.get("triggers", []))
     except (OSError, ValueError, KeyError, TypeError, ScenarioError, re.error) as e:
         sys.stderr.write("woodpecker: bad scenario %s: %s: %s\n"
                          % (args.scenario, type(e).__name__, e))
@@ -2010,7 +2093,9 @@ def main(argv):
     server.world = world
     server.faults = faults
     server.hub = EventHub()
-    server.reqlog = RequestLog(args.request_log)
+    server.triggers = triggers
+    triggers.server = server
+    server.reqlog = RequestLog(args.request_log, triggers)
     server.verbose = args.verbose
     server.ping_interval = float(args.ping_interval if args.ping_interval is not None
                                  else scenario.get("ping_interval", DEFAULT_PING_INTERVAL))
