@@ -1949,6 +1949,14 @@ class Cluster:
         w.set_replicas(now, a["replicas"])
         return {"target": w.ref, "generation": w.generation}
 
+    def act_observe(self, a, now):
+        """The controller notices a pending spec change on its next step (for
+        a set_image whose observe_after is long: the stale phase then ends
+        when the test says, not at a time the client could miss)."""
+        w = self.find(a.get("target"))
+        w.observe_at = min(w.observe_at, now)
+        return {"target": w.ref, "generation": w.generation}
+
     def act_pause(self, a, now):
         self.find(a.get("target")).set_paused(now, True)
 
