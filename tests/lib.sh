@@ -171,6 +171,25 @@ wait_request() {
     done
 }
 
+# spawn CMD...: runs CMD in the background ($bg is its pid; output in
+# $T/bg.out and $T/bg.err); wait_stderr TEXT waits until it has printed TEXT
+# on stderr (or has exited); reap waits for it and records $out, $err and
+# $rc (and $T/out, $T/err) like `run`. For a control call that must come after the client showed
+# it saw the state before.
+spawn() { "$@" >"$T/bg.out" 2>"$T/bg.err" & bg=$!; }
+wait_stderr() {
+    _w=0
+    while ! grep -qF -- "$1" "$T/bg.err" && kill -0 "$bg" 2>/dev/null &&
+        [ "$_w" -lt $(( ${WAIT_LIMIT:-300} * 20 )) ]; do
+        _w=$((_w + 1)); sleep 0.05
+    done
+}
+reap() {
+    wait "$bg"; rc=$?
+    cp "$T/bg.out" "$T/out"; cp "$T/bg.err" "$T/err"
+    out=$(cat "$T/out"); err=$(cat "$T/err")
+}
+
 # run_interrupted SIGNAL CMD...: starts CMD in the background, sends SIGNAL
 # once the client has shown it is running, and records $out, $err and $rc
 # like `run`. "Running" is: the fake named by INTERRUPT_FAKE (wp or kube;
