@@ -15,7 +15,7 @@ wait_for_mark() {
     until kube_ctl GET /__fake/state | python3 -c '
 import json, sys
 sys.exit(0 if sys.argv[1] in json.load(sys.stdin)["workloads"][0]["marks"] else 1)' "$1"; do
-        i=$((i + 1)); [ "$i" -gt $(( ${2:-20} * 10 )) ] && return 1
+        i=$((i + 1)); [ "$i" -gt $(( ${2:-300} * 10 )) ] && return 1
         sleep 0.1
     done
 }
@@ -23,34 +23,41 @@ sys.exit(0 if sys.argv[1] in json.load(sys.stdin)["workloads"][0]["marks"] else 
 # ---- StatefulSet
 
 start_kube statefulset-ok
-hl deploy wait statefulset/apps/db --sha "$DB" --timeout 60s
+hl deploy wait statefulset/apps/db --sha "$DB" --timeout 300s
 expect_rc 0 "statefulset: complete"
 expect_out_contains "statefulset apps/db complete (26d76a7): 3 of 3 pods updated and ready" \
     "statefulset: summary"
 stop_kube
 
 start_kube statefulset-partition
-hl deploy wait sts/apps/db --sha "$DB" --timeout 60s
+hl deploy wait sts/apps/db --sha "$DB" --timeout 300s
 expect_rc 0 "statefulset partition: complete up to the partition"
 expect_out_contains "partitioned roll out complete: 1 of 3 pods updated (partition 2)" \
     "statefulset partition: says so"
 stop_kube
 
 start_kube statefulset-ondelete
-hl deploy wait statefulset/apps/db --sha "$DB" --timeout 60s
+hl deploy wait statefulset/apps/db --sha "$DB" --timeout 300s
 expect_rc 4 "statefulset OnDelete: needs a person"
 expect_out_contains "updateStrategy OnDelete: 3 pods of this statefulset still run the old revision" \
     "statefulset OnDelete: explains what to do"
 # Once someone deletes the pods, OnDelete is judged by the pods themselves.
 kube_ctl POST /__fake/actions '{"action":"delete_pod","target":"statefulset/apps/db"}' >/dev/null
-hl deploy wait statefulset/apps/db --sha "$DB" --timeout 60s
+hl deploy wait statefulset/apps/db --sha "$DB" --timeout 300s
 expect_rc 0 "statefulset OnDelete: complete after the pods were replaced"
 stop_kube
 
 # ---- DaemonSet
 
-start_kube daemonset-ok
-hl deploy wait daemonset/apps/agent --sha "$AGENT" --timeout 60s
+# The update is applied once the wait has reported the old image, so the
+# wait sees the rollout node by node however slowly it started.
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); a=d.pop("timeline"); json.dump(d,open(sys.argv[2],"w")); json.dump(a[0],open(sys.argv[3],"w"))' \
+    "$ROOT/tests/data/kube/daemonset-ok.json" "$T/ds-later.json" "$T/ds-set-image.json"
+start_kube "$T/ds-later.json"
+spawn "$HOMELAB" deploy wait daemonset/apps/agent --sha "$AGENT" --timeout 300s
+wait_stderr waiting-for-image
+kube_ctl POST /__fake/actions "$(cat "$T/ds-set-image.json")" >/dev/null
+reap
 expect_rc 0 "daemonset: complete"
 expect_out_contains "daemonset apps/agent complete (8a76bda): 3 of 3 nodes updated and available" \
     "daemonset: summary"
@@ -105,12 +112,12 @@ start_kube rollout-ok
 kube_ctl POST /__fake/actions \
     "{\"action\":\"set_image\",\"target\":\"deployment/apps/web\",\"sha\":\"$head\",\"in\":1.5}" >/dev/null
 cd "$repo"
-hl deploy wait apps/web --timeout 60s
+hl deploy wait apps/web --timeout 300s
 cd "$ROOT"
 expect_rc 0 "default sha: waits for HEAD and completes"
 expect_out_contains "complete ($(echo "$head" | cut -c1-7))" "default sha: HEAD's short sha"
 cd "$T/norepo"
-hl deploy wait apps/web --timeout 60s
+hl deploy wait apps/web --timeout 300s
 cd "$ROOT"
 expect_rc 5 "outside a repository without --sha: an error"
 expect_err_contains "--sha" "outside a repository: suggests --sha"
