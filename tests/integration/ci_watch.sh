@@ -4,6 +4,30 @@ export HOMELAB_REPO=acme/web
 D="$ROOT/tests/data/woodpecker"
 
 faults() { wp_ctl POST /__fake/faults "$1" >/dev/null; }
+# on_first_look SCENARIO NUMBER [held]: a copy of the scenario ($T/look.json)
+# where pipeline NUMBER is created only when the client first lists the
+# repo's pipelines (a trigger), so its whole timeline, restarts included,
+# runs while the client watches, however late the client starts. "held":
+# it also stays pending (its times 1000 s on) until the client opens the
+# event stream, which then moves the fake's clock on: every state change
+# is then an event on that stream.
+on_first_look() {
+    python3 -c 'import json,sys
+d = json.load(open(sys.argv[1])); n = int(sys.argv[2]); held = sys.argv[4] == "held"
+p = [x for x in d["pipelines"] if x["number"] == n][0]
+d["pipelines"].remove(p); p["repo"] = d["repos"][0]["full_name"]
+if held:
+    for w in p.get("workflows", []):
+        for st in w["steps"]:
+            for k in ("start", "end"):
+                if k in st: st[k] += 1000
+    for e in p.get("timeline", []): e["at"] += 1000
+d.setdefault("triggers", []).append(
+    {"on": {"request": "^/api/repos/[0-9]+/pipelines[?]"}, "do": {"pipeline": p}})
+if held:
+    d["triggers"].append({"on": {"request": "^/api/stream/events"}, "do": {"advance": 1000}})
+json.dump(d, open(sys.argv[3], "w"))' "$1" "$2" "$T/look.json" "${3:-}"
+}
 
 # ---- every terminal status of the static history, decided at once ----
 start_woodpecker "$D/basic.json"
@@ -58,10 +82,12 @@ cd "$T"
 wp_ctl POST /__fake/pipelines '{"repo":"acme/web","commit":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","branch":"main","template":"running"}' >/dev/null
 hl ci watch aaaaaaaa --timeout 2s
 expect_rc 3 "--timeout while the pipeline runs"
+INTERRUPT_AFTER='^/api/(stream/events|repos/7/pipelines/[0-9]+$)'
 run_interrupted INT "$HOMELAB" ci watch aaaaaaaa
 expect_rc 130 "SIGINT ends the watch"
 check "the process ended by itself after the signal (not the watchdog)" [ "$watchdog_fired" -eq 0 ]
 run_interrupted TERM "$HOMELAB" ci watch aaaaaaaa
+unset INTERRUPT_AFTER
 expect_rc 130 "SIGTERM ends the watch"
 
 # ---- 401 in the middle: the token was revoked ----
@@ -72,24 +98,31 @@ expect_rc 7 "a 401 in the middle of a watch"
 expect_err_contains "rejected the token" "says the token was rejected"
 faults '{"rules":[]}'
 
-# ---- approval: blocked.json's #5 is blocked from 0.5 s and approved at 2.5 s ----
+# ---- approval: a blocked pipeline, approved once the client waits for it ----
 start_woodpecker "$D/blocked.json"
-sleep 0.6
-hl ci watch '#5'
+gate=$(wp_ctl POST /__fake/pipelines '{"repo":"acme/web","commit":"cccccccccccccccccccccccccccccccccccccccc","event":"pull_request","pull_request":9,"template":"success","blocked":true}' |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])')
+hl ci watch "#$gate"
 expect_rc 4 "without --wait-approval a blocked pipeline ends the watch at once"
-hl ci watch '#5' --wait-approval --timeout 60s
+reads=$(requests_seen wp "^/api/repos/7/pipelines/$gate\$")
+spawn "$HOMELAB" ci watch "#$gate" --wait-approval --timeout 600s
+wait_request wp "^/api/repos/7/pipelines/$gate\$" $((reads + 1))
+wp_ctl POST /__fake/approve "{\"repo\":\"acme/web\",\"number\":$gate,\"by\":\"root\"}" >/dev/null
+reap
 expect_rc 0 "--wait-approval waits through the approval to the verdict"
 
 # ---- a restart while watching ----
-start_woodpecker "$D/restart.json"
-hl ci watch 16f766f2
+on_first_look "$D/restart.json" 4
+start_woodpecker "$T/look.json"
+hl ci watch 16f766f2 --timeout 600s
 expect_rc 0 "a restart of the same commit is followed to its verdict"
 expect_err_contains "restarted as #5" "and said so"
 
 # ---- the stream drops mid-run ----
-start_woodpecker "$D/running-failure.json"
+on_first_look "$D/running-failure.json" 4 held
+start_woodpecker "$T/look.json"
 faults '{"rules":[{"path":"^/api/stream/events","kind":"drop_stream","after_events":2,"count":3}]}'
-hl ci watch 072c91f3 --timeout 60s
+hl ci watch 072c91f3 --timeout 600s
 expect_rc 1 "stream dropped mid-run: still the failure verdict"
 expect_out_contains "#4 failure" "of pipeline #4"
 streams=$(wp_ctl GET /__fake/requests | python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r["path"].startswith("/api/stream/events")))')
@@ -98,13 +131,13 @@ check "the stream was re-established" [ "$streams" -ge 2 ]
 # ---- the stream refused: polling only ----
 start_woodpecker "$D/running-success.json"
 faults '{"rules":[{"path":"^/api/stream/events","kind":"refuse_stream","as":"html"}]}'
-hl ci watch bffd8b5e --timeout 60s
+hl ci watch bffd8b5e --timeout 600s
 expect_rc 0 "stream refused: polling gives the success verdict"
 
 # ---- a bad token only sees public events: the stream is blind, polling takes over ----
 start_woodpecker "$D/running-failure.json"
 faults '{"rules":[{"path":"^/api/stream/events","kind":"dup_events"}]}'
-hl ci watch 072c91f3 --timeout 60s
+hl ci watch 072c91f3 --timeout 600s
 expect_rc 1 "duplicated events do not confuse the verdict"
 
 # ---- 40% random faults, success and failure ----
@@ -112,7 +145,7 @@ for scen in "running-success bffd8b5e 0" "running-failure 072c91f3 1"; do
     set -- $scen
     start_woodpecker "$D/$1.json"
     faults '{"seed":3,"rules":[{"path":"^/api/","kind":"empty200","probability":0.1},{"path":"^/api/","kind":"502","probability":0.1},{"path":"^/api/","kind":"reset","probability":0.1},{"path":"^/api/","kind":"truncated","probability":0.1}]}'
-    hl ci watch "$2" --timeout 90s
+    hl ci watch "$2" --timeout 600s
     expect_rc "$3" "40% random faults: $1 still gives exit $3"
 done
 
