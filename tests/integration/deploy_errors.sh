@@ -88,7 +88,7 @@ expect_out_contains "deployment apps/api timeout (0123abc)" "timeout: summary wi
 pid=$!
 i=0
 children=""
-while [ $i -lt 100 ]; do
+while [ $i -lt 3000 ]; do
     children=$(pgrep -P $pid | tr '\n' ' ')
     [ "$(echo $children | wc -w)" -ge 2 ] && break   # both watch children running
     i=$((i + 1)); sleep 0.1
@@ -100,7 +100,11 @@ rc=$?
 out=$(cat "$T/out"); err=$(cat "$T/err")
 expect_rc 130 "SIGINT: exit 130"
 expect_err_contains "interrupted" "SIGINT: says so"
-sleep 0.2
+# the children may take a moment to be reaped; a leaked watch would live on
+i=0
+for c in $children; do
+    while kill -0 "$c" 2>/dev/null && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.05; done
+done
 for c in $children; do
     check "SIGINT: kubectl child $c is gone" sh -c "! kill -0 $c 2>/dev/null"
 done

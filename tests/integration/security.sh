@@ -454,7 +454,7 @@ python3 -c 'import json; print(json.dumps({"repo": "acme/web", "workflows": [{"n
                "log": {"lines": ["x" * 5242880]}}]}]}))' >"$T/huge.json"
 N=$(wp_ctl POST /__fake/pipelines "@$T/huge.json" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])')
-sleep 0.5
+wp_ctl POST /__fake/advance '{"seconds":1}' >/dev/null   # the step is over, on the fake's clock
 hl ci logs "#$N" --step build/huge
 expect_rc 6 "a log entry over the per-entry cap is refused"
 expect_err_contains "larger than 4194304 bytes" "saying the entry is too large"
