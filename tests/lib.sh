@@ -286,3 +286,36 @@ gh_expect_no_leak() {
     v=$(gh_ctl GET /__fake/state | python3 -c 'import json,sys; print(json.load(sys.stdin)["violations"])')
     check "no token reached the log host (violations: $v)" [ "$v" = 0 ]
 }
+
+# run_interrupted_when SIGNAL FILE PATTERN CMD...: starts CMD in the
+# background and sends SIGNAL once a line added to FILE after the start
+# matches PATTERN (grep -E): FILE is a fake's request log (the client's
+# request arrived) or "$T/err" (the client said something). Records $out,
+# $err, $rc like `run`, and $interrupt_ms, from the signal to the exit.
+# Bounded by watchdogs (30 s for the event, 30 s for the exit).
+run_interrupted_when() {
+    sig=$1 file=$2 pattern=$3; shift 3
+    skip=0
+    [ "$file" != "$T/err" ] && [ -f "$file" ] && skip=$(wc -l < "$file")
+    "$@" >"$T/out" 2>"$T/err" &
+    pid=$!
+    i=0
+    until tail -n "+$((skip + 1))" "$file" 2>/dev/null | grep -Eq -- "$pattern"; do
+        i=$((i + 1))
+        if [ "$i" -gt 600 ] || ! kill -0 "$pid" 2>/dev/null; then
+            echo "# run_interrupted_when: '$pattern' never showed in $file" >&2
+            break
+        fi
+        sleep 0.05
+    done
+    t0=$(date +%s%N)
+    kill "-$sig" "$pid" 2>/dev/null
+    ( sleep 30; kill -KILL "$pid" 2>/dev/null ) &
+    watchdog=$!
+    wait "$pid"; rc=$?
+    t1=$(date +%s%N)
+    kill "$watchdog" 2>/dev/null
+    interrupt_ms=$(( (t1 - t0) / 1000000 ))
+    out=$(cat "$T/out")
+    err=$(cat "$T/err")
+}

@@ -450,7 +450,7 @@ static enum attempt_result read_once(struct ci_session *s, const char *path,
                          "incomplete)", cap, cap);
         res = ATTEMPT_FINAL;
     } else if (rc < 0) {
-        if (why->code == EXIT_REFUSED) {
+        if (why->code == EXIT_REFUSED || why->code == EXIT_INTERRUPTED) {
             *e = *why;
             res = ATTEMPT_FINAL;
         }
@@ -521,8 +521,8 @@ int ci_log_read(struct ci_session *s, long long number, long long step_id,
         if (s->client.http.verbose)
             fprintf(stderr, "homelab: retrying the step log in %.1fs: %s\n", wait,
                     why.msg[0] ? why.msg : "empty");
-        if (clock_sleep(wait) < 0 || term_interrupted())
-            return err_set(e, EXIT_INTERRUPTED, "interrupted");
+        if (http_wait(&s->client.http, wait, e) < 0)
+            return -1;
     }
 }
 

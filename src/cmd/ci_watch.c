@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd/ci_common.h"
 #include "cmd/cmd.h"
@@ -84,6 +85,8 @@ struct watch {
     struct term term;
     struct term_plain plain;
     double started_at;
+    double outage_told;    /* the outage announced in plain/JSON mode */
+    char timeout_text[32]; /* --timeout as "3s", "30m" */
 };
 
 /* ---- verdicts ---- */
@@ -160,10 +163,24 @@ static void report_changes(struct watch *w, const struct wp_pipeline *old)
     }
 }
 
+/* Plain and JSON modes: the outage line on stderr once, as it begins. */
+static void tell_outage(struct watch *w)
+{
+    char outage[96];
+    double since = http_outage_since(&w->s->client.http);
+    if (since && since != w->outage_told &&
+        http_outage_line(&w->s->client.http, outage, sizeof(outage))) {
+        w->outage_told = since;
+        fprintf(stderr, "homelab: %s\n", outage);
+    }
+}
+
 static void draw(struct watch *w, int force)
 {
-    if (w->ctx->mode != OUTPUT_TTY)
+    if (w->ctx->mode != OUTPUT_TTY) {
+        tell_outage(w);
         return;
+    }
     struct buf frame;
     buf_init(&frame, 0);
     double now = clock_now();
@@ -183,6 +200,11 @@ static void draw(struct watch *w, int force)
         buf_addf(&frame, "  %s\n", elapsed);
         buf_release(&line);
         ci_render_tree(&w->cur, wall, w->term.color, &frame);
+    }
+    char outage[96];
+    if (http_outage_line(&w->s->client.http, outage, sizeof(outage))) {
+        term_paint(&frame, w->term.color, TERM_YELLOW, outage);
+        buf_addc(&frame, '\n');
     }
     term_live(&w->term, frame.data, now, force);
     buf_release(&frame);
@@ -423,7 +445,52 @@ static void check_restart(struct watch *w)
     }
 }
 
+/*
+ * At the deadline: when the server has been unreachable since some time,
+ * the pipeline's state is unknown and the outage is why the wait ended
+ * (exit 6). Returns 1 with ctx->err set then, else 0.
+ */
+static int outage_ended(struct watch *w)
+{
+    const struct http_client *c = &w->s->client.http;
+    if (!c->answered || !c->outage_since)
+        return 0;
+    char line[96];
+    snprintf(line, sizeof(line), "?");
+    time_t t = (time_t)c->outage_since;
+    struct tm tm;
+    if (localtime_r(&t, &tm))
+        strftime(line, sizeof(line), "%H:%M:%S", &tm);
+    if (w->have)
+        err_set(&w->ctx->err, EXIT_UNAVAILABLE, "the server has been unreachable since %s; "
+                "pipeline #%lld was last seen %s", line, w->cur.number, w->cur.status);
+    else
+        err_set(&w->ctx->err, EXIT_UNAVAILABLE, "the server has been unreachable since %s; "
+                "no pipeline for %s seen yet", line, w->t->label);
+    char target[80];
+    if (w->have)
+        snprintf(target, sizeof(target), "'#%lld'", w->cur.number);
+    else
+        snprintf(target, sizeof(target), "%s", w->t->label);
+    err_hint(&w->ctx->err, "its state is unknown: run 'homelab ci status %s' once the server "
+             "is back", target);
+    return 1;
+}
+
 /* ---- finding the pipeline after a push ---- */
+
+/* --timeout before the pipeline appeared: blame the outage if there is
+ * one, else say plainly that nothing appeared. */
+static int appear_timed_out(struct watch *w)
+{
+    if (outage_ended(w))
+        return -1;
+    err_set(&w->ctx->err, EXIT_TIMEOUT, "no pipeline for %s appeared within %s", w->t->label,
+            w->timeout_text);
+    err_hint(&w->ctx->err, "was it pushed? is this branch or event excluded by the "
+             "pipeline's 'when' conditions?");
+    return -1;
+}
 
 static int find_first(struct watch *w)
 {
@@ -440,6 +507,8 @@ static int find_first(struct watch *w)
             w->confirmed = 1;
             return 0;
         }
+        if (found < 0 && e.code == EXIT_TIMEOUT)
+            return appear_timed_out(w);
         if (found < 0 && e.code != EXIT_UNAVAILABLE) {
             w->ctx->err = e;
             return -1;
@@ -461,11 +530,8 @@ static int find_first(struct watch *w)
                      "pipeline's 'when' conditions?");
             return -1;
         }
-        if (now >= w->deadline) {
-            err_set(&w->ctx->err, EXIT_TIMEOUT, "timed out waiting for CI to pick up %s",
-                    w->t->label);
-            return -1;
-        }
+        if (now >= w->deadline)
+            return appear_timed_out(w);
         for (double until = now + APPEAR_POLL; clock_now() < until;) {
             if (term_interrupted())
                 return -1;
@@ -492,8 +558,10 @@ static int follow(struct watch *w)
             return EXIT_INTERRUPTED;
         now = clock_now();
         if (now >= w->deadline) {
-            err_set(&w->ctx->err, EXIT_TIMEOUT, "timed out after %.0fs; pipeline #%lld is "
-                    "still %s", cmd_timeout(w->ctx), w->cur.number, w->cur.status);
+            if (outage_ended(w))
+                return EXIT_UNAVAILABLE;
+            err_set(&w->ctx->err, EXIT_TIMEOUT, "timed out after %s; pipeline #%lld is "
+                    "still %s", w->timeout_text, w->cur.number, w->cur.status);
             return EXIT_TIMEOUT;
         }
         stream_check(w, now);
@@ -612,6 +680,35 @@ static void finish(struct watch *w, int code)
     json_decref(result);
 }
 
+/*
+ * The "status" of a result line when there is no verdict: interrupted,
+ * unavailable (the server went away), not-found (nothing appeared), else
+ * the pipeline's last known state ("unknown" when none).
+ */
+static const char *undecided_status(int code, const char *last)
+{
+    if (code == EXIT_INTERRUPTED)
+        return "interrupted";
+    if (code == EXIT_UNAVAILABLE)
+        return "unavailable";
+    if (!last && (code == EXIT_TIMEOUT || code == EXIT_NOT_FOUND))
+        return "not-found";
+    return last ? last : "unknown";
+}
+
+/* The last JSON line of a watch that ended without a verdict. */
+static void json_undecided(struct cmd_ctx *ctx, const struct wp_pipeline *p, int code)
+{
+    json_t *r = json_pack("{s:s, s:s, s:i}", "event", "result", "status",
+                          undecided_status(code, p ? p->status : NULL), "exit_code", code);
+    if (p)
+        json_object_set_new(r, "number", json_integer(p->number));
+    if (ctx->err.msg[0])
+        json_object_set_new(r, "error", json_string(ctx->err.msg));
+    term_json_line(r);
+    json_decref(r);
+}
+
 /* Ends an unfinished watch (timeout, interrupt, error) in JSON mode too. */
 static void finish_undecided(struct watch *w, int code)
 {
@@ -619,16 +716,16 @@ static void finish_undecided(struct watch *w, int code)
         draw(w, 1);
         term_live_done(&w->term);
     }
-    if (w->ctx->mode == OUTPUT_JSON) {
-        json_t *r = json_pack("{s:s, s:s, s:i}", "event", "result", "status",
-                              w->have ? w->cur.status : "unknown", "exit_code", code);
-        if (w->have)
-            json_object_set_new(r, "number", json_integer(w->cur.number));
-        if (w->ctx->err.msg[0])
-            json_object_set_new(r, "error", json_string(w->ctx->err.msg));
-        term_json_line(r);
-        json_decref(r);
-    }
+    if (w->ctx->mode == OUTPUT_JSON)
+        json_undecided(w->ctx, w->have ? &w->cur : NULL, code);
+}
+
+/* The http client's wait hook: keep the live view (spinner, clock, the
+ * outage line) moving while a request or a retry waits. */
+static void on_http_wait(void *ud, const struct http_client *c)
+{
+    (void)c;
+    draw(ud, 0);
 }
 
 static int watch_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_target *t)
@@ -645,8 +742,10 @@ static int watch_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_
     if (s->client.http.deadline > 0 && s->client.http.deadline < w.deadline)
         w.deadline = s->client.http.deadline;
     s->client.http.deadline = w.deadline;
+    term_fmt_duration(w.timeout_text, sizeof(w.timeout_text), cmd_timeout(ctx));
     term_init(&w.term, 2, ctx->color);
-    term_catch_signals();
+    s->client.http.on_wait = on_http_wait;
+    s->client.http.wait_ud = &w;
     int code;
     if (find_first(&w) < 0) {
         code = term_interrupted() ? EXIT_INTERRUPTED : ctx->err.code;
@@ -669,6 +768,8 @@ static int watch_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_
     if (w.have)
         wp_pipeline_release(&w.cur);
     free(w.confirmed_status);
+    s->client.http.on_wait = NULL;
+    s->client.http.wait_ud = NULL;
     term_plain_release(&w.plain);
     term_release(&w.term);
     return code;
@@ -681,8 +782,15 @@ int ci_watch_sha(struct cmd_ctx *ctx, const char *sha)
         return ctx->err.code;
     struct ci_session s;
     int code;
+    /* from here on, so that ^C while the repo is looked up (a server that
+     * is down) ends the watch promptly, with its JSON result line */
+    term_catch_signals();
     if (ci_session_open_target(ctx, &s, &t) < 0) {
-        code = ctx->err.code;
+        code = term_interrupted() ? EXIT_INTERRUPTED : ctx->err.code;
+        if (code == EXIT_INTERRUPTED)
+            err_set(&ctx->err, EXIT_INTERRUPTED, "interrupted");
+        if (ctx->mode == OUTPUT_JSON)
+            json_undecided(ctx, NULL, code);
     } else {
         code = watch_run(ctx, &s, &t);
         ci_session_close(&s);

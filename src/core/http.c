@@ -1,5 +1,6 @@
 #include "core/http.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,6 +10,8 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/cred.h"
+#include "core/signal.h"
 
 /* The system store as a hashed directory: certificates are loaded lazily,
  * only the ones a chain needs, instead of parsing a whole bundle per run. */
@@ -22,6 +25,16 @@ static void secret_free(char *s)
         explicit_bzero(s, strlen(s));
         free(s);
     }
+}
+
+/* A host name or IPv4 literal: letters, digits, '-', '.', '_' only. */
+static int plain_host_ok(const char *h)
+{
+    for (; *h; h++)
+        if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') ||
+              (*h >= '0' && *h <= '9') || *h == '-' || *h == '.' || *h == '_'))
+            return 0;
+    return 1;
 }
 
 /* "HOST[:PORT]" (HOST may be a bracketed IPv6 literal) → host, port. */
@@ -40,12 +53,12 @@ static int split_host_port(const char *s, char **host, long *port)
         colon = strrchr(s, ':');
         *host = colon ? xstrndup(s, (size_t)(colon - s)) : xstrdup(s);
     }
-    if (!**host)
+    if (!**host || (**host != '[' && !plain_host_ok(*host)))
         goto bad;
     if (colon) {
         char *end;
         long p = strtol(colon + 1, &end, 10);
-        if (*end || p <= 0 || p > 65535)
+        if (colon[1] < '0' || colon[1] > '9' || *end || p <= 0 || p > 65535)
             goto bad;
         *port = p;
     }
@@ -74,6 +87,8 @@ static int build_connect_to(struct http_client *c, const char *dial, struct err 
     long dial_port = server_port;
     if (split_host_port(dial, &dial_host, &dial_port) < 0) {
         err_set(e, EXIT_USAGE, "ci.dial '%s' is not HOST[:PORT]", dial);
+        err_hint(e, "--dial (ci.dial, HOMELAB_WP_IP) takes an address such as 10.0.0.5 or "
+                    "lb.internal:8443, without a scheme or path");
         goto out;
     }
     struct buf b;
@@ -90,6 +105,38 @@ out:
     return rc;
 }
 
+int http_host_is_loopback(const char *host)
+{
+    if (!strcasecmp(host, "localhost") || !strcasecmp(host, "localhost."))
+        return 1;
+    char inner[64];
+    size_t n = strlen(host);
+    if (host[0] == '[' && n >= 2 && host[n - 1] == ']' && n - 2 < sizeof(inner)) {
+        memcpy(inner, host + 1, n - 2);
+        inner[n - 2] = '\0';
+        struct in6_addr a6;
+        return inet_pton(AF_INET6, inner, &a6) == 1 && !memcmp(&a6, &in6addr_loopback,
+                                                                sizeof(a6));
+    }
+    struct in_addr a4;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    struct in6_addr a6;
+    return inet_pton(AF_INET6, host, &a6) == 1 && !memcmp(&a6, &in6addr_loopback, sizeof(a6));
+}
+
+static int url_is_loopback(const char *url)
+{
+    CURLU *u = curl_url();
+    char *host = NULL;
+    int yes = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+              curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+              http_host_is_loopback(host);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return yes;
+}
+
 int http_init(struct http_client *c, const struct http_opts *o, struct err *e)
 {
     memset(c, 0, sizeof(*c));
@@ -98,12 +145,18 @@ int http_init(struct http_client *c, const struct http_opts *o, struct err *e)
         curl_ready = 1;
     }
     if (!o->base_url || strncmp(o->base_url, "https://", 8)) {
-        if (o->base_url && !strncmp(o->base_url, "http://", 7))
-            return err_set(e, EXIT_USAGE, "'%s' is plain http; homelab only talks https",
-                           o->base_url);
-        return err_set(e, EXIT_USAGE, "'%s' is not an https:// URL",
-                       o->base_url ? o->base_url : "");
+        if (o->base_url && !strncmp(o->base_url, "http://", 7)) {
+            if (!o->allow_loopback_http || !url_is_loopback(o->base_url))
+                return err_set(e, EXIT_USAGE, "'%s' is plain http; homelab only talks https",
+                               o->base_url);
+            c->plain_http = 1;
+        } else {
+            return err_set(e, EXIT_USAGE, "'%s' is not an https:// URL",
+                           o->base_url ? o->base_url : "");
+        }
     }
+    if (o->token && cred_check(o->token, "the configuration", e) < 0)
+        return -1;
     c->base_url = xstrdup(o->base_url);
     if (o->dial && *o->dial && build_connect_to(c, o->dial, e) < 0) {
         http_release(c);
@@ -167,6 +220,9 @@ struct transfer {
     int overflow;
     int aborted;
     size_t received;
+    struct http_client *c; /* for on_wait; NULL in streams */
+    int interrupted;
+    double last_tick;
 };
 
 static size_t on_body(char *data, size_t size, size_t n, void *userp)
@@ -232,7 +288,28 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
     return len;
 }
 
-/* Lets a streaming caller abort a transfer that is waiting for data. */
+static int http_outage_line_(const struct http_client *c, char *buf, size_t n);
+
+/* While waiting: the caller's hook, else a one-line notice of an outage. */
+static void wait_tick(struct http_client *c)
+{
+    if (c->on_wait) {
+        c->on_wait(c->wait_ud, c);
+        return;
+    }
+    char line[96];
+    if (http_outage_line_(c, line, sizeof(line)) && c->outage_told != c->outage_since) {
+        c->outage_told = c->outage_since;
+        fprintf(stderr, "homelab: %s\n", line);
+    }
+}
+
+/*
+ * Called by libcurl at least once a second while a transfer waits (and
+ * sooner after a signal interrupts its poll): lets a streaming caller abort
+ * a stalled transfer, ends any transfer on SIGINT/SIGTERM, and lets a live
+ * view redraw.
+ */
 static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
 {
@@ -241,6 +318,15 @@ static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_o
     if (t->on_data && t->on_data(t->ud, NULL, 0)) {
         t->aborted = 1;
         return 1;
+    }
+    if (signal_interrupted()) {
+        t->interrupted = 1;
+        return 1;
+    }
+    double now = clock_now();
+    if (t->c && now - t->last_tick >= 0.1) {
+        t->last_tick = now;
+        wait_tick(t->c);
     }
     return 0;
 }
@@ -252,7 +338,7 @@ static void apply_settings(struct http_client *c, struct curl_slist **headers,
 {
     CURL *h = c->easy;
     curl_easy_reset(h);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, c->plain_http ? "http,https" : "https");
     curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -327,7 +413,7 @@ int http_request(struct http_client *c, const char *path, const char *const *ext
     buf_init(&url, 0);
     buf_addf(&url, "%s%s", c->base_url, path);
     struct curl_slist *headers = NULL, *connect_to = NULL;
-    struct transfer t = { r, on_data, ud, 0, 0, 0 };
+    struct transfer t = { r, on_data, ud, 0, 0, 0, c, 0, 0 };
     char errbuf[CURL_ERROR_SIZE] = "";
     CURL *h = c->easy;
 
@@ -343,13 +429,13 @@ int http_request(struct http_client *c, const char *path, const char *const *ext
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     if (on_data) {
         /* A long body (a big log) may take its time, but must keep moving. */
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->request_timeout);
-        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
-        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     } else {
         curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, request_ms(c));
     }
@@ -360,14 +446,36 @@ int http_request(struct http_client *c, const char *path, const char *const *ext
     curl_slist_free_all(headers);
     curl_slist_free_all(connect_to);
     int ret = 0;
-    if (t.overflow) {
+    if (t.interrupted) {
+        ret = err_set(e, EXIT_INTERRUPTED, "interrupted");
+        r->status = 0;
+    } else if (t.overflow) {
         ret = err_set_kind(e, ERR_TOO_LARGE, EXIT_UNAVAILABLE,
                            "response from %s is larger than the %zu-byte limit; refused",
                            url.data, r->body.cap);
+    } else if (rc == CURLE_OPERATION_TIMEDOUT && !on_data && c->deadline > 0 &&
+               clock_now() >= c->deadline - 0.01) {
+        /* cut by the verb's --timeout: says nothing about the server */
+        ret = err_set(e, EXIT_TIMEOUT, "the time limit ran out during a request to %s",
+                      url.data);
+        r->status = 0;
     } else if (rc != CURLE_OK && !(t.aborted && (rc == CURLE_WRITE_ERROR ||
                                                  rc == CURLE_ABORTED_BY_CALLBACK))) {
         ret = classify_curl_error(rc, errbuf, url.data, e);
         r->status = 0;
+        c->last_curl = (int)rc;
+        snprintf(c->last_error, sizeof(c->last_error), "%s",
+                 errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        if (!c->outage_since)
+            c->outage_since = clock_wall();
+    } else if (r->status) {
+        c->answered = 1;
+        if (r->status == 429 || r->status >= 500) {
+            if (!c->outage_since)
+                c->outage_since = clock_wall();
+        } else {
+            c->outage_since = 0;
+        }
     }
     if (c->verbose)
         fprintf(stderr, "homelab: < %ld %s %zu bytes in %.0f ms\n", r->status,
@@ -518,12 +626,106 @@ const char *http_retry_reason(const struct http_response *r, json_t **parsed, ch
     return NULL;
 }
 
+int http_wait(struct http_client *c, double seconds, struct err *e)
+{
+    double until = clock_now() + seconds;
+    for (;;) {
+        if (signal_interrupted())
+            return err_set(e, EXIT_INTERRUPTED, "interrupted");
+        wait_tick(c);
+        double left = until - clock_now();
+        if (left <= 0)
+            return 0;
+        clock_sleep(left < 0.1 ? left : 0.1); /* EINTR: the flag is checked above */
+    }
+}
+
+double http_outage_since(const struct http_client *c)
+{
+    if (!c->answered || !c->outage_since ||
+        clock_wall() - c->outage_since < HTTP_OUTAGE_SHOW_AFTER)
+        return 0;
+    return c->outage_since;
+}
+
+/* "10:42:03" in local time. */
+static void clock_text(double wall, char *buf, size_t n)
+{
+    time_t t = (time_t)wall;
+    struct tm tm;
+    if (!localtime_r(&t, &tm) || !strftime(buf, n, "%H:%M:%S", &tm))
+        snprintf(buf, n, "?");
+}
+
+int http_outage_line(const struct http_client *c, char *buf, size_t n)
+{
+    return http_outage_line_(c, buf, n);
+}
+
+static int http_outage_line_(const struct http_client *c, char *buf, size_t n)
+{
+    double since = http_outage_since(c);
+    buf[0] = '\0';
+    if (!since)
+        return 0;
+    char hms[16];
+    clock_text(since, hms, sizeof(hms));
+    snprintf(buf, n, "server unreachable since %s, retrying", hms);
+    return 1;
+}
+
+/* A failure that will not go away by itself before anyone answered: the
+ * name does not resolve, or nothing listens where we connect. */
+static int first_contact_permanent(const struct http_client *c)
+{
+    return !c->answered && (c->last_curl == CURLE_COULDNT_RESOLVE_HOST ||
+                            c->last_curl == CURLE_COULDNT_CONNECT);
+}
+
+static void first_contact_error(const struct http_client *c, struct err *e)
+{
+    const char *why = c->last_error;
+    const char *dial = c->connect_to ? strchr(c->connect_to, ':') : NULL;
+    dial = dial ? strchr(dial + 1, ':') : NULL;
+    if (dial)
+        err_set(e, EXIT_UNAVAILABLE, "cannot reach %s through ci.dial %s: %s", c->base_url,
+                dial + 1, why);
+    else
+        err_set(e, EXIT_UNAVAILABLE, "cannot reach %s: %s", c->base_url, why);
+    if (c->last_curl != CURLE_COULDNT_RESOLVE_HOST)
+        err_hint(e, "is the server running, and are ci.server and ci.dial right?");
+    else if (dial)
+        err_hint(e, "check the host name in --dial (ci.dial, HOMELAB_WP_IP)");
+    else
+        err_hint(e, "check the host name in the server URL (ci.server), or set ci.dial");
+}
+
+/* The error when retrying must stop at `deadline`. */
+static void give_up(const struct http_client *c, const char *path, int attempts,
+                    const char *reason, struct err *e)
+{
+    char hms[16];
+    if (c->answered && c->outage_since) {
+        /* the server went away: that, not the verb's time limit, is why */
+        clock_text(c->outage_since, hms, sizeof(hms));
+        err_set(e, EXIT_UNAVAILABLE, "server unreachable since %s (%d attempts at %s%s): "
+                "last got %s", hms, attempts, c->base_url, path, reason);
+    } else if (c->deadline > 0 && clock_now() >= c->deadline - 0.5) {
+        err_set(e, EXIT_TIMEOUT, "timed out retrying %s%s (%d attempts): last got %s",
+                c->base_url, path, attempts, reason);
+    } else {
+        err_set(e, EXIT_UNAVAILABLE, "giving up on %s%s after %d attempts: last got %s",
+                c->base_url, path, attempts, reason);
+    }
+}
+
 int http_get_json(struct http_client *c, const char *path, json_t **out, long *status,
                   struct err *e)
 {
     struct http_response r;
     http_response_init(&r, c->body_cap);
-    double deadline = clock_now() + c->retry_budget;
+    double started = clock_now();
+    double deadline = started + c->retry_budget;
     if (c->deadline > 0 && c->deadline < deadline)
         deadline = c->deadline; /* the verb's --timeout comes first */
     char why[1100] = "";
@@ -535,9 +737,15 @@ int http_get_json(struct http_client *c, const char *path, json_t **out, long *s
         err_clear(&attempt_err);
         json_t *parsed = NULL;
         const char *reason = NULL;
+        if (signal_interrupted()) {
+            err_set(e, EXIT_INTERRUPTED, "interrupted");
+            break;
+        }
         if (http_request(c, path, NULL, NULL, NULL, &r, &attempt_err) < 0) {
-            /* TLS refusals and oversized answers will not change on retry */
-            if (attempt_err.code == EXIT_REFUSED || attempt_err.kind == ERR_TOO_LARGE) {
+            /* TLS refusals, oversized answers, interrupts and the verb's
+             * own time limit will not change on retry */
+            if (attempt_err.code == EXIT_REFUSED || attempt_err.code == EXIT_INTERRUPTED ||
+                attempt_err.code == EXIT_TIMEOUT || attempt_err.kind == ERR_TOO_LARGE) {
                 *e = attempt_err;
                 break;
             }
@@ -567,18 +775,19 @@ int http_get_json(struct http_client *c, const char *path, json_t **out, long *s
         double wait = http_backoff_delay(attempt, 0.25, 8);
         if (r.retry_after >= 0 && r.retry_after > wait)
             wait = r.retry_after;
+        if (first_contact_permanent(c) &&
+            clock_now() + wait - started > HTTP_FIRST_CONTACT_BUDGET) {
+            first_contact_error(c, e);
+            break;
+        }
         if (clock_now() + wait > deadline) {
-            if (deadline == c->deadline) /* the verb's --timeout, not the budget */
-                err_set(e, EXIT_TIMEOUT, "timed out retrying %s%s (%d attempts): last got %s",
-                        c->base_url, path, attempt + 1, reason);
-            else
-                err_set(e, EXIT_UNAVAILABLE, "giving up on %s%s after %d attempts: last got %s",
-                        c->base_url, path, attempt + 1, reason);
+            give_up(c, path, attempt + 1, reason, e);
             break;
         }
         if (c->verbose)
             fprintf(stderr, "homelab: retrying in %.1fs: %s\n", wait, reason);
-        clock_sleep(wait);
+        if (http_wait(c, wait, e) < 0)
+            break;
     }
     http_response_release(&r);
     return -1;

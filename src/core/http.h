@@ -15,6 +15,19 @@
  * Retry-After) until the retry budget (about a minute) is spent; 4xx is
  * never retried. The token is never printed: --verbose traces show it as
  * "Bearer <redacted>".
+ *
+ * Interrupts: every wait in here (a request in flight, a retry's sleep) is
+ * cut within about 100 ms of SIGINT/SIGTERM (signal_interrupted()), ending
+ * in EXIT_INTERRUPTED "interrupted". Long waits call the client's on_wait
+ * hook about every 100 ms so a live view keeps redrawing.
+ *
+ * First contact and outages: a name that does not resolve, or a refused
+ * connection, before the server ever answered is reported within
+ * HTTP_FIRST_CONTACT_BUDGET seconds, naming the address tried (it is a
+ * setting to fix, not a flake). Once the server has answered, the same
+ * failures (and 5xx, 429) are an outage: retried, with
+ * http_outage_since() telling since when, for progress lines and for the
+ * final message.
  */
 #ifndef HOMELAB_HTTP_H
 #define HOMELAB_HTTP_H
@@ -26,6 +39,12 @@
 #include "core/err.h"
 
 #define HTTP_BODY_CAP (64u << 20)    /* JSON responses */
+#define HTTP_FIRST_CONTACT_BUDGET 3.0 /* seconds, see above */
+#define HTTP_OUTAGE_SHOW_AFTER 2.0    /* seconds before an outage is shown */
+
+struct http_client;
+/* Called about every 100 ms while a request or a retry waits. */
+typedef void (*http_wait_fn)(void *ud, const struct http_client *c);
 
 struct http_opts {
     const char *base_url;  /* scheme://host[:port][/root], no trailing slash */
@@ -36,6 +55,9 @@ struct http_opts {
     double retry_budget;   /* seconds of retrying before giving up; 0 = 60 */
     long request_timeout;  /* seconds per one-shot request; 0 = 30 */
     size_t body_cap;       /* largest JSON body accepted; 0 = HTTP_BODY_CAP */
+    /* allow http:// when the host is a loopback address (a local Vault
+     * agent or dev server); anything else must be https */
+    int allow_loopback_http;
 };
 
 struct http_client {
@@ -56,6 +78,15 @@ struct http_client {
      * alone let one `ci watch --timeout 5s` run 57 s; bench/chaos).
      */
     double deadline;
+    int plain_http;        /* http:// to loopback was allowed */
+    int answered;          /* some HTTP response came from this server */
+    double outage_since;   /* clock_wall() of the first failure since the
+                            * last answer, 0 when none */
+    int last_curl;         /* CURLcode of the last transport failure */
+    char last_error[256];  /* libcurl's words for it */
+    http_wait_fn on_wait;  /* optional, with wait_ud */
+    double outage_told;    /* the outage announced on stderr (no on_wait) */
+    void *wait_ud;
 };
 
 struct http_response {
@@ -75,6 +106,12 @@ struct http_response {
  */
 typedef int (*http_data_fn)(void *ud, const char *data, size_t len);
 
+/*
+ * Validates the options and prepares the client; no request is made. A
+ * base URL that is not https (or http to loopback when allowed), a
+ * malformed dial (not HOST[:PORT] with a host name or IP literal), or a
+ * token holding a control character or space is EXIT_USAGE.
+ */
 int http_init(struct http_client *c, const struct http_opts *o, struct err *e);
 void http_release(struct http_client *c);
 
@@ -101,8 +138,11 @@ int http_is_json_type(const char *ct);
  * reference (a JSON `null` body gives json_null()). Non-retryable statuses
  * (4xx) return -1 with e->code 0 and *status set, for the caller to
  * interpret. Retries exhausted: -1 with EXIT_UNAVAILABLE (EXIT_TIMEOUT
- * when the client's deadline came first) and what failed last. TLS
- * refusals and oversized bodies (ERR_TOO_LARGE) are returned at once. A 2xx body that is not JSON at all (an HTML page) is reported as
+ * when the client's deadline came first, unless the server is in an
+ * outage: then EXIT_UNAVAILABLE "server unreachable since …") and what
+ * failed last. TLS refusals, oversized bodies (ERR_TOO_LARGE), interrupts
+ * (EXIT_INTERRUPTED) and first-contact failures (see above) are returned
+ * at once. A 2xx body that is not JSON at all (an HTML page) is reported as
  * "not_json" through *status = -2 after one retry, so callers can say
  * the server does not look like the API they expect.
  */
@@ -148,6 +188,26 @@ int http_stream_open(struct http_client *c, struct http_stream *s, const char *p
                      struct err *e);
 int http_stream_poll(struct http_stream *s, int timeout_ms);
 void http_stream_close(struct http_stream *s);
+
+/*
+ * Sleeps `seconds` in slices, calling c->on_wait (without one, an outage
+ * is announced once on stderr); returns 0, or -1 with
+ * EXIT_INTERRUPTED once SIGINT/SIGTERM was caught. Every retry loop that
+ * talks to a server waits through this.
+ */
+int http_wait(struct http_client *c, double seconds, struct err *e);
+
+/* Wall-clock time the current outage began (see above), 0 when none or
+ * when it is younger than HTTP_OUTAGE_SHOW_AFTER. */
+double http_outage_since(const struct http_client *c);
+
+/* "server unreachable since 10:42:03, retrying" into buf (local time);
+ * returns 1, or 0 (buf empty) when there is no outage to show. */
+int http_outage_line(const struct http_client *c, char *buf, size_t n);
+
+/* Whether `host` (as in a URL: "127.0.0.1", "[::1]", "localhost") is a
+ * loopback address. */
+int http_host_is_loopback(const char *host);
 
 /* The backoff delay for a retry: min(cap, base * 2^attempt) with full jitter. */
 double http_backoff_delay(int attempt, double base, double cap);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/cred.h"
 #include "core/http.h"
 
 /* The Vault token: VAULT_TOKEN, else the first line of ~/.vault-token. */
@@ -108,12 +109,22 @@ int vault_read(const char *path, const char *field, int verbose, char **value, s
     *value = NULL;
     if (!addr || !*addr)
         return err_set(e, EXIT_REFUSED, "VAULT_ADDR is not set");
+    const char *source = getenv("VAULT_TOKEN") && *getenv("VAULT_TOKEN") ? "VAULT_TOKEN"
+                                                                          : "~/.vault-token";
     char *token = vault_token();
     if (!token)
         return err_set(e, EXIT_REFUSED, "no Vault token (VAULT_TOKEN or ~/.vault-token)");
+    if (cred_clean(token, source, e) < 0) {
+        explicit_bzero(token, strlen(token));
+        free(token);
+        return -1;
+    }
     struct http_client c;
+    /* a local Vault agent or dev server listens on plain http; loopback
+     * traffic never leaves the machine */
     struct http_opts o = { .base_url = addr, .cacert = getenv("VAULT_CACERT"),
-                           .token = token, .verbose = verbose, .retry_budget = 20 };
+                           .token = token, .verbose = verbose, .retry_budget = 20,
+                           .allow_loopback_http = 1 };
     int rc = http_init(&c, &o, e);
     explicit_bzero(token, strlen(token));
     free(token);

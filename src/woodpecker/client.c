@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/cred.h"
 #include "core/vault.h"
 
 static void wipe_free(char *s)
@@ -25,28 +26,43 @@ static int from_env(const char *var, char **token, char **source)
     return 1;
 }
 
+/* Trims the token; one that could inject header lines is refused (cred.h). */
+static int checked_token(char **token, char **source, struct err *e)
+{
+    if (cred_clean(*token, *source, e) == 0)
+        return 0;
+    wipe_free(*token);
+    free(*source);
+    *token = *source = NULL;
+    return -1;
+}
+
 int wp_resolve_token(const struct config *cfg, int verbose, char **token, char **source,
                      struct err *e)
 {
     *token = *source = NULL;
     if (from_env("WOODPECKER_TOKEN", token, source) || from_env("WP_TOKEN", token, source))
-        return 0;
+        return checked_token(token, source, e);
     struct buf b;
     buf_init(&b, 0);
     if (cfg->file_token && *cfg->file_token) {
         *token = xstrdup(cfg->file_token);
         buf_addf(&b, "ci.token in %s", cfg->path);
         *source = buf_detach(&b);
-        return 0;
+        return checked_token(token, source, e);
     }
     struct err verr;
     err_clear(&verr);
     if (vault_read(cfg->vault_path, cfg->vault_field, verbose, token, &verr) == 0) {
         buf_addf(&b, "Vault %s (field %s)", cfg->vault_path, cfg->vault_field);
         *source = buf_detach(&b);
-        return 0;
+        return checked_token(token, source, e);
     }
     buf_release(&b);
+    if (verr.code == EXIT_USAGE || verr.code == EXIT_INTERRUPTED) {
+        *e = verr; /* a malformed Vault token or address: fix that first */
+        return -1;
+    }
     if (verr.code == EXIT_UNAVAILABLE) {
         *e = verr;
         return err_wrap(e, "no WOODPECKER_TOKEN or WP_TOKEN, and reading Vault %s failed",
