@@ -292,7 +292,9 @@ gh_expect_no_leak() {
 # matches PATTERN (grep -E): FILE is a fake's request log (the client's
 # request arrived) or "$T/err" (the client said something). Records $out,
 # $err, $rc like `run`, and $interrupt_ms, from the signal to the exit.
-# Bounded by watchdogs (30 s for the event, 30 s for the exit).
+# Bounded by watchdogs (30 s for the event, 30 s for the exit). FILE may be
+# "cmd:COMMAND" instead: its output is searched (e.g. a fake's control API
+# request list, which shows requests as they arrive, before they end).
 run_interrupted_when() {
     sig=$1 file=$2 pattern=$3; shift 3
     skip=0
@@ -300,7 +302,10 @@ run_interrupted_when() {
     "$@" >"$T/out" 2>"$T/err" &
     pid=$!
     i=0
-    until tail -n "+$((skip + 1))" "$file" 2>/dev/null | grep -Eq -- "$pattern"; do
+    until case "$file" in
+              cmd:*) eval "${file#cmd:}" 2>/dev/null ;;
+              *) tail -n "+$((skip + 1))" "$file" 2>/dev/null ;;
+          esac | grep -Eq -- "$pattern"; do
         i=$((i + 1))
         if [ "$i" -gt 600 ] || ! kill -0 "$pid" 2>/dev/null; then
             echo "# run_interrupted_when: '$pattern' never showed in $file" >&2

@@ -804,6 +804,7 @@ int cmd_ci_logs(struct cmd_ctx *ctx)
         return ctx->err.code;
     struct ci_session s;
     int code;
+    term_catch_signals(); /* ^C while the server is looked up, too */
     if (ci_session_open(ctx, &s) < 0) {
         code = ctx->err.code;
     } else {
@@ -811,6 +812,10 @@ int cmd_ci_logs(struct cmd_ctx *ctx)
         setvbuf(stdout, NULL, _IOFBF, TEXT_FLUSH);
         code = logs_run(ctx, &s, &t);
         ci_session_close(&s);
+    }
+    if (term_interrupted() && code != EXIT_OK) {
+        code = EXIT_INTERRUPTED;
+        err_set(&ctx->err, EXIT_INTERRUPTED, "interrupted");
     }
     ci_target_release(&t);
     return code;
