@@ -131,6 +131,11 @@ int ci_target_finish(struct ci_target *t, struct err *e)
                 err_set_kind(e, ERR_NOT_A_REPO, EXIT_NOT_FOUND,
                              "not in a git repository, so '%s' means nothing", rev);
                 err_hint(e, "give a commit id (7+ hex digits) or #N, with --repo OWNER/NAME");
+            } else if (e->code == EXIT_NOT_FOUND && rev[strspn(rev, "0123456789")] == '\0') {
+                /* `ci status #60` unquoted: the shell made #60 a comment,
+                 * or the '#' was left out */
+                err_set(e, EXIT_USAGE, "unknown revision '%s'", rev);
+                err_hint(e, "did you mean pipeline #%s? (quote it: '#%s')", rev, rev);
             } else if (e->code == EXIT_NOT_FOUND) {
                 err_set(e, EXIT_NOT_FOUND, "unknown revision '%s'", rev);
             }

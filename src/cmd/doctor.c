@@ -118,6 +118,22 @@ static int check_server(struct doctor *d, struct wp_client *c)
     return 0;
 }
 
+/* Without a token the server is not contacted, but still listed, so that
+ * a missing server shows up on the first run too. */
+static void skip_server(struct doctor *d)
+{
+    const struct config *cfg = &d->ctx->cfg;
+    if (!cfg->server || !*cfg->server) {
+        char fix[600];
+        snprintf(fix, sizeof(fix), "set WOODPECKER_SERVER, pass --server URL, or add "
+                 "'[ci] server = URL' to %s", cfg->path);
+        report(d, "server", CHECK_FAIL, fix, "no Woodpecker server configured");
+    } else {
+        report(d, "server", CHECK_SKIP, NULL, "%s not checked: no token yet", cfg->server);
+    }
+    report(d, "auth", CHECK_SKIP, NULL, "not checked: no token yet");
+}
+
 static int check_user(struct doctor *d, struct wp_client *c, const char *source)
 {
     json_t *u = NULL;
@@ -247,8 +263,10 @@ int cmd_doctor(struct cmd_ctx *ctx)
     struct wp_client c;
     memset(&c, 0, sizeof(c));
     check_config(&d);
-    int ci_ok = check_token(&d, &source) == 0 && check_server(&d, &c) == 0 &&
-                check_user(&d, &c, source) == 0;
+    int token_ok = check_token(&d, &source) == 0;
+    int ci_ok = token_ok && check_server(&d, &c) == 0 && check_user(&d, &c, source) == 0;
+    if (!token_ok)
+        skip_server(&d);
     struct wp_repo repo;
     memset(&repo, 0, sizeof(repo));
     if (ci_ok && check_repo(&d, &c, &repo) == 0)

@@ -1,5 +1,6 @@
 #include "core/config.h"
 
+#include <errno.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,28 +140,61 @@ int config_parse_text(struct config *c, const char *text, size_t len, struct buf
     return 0;
 }
 
-static int load_file(struct config *c, struct err *e)
+/*
+ * Reads the config file into `text`. Only a file that does not exist is
+ * "no configuration"; one that exists but cannot be used (unreadable, a
+ * directory, too big, binary) is an error naming the file and why, since
+ * running on defaults would hide the user's settings.
+ */
+static int read_config_file(struct config *c, struct buf *text, int *shared, struct err *e)
 {
     FILE *f = fopen(c->path, "r");
-    if (!f)
-        return 0; /* no file is a normal state */
+    if (!f) {
+        if (errno == ENOENT)
+            return 0; /* no file is a normal state */
+        return err_set(e, EXIT_USAGE, "cannot read config file %s: %s", c->path,
+                       strerror(errno));
+    }
     c->file_found = 1;
+    struct stat sb;
+    int have_stat = fstat(fileno(f), &sb) == 0;
+    *shared = have_stat && (sb.st_mode & 077);
+    if (have_stat && S_ISDIR(sb.st_mode)) {
+        fclose(f);
+        return err_set(e, EXIT_USAGE, "config file %s is a directory", c->path);
+    }
+    int rd = read_whole(f, text);
+    int read_errno = errno;
+    int failed = ferror(f);
+    fclose(f);
+    if (rd < 0 && !failed)
+        return err_set(e, EXIT_USAGE, "config file %s is over the %zu-byte limit", c->path,
+                       text->cap);
+    if (rd < 0)
+        return err_set(e, EXIT_USAGE, "cannot read config file %s: %s", c->path,
+                       strerror(read_errno));
+    if (memchr(text->data, '\0', text->len))
+        return err_set(e, EXIT_USAGE, "config file %s is not a text file (it holds NUL "
+                       "bytes)", c->path);
+    return 1;
+}
+
+static int load_file(struct config *c, struct err *e)
+{
     struct buf text;
     buf_init(&text, 1 << 20);
-    int rd = read_whole(f, &text);
-    struct stat sb;
-    int shared = fstat(fileno(f), &sb) == 0 && (sb.st_mode & 077);
-    fclose(f);
-    if (rd < 0) {
+    int shared = 0;
+    int rc = read_config_file(c, &text, &shared, e);
+    if (rc <= 0) {
         buf_release(&text);
-        return err_set(e, EXIT_USAGE, "cannot read config file %s (or it is over 1 MiB)",
-                       c->path);
+        return rc;
     }
     struct buf warnings;
     buf_init(&warnings, 0);
-    int rc = config_parse_text(c, text.data, text.len, &warnings, e);
+    rc = config_parse_text(c, text.data, text.len, &warnings, e);
     buf_release(&text);
-    fputs(warnings.data, stderr);
+    if (rc == 0)
+        fputs(warnings.data, stderr); /* after a parse error they are noise */
     buf_release(&warnings);
     if (rc < 0)
         return -1;

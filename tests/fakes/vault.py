@@ -11,6 +11,7 @@ or wrong token gets 403 {"errors":["permission denied"]}, an unknown secret 404
 
 Usage: vault.py --cert PEM --key KEY --port-file F --token T --mount secret --version 1|2
                 --secret ci/global --field woodpecker_api_token=VALUE [--no-mounts-endpoint]
+                [--plain-http]
 """
 import argparse
 import json
@@ -30,6 +31,8 @@ def parse_args():
     p.add_argument("--version", type=int, choices=(1, 2), default=2)
     p.add_argument("--secret", default="ci/global")
     p.add_argument("--field", action="append", default=[], help="NAME=VALUE")
+    p.add_argument("--plain-http", action="store_true",
+                   help="serve plain http (as Vault's dev server and agent listeners)")
     p.add_argument("--no-mounts-endpoint", action="store_true",
                    help="answer 403 on sys/internal/ui/mounts, as a restricted policy does")
     return p.parse_args()
@@ -85,10 +88,11 @@ def main():
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
     srv.args = args
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    ctx.load_cert_chain(args.cert, args.key)
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    if not args.plain_http:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(args.cert, args.key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write(str(srv.server_address[1]))

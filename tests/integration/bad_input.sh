@@ -1,0 +1,114 @@
+# Bad input and outages as a new user meets them: tokens that could inject
+# header lines, Vault on plain http to loopback, a malformed or dead
+# --dial, unusable config files, a bare pipeline number, a pipeline that
+# never appears, a server that goes away during a watch, doctor with
+# nothing configured.
+. "$(dirname "$0")/../lib.sh"
+export HOMELAB_REPO=acme/web
+D="$ROOT/tests/data/woodpecker"
+start_woodpecker "$D/basic.json" || exit 1
+requests() { wc -l < "$T/wp.requests"; }
+
+# ---- tokens ----
+before=$(requests)
+WOODPECKER_TOKEN=$(printf 'tok\r\nX-Evil: 1') hl ci status '#64'
+expect_rc 2 "a token with CR/LF is refused"
+expect_err_contains "the token from WOODPECKER_TOKEN holds a control character at byte 4" "says where, not what"
+expect_err_lacks "X-Evil" "the token is not printed"
+check "nothing was sent" [ "$(requests)" -eq "$before" ]
+WP_TOKEN="tok en" WOODPECKER_TOKEN= hl ci status '#64'
+expect_rc 2 "a token with a space is refused"
+WOODPECKER_TOKEN="$(printf '\033[31m')$TOKEN" hl ci status '#64'
+expect_rc 2 "a token with ESC is refused"
+WOODPECKER_TOKEN="  $TOKEN
+" hl ci status '#64'
+expect_rc 0 "surrounding whitespace (a copied newline) is trimmed"
+check "and the server got the bare token" python3 -c '
+import json,sys; r=[json.loads(l) for l in open(sys.argv[1])][-1]
+assert r["authorization"]=="Bearer "+sys.argv[2], r' "$T/wp.requests" "$TOKEN"
+
+# ---- Vault on plain http to loopback ----
+unset WOODPECKER_TOKEN
+start_vault 2 "$TOKEN
+" --plain-http || exit 1
+VPORT=$(cat "$T/vault.port")
+VAULT_ADDR="http://127.0.0.1:$VPORT" hl ci status '#64'
+expect_rc 0 "Vault at http://127.0.0.1 gives the token (trailing newline trimmed)"
+VAULT_ADDR="http://localhost:$VPORT" hl ci status '#64'
+expect_rc 0 "and at http://localhost"
+VAULT_ADDR="http://10.255.255.1:8200" hl ci status '#64'
+expect_err_contains "is plain http; homelab only talks https" "plain http elsewhere is refused, before any request"
+VAULT_TOKEN=$(printf 'root\nX-Evil: 1') VAULT_ADDR="http://127.0.0.1:$VPORT" hl ci status '#64'
+expect_rc 2 "a Vault token with a newline inside is refused"
+expect_err_lacks "X-Evil" "and not printed"
+export WOODPECKER_TOKEN="$TOKEN"
+
+# ---- --dial ----
+before=$(requests)
+hl ci status '#64' --dial "http://127.0.0.1:$WP_PORT"
+expect_rc 2 "--dial with a scheme is a usage error"
+expect_err_contains "is not HOST[:PORT]" "naming the form"
+check "found before any request" [ "$(requests)" -eq "$before" ]
+hl ci status '#64' --dial "127.0.0.1:x"
+expect_rc 2 "--dial with a bad port"
+DEAD=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+t0=$(date +%s)
+hl ci status '#64' --dial "127.0.0.1:$DEAD"
+t1=$(date +%s)
+expect_rc 6 "a refused connection on first contact"
+expect_err_contains "cannot reach https://ci.homelab.test through ci.dial 127.0.0.1:$DEAD" "says what was tried"
+check "within a few seconds, not the minute of retries (took $((t1 - t0)) s)" [ $((t1 - t0)) -lt 15 ]
+
+# ---- config files ----
+mkdir "$T/confdir"
+HOMELAB_CONFIG="$T/confdir" hl ci status '#64'
+expect_rc 2 "a config path that is a directory"
+expect_err_contains "config file $T/confdir is a directory" "names the file and why"
+printf '[ci]\nserver = https://x\0\n' >"$T/binconf"
+HOMELAB_CONFIG="$T/binconf" hl ci status '#64'
+expect_rc 2 "a config file with NUL bytes"
+expect_err_contains "is not a text file" "says why"
+printf 'x' >"$T/plainfile"
+HOMELAB_CONFIG="$T/plainfile/config" hl ci status '#64'
+expect_rc 2 "a config path that cannot be opened (not missing)"
+expect_err_contains "cannot read config file $T/plainfile/config" "says it cannot read it"
+printf '[ci\nserver = https://x\n' >"$T/badconf"
+HOMELAB_CONFIG="$T/badconf" hl ci status '#64'
+expect_rc 2 "a config parse error"
+expect_err_lacks "unknown key" "without a spurious unknown-key warning"
+
+# ---- a bare number ----
+git init -q "$T/repo" && git -C "$T/repo" commit -q --allow-empty -m one
+cd "$T/repo"
+hl ci status 60
+expect_rc 2 "a bare number that is no revision"
+expect_err_contains "did you mean pipeline #60? (quote it: '#60')" "suggests the quoted #N"
+cd "$T"
+
+# ---- no pipeline appears ----
+hl ci watch abcdef1 --timeout 3s --json
+expect_rc 3 "--timeout before a pipeline appeared"
+expect_err_contains "no pipeline for abcdef1 appeared within 3s" "says nothing appeared, not a network error"
+check "--json: status not-found" python3 -c '
+import json,sys; r=json.loads(sys.argv[1].splitlines()[-1]); assert r["status"]=="not-found" and r["exit_code"]==3, r' "$out"
+
+# ---- the server goes away during a watch ----
+wp_ctl POST /__fake/pipelines '{"repo":"acme/web","commit":"cccccccccccccccccccccccccccccccccccccccc","branch":"main","template":"running"}' >/dev/null
+wp_ctl POST /__fake/faults '{"rules":[{"path":"^/api/stream","kind":"refuse_stream"},{"path":"^/api/","kind":"500","after":1}]}' >/dev/null
+hl ci watch cccccccc --timeout 6s --json
+expect_rc 6 "a wait ended by an outage exits 6"
+expect_err_contains "server unreachable since" "the outage was shown while it lasted"
+expect_err_contains "the server has been unreachable since" "the final message says since when"
+check "--json: status unavailable" python3 -c '
+import json,sys; r=json.loads(sys.argv[1].splitlines()[-1]); assert r["status"]=="unavailable" and r["exit_code"]==6, r' "$out"
+wp_ctl POST /__fake/faults '{"rules":[]}' >/dev/null
+
+# ---- doctor with nothing configured ----
+unset WOODPECKER_SERVER WOODPECKER_TOKEN VAULT_ADDR
+hl doctor
+check "doctor lists the server line when nothing is configured" python3 -c '
+import sys; lines=[l.split()[1] for l in sys.argv[1].splitlines() if l and not l.startswith(" ")]
+assert lines[:5]==["config","token","server","auth","repo"], lines' "$out"
+expect_out_contains "FAIL server     no Woodpecker server configured" "and says it is missing"
+
+finish
