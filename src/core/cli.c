@@ -56,35 +56,45 @@ static const char *closest_opt(const struct opt *const *tables, const char *name
     return best && best_d <= 3 ? best : NULL;
 }
 
+/*
+ * Strict on purpose: strtod() took "nan", "inf", "0x1p3", "1e2" and " 5s".
+ * A duration is digits followed by a unit (h, m, s, ms), repeated with
+ * each unit smaller than the one before ("1h30m"), or digits alone
+ * (seconds). 0 is refused: it read as "no limit" by accident.
+ */
 int cli_parse_duration(const char *s, double *seconds)
 {
-    double total = 0;
+    static const struct { const char *name; double scale; } units[] = {
+        { "h", 3600 }, { "ms", 0.001 }, { "m", 60 }, { "s", 1 },
+    };
+    double total = 0, last_scale = 1e9;
     const char *p = s;
     if (!*p)
         return -1;
     while (*p) {
-        char *end;
-        errno = 0;
-        double v = strtod(p, &end);
-        if (end == p || errno || v < 0)
+        if (*p < '0' || *p > '9')
             return -1;
-        p = end;
-        if (!strncmp(p, "ms", 2)) {
-            v /= 1000;
-            p += 2;
-        } else if (*p == 'h') {
-            v *= 3600;
-            p++;
-        } else if (*p == 'm') {
-            v *= 60;
-            p++;
-        } else if (*p == 's') {
-            p++;
-        } else if (*p) {
+        double v = 0;
+        int digits = 0;
+        for (; *p >= '0' && *p <= '9'; p++, digits++)
+            v = v * 10 + (*p - '0');
+        if (digits > 9)
             return -1;
+        if (!*p && p - digits == s) { /* digits alone: seconds */
+            total = v;
+            break;
         }
-        total += v;
+        size_t u = 0;
+        while (u < 4 && strncmp(p, units[u].name, strlen(units[u].name)))
+            u++;
+        if (u == 4 || units[u].scale >= last_scale)
+            return -1;
+        last_scale = units[u].scale;
+        p += strlen(units[u].name);
+        total += v * units[u].scale;
     }
+    if (total <= 0 || total > CLI_DURATION_MAX)
+        return -1;
     *seconds = total;
     return 0;
 }
@@ -102,16 +112,16 @@ static int set_value(const struct opt *o, const char *val, struct err *e)
     case OPT_INT:
         errno = 0;
         long n = strtol(val, &end, 10);
-        if (!*val || *end || errno || n < 0)
-            return err_set(e, EXIT_USAGE, "--%s wants a non-negative number, not '%s'",
-                           o->name, val);
+        if (val[0] < '0' || val[0] > '9' || *end || errno || n > CLI_INT_MAX)
+            return err_set(e, EXIT_USAGE, "--%s wants a whole number from 0 to %d, not '%.40s%s'",
+                           o->name, CLI_INT_MAX, val, strlen(val) > 40 ? "..." : "");
         *(long *)o->value = n;
         return 0;
     case OPT_DURATION:
         if (cli_parse_duration(val, o->value) < 0)
             return err_set(e, EXIT_USAGE,
-                           "--%s wants a duration such as 90s, 20m or 1h, not '%s'",
-                           o->name, val);
+                           "--%s wants a duration from 1ms to 7 days such as 90s, 20m, 1h30m "
+                           "or 500ms, not '%.40s%s'", o->name, val, strlen(val) > 40 ? "..." : "");
         return 0;
     default:
         return err_set(e, EXIT_USAGE, "--%s takes no value", o->name);

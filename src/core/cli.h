@@ -18,7 +18,7 @@ enum opt_type {
     OPT_END_ = 0,
     OPT_BOOL,     /* int *: set to 1 */
     OPT_STRING,   /* const char **: points into argv */
-    OPT_INT,      /* long *: a non-negative decimal */
+    OPT_INT,      /* long *: decimal digits only, 0..CLI_INT_MAX */
     OPT_DURATION, /* double *: seconds; accepts 90s, 20m, 1h, 1h30m, 500ms, 45 */
     OPT_LIST,     /* struct strvec *: repeatable */
 };
@@ -41,7 +41,15 @@ struct opt {
 int cli_parse(const struct opt *const *tables, int argc, char **argv,
               struct strvec *pos, struct err *e);
 
-/* Parses a duration such as "90s", "20m", "1h30m", "250ms" or "45". */
+#define CLI_DURATION_MAX (7 * 24 * 3600.0) /* seconds */
+#define CLI_INT_MAX 1000000000
+
+/*
+ * Parses a duration: digits with a unit (h, m, s, ms), repeated with
+ * decreasing units ("1h30m", "250ms"), or digits alone (seconds: "45").
+ * Nothing else (no sign, space, fraction, exponent, nan/inf); more than 0
+ * and at most CLI_DURATION_MAX. Returns 0, or -1 leaving *seconds alone.
+ */
 int cli_parse_duration(const char *s, double *seconds);
 
 /* Levenshtein distance, for "did you mean" suggestions. */

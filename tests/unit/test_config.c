@@ -159,6 +159,18 @@ static void test_durations(void **state)
     assert_int_equal(cli_parse_duration("5x", &s), -1);
     assert_int_equal(cli_parse_duration("-5s", &s), -1);
     assert_int_equal(cli_parse_duration("m", &s), -1);
+    /* strict: what strtod() used to let through */
+    static const char *const bad[] = { "nan", "inf", "0x1p3", "1e2", " 5s", "5s ", "5s5",
+                                       "0", "0s", "1.5s", "+5s", "5m1h", "1s1s", "8d",
+                                       "9999999999s", "169h" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        s = -1;
+        assert_int_equal(cli_parse_duration(bad[i], &s), -1);
+        assert_true(s == -1);
+    }
+    assert_int_equal(cli_parse_duration("1s500ms", &s), 0);
+    assert_true(s == 1.5);
+    assert_int_equal(cli_parse_duration("168h", &s), 0);
 }
 
 static void test_cli_parse(void **state)
