@@ -630,7 +630,7 @@ static int follow_step(struct logs *L, const char *wf, const char *step)
     if (L->lost && !code) {
         fflush(stdout);
         fprintf(stderr, "homelab: the log stream skipped %lld lines of %s that are not shown; "
-                "'homelab ci logs #%lld --step %s' prints the stored log\n", L->lost,
+                "homelab ci logs '#%lld' --step '%s' prints the stored log\n", L->lost,
                 L->label.data, L->p.number, L->label.data);
     }
     return code;
