@@ -804,7 +804,7 @@ int cmd_ci_logs(struct cmd_ctx *ctx)
         return ctx->err.code;
     struct ci_session s;
     int code;
-    term_catch_signals(); /* ^C while the server is looked up, too */
+    signal_catch(); /* ^C while the server is looked up, too */
     if (ci_session_open(ctx, &s) < 0) {
         code = ctx->err.code;
     } else {
@@ -813,7 +813,7 @@ int cmd_ci_logs(struct cmd_ctx *ctx)
         code = logs_run(ctx, &s, &t);
         ci_session_close(&s);
     }
-    if (term_interrupted() && code != EXIT_OK) {
+    if (signal_interrupted() && code != EXIT_OK) {
         code = EXIT_INTERRUPTED;
         err_set(&ctx->err, EXIT_INTERRUPTED, "interrupted");
     }

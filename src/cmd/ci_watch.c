@@ -784,9 +784,9 @@ int ci_watch_sha(struct cmd_ctx *ctx, const char *sha)
     int code;
     /* from here on, so that ^C while the repo is looked up (a server that
      * is down) ends the watch promptly, with its JSON result line */
-    term_catch_signals();
+    signal_catch();
     if (ci_session_open_target(ctx, &s, &t) < 0) {
-        code = term_interrupted() ? EXIT_INTERRUPTED : ctx->err.code;
+        code = signal_interrupted() ? EXIT_INTERRUPTED : ctx->err.code;
         if (code == EXIT_INTERRUPTED)
             err_set(&ctx->err, EXIT_INTERRUPTED, "interrupted");
         if (ctx->mode == OUTPUT_JSON)

@@ -115,10 +115,10 @@ static void test_cli__usage_errors(void **state)
     expect_usage("-j", "unknown flag '-j' (flags are long: --name)");
     expect_usage("--json=1", "--json takes no value");
     expect_usage("--limit", "--limit needs a value (N)");
-    expect_usage("--limit -3", "--limit wants a non-negative number, not '-3'");
-    expect_usage("--limit=5x", "--limit wants a non-negative number, not '5x'");
+    expect_usage("--limit -3", "--limit wants a whole number from 0 to 1000000000, not '-3'");
+    expect_usage("--limit=5x", "--limit wants a whole number from 0 to 1000000000, not '5x'");
     expect_usage("--timeout soon",
-                 "--timeout wants a duration such as 90s, 20m or 1h, not 'soon'");
+                 "--timeout wants a duration from 1ms to 7 days such as 90s, 20m, 1h30m or 500ms, not 'soon'");
 }
 
 static void test_cli__durations(void **state)
