@@ -134,6 +134,22 @@ static const struct command *find_command(const char *path)
     return NULL;
 }
 
+/* `help ci`: the verbs of a group; returns 0 when `group` is none. */
+static int group_help(const char *group, struct buf *out)
+{
+    size_t len = strlen(group);
+    int n = 0;
+    for (size_t i = 0; i < ncommands; i++) {
+        if (strncmp(commands[i].path, group, len) || commands[i].path[len] != ' ')
+            continue;
+        if (!n++)
+            buf_addf(out, "homelab %s: its verbs (homelab help VERB for one)\n\n", group);
+        buf_addf(out, "  %-12s %-6s %s\n", commands[i].path, commands[i].tier,
+                 commands[i].summary);
+    }
+    return n > 0;
+}
+
 static int cmd_help(struct cmd_ctx *ctx)
 {
     struct buf out;
@@ -146,6 +162,12 @@ static int cmd_help(struct cmd_ctx *ctx)
         for (size_t i = 0; i < ctx->npos; i++)
             buf_addf(&path, "%s%s", i ? " " : "", ctx->pos[i]);
         const struct command *c = find_command(path.data);
+        if (!c && group_help(path.data, &out)) {
+            buf_release(&path);
+            fputs(out.data, stdout);
+            buf_release(&out);
+            return EXIT_OK;
+        }
         if (!c) {
             err_set(&ctx->err, EXIT_USAGE, "no verb '%s'; 'homelab help' lists them", path.data);
             buf_release(&path);
@@ -162,8 +184,10 @@ static int cmd_help(struct cmd_ctx *ctx)
 
 static int cmd_version(struct cmd_ctx *ctx)
 {
-    (void)ctx;
-    printf("homelab %s\n", HOMELAB_VERSION);
+    if (ctx->mode == OUTPUT_JSON)
+        printf("{\"version\":\"%s\"}\n", HOMELAB_VERSION);
+    else
+        printf("homelab %s\n", HOMELAB_VERSION);
     return EXIT_OK;
 }
 

@@ -255,6 +255,10 @@ int config_load(struct config *c, const struct config_flags *flags, struct err *
     if (!c->kubectl)
         c->kubectl = xstrdup("kubectl");
     strip_trailing_slashes(c->server);
+    if (c->repo && (!strchr(c->repo, '/') || c->repo[0] == '/' ||
+                    c->repo[strlen(c->repo) - 1] == '/'))
+        return err_set(e, EXIT_USAGE, "ci.repo '%.80s%s' is not OWNER/NAME", c->repo,
+                       strlen(c->repo) > 80 ? "..." : "");
     return 0;
 }
 

@@ -1,6 +1,8 @@
 #include "core/http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include <math.h>
 #include <stdio.h>
@@ -157,6 +159,10 @@ int http_init(struct http_client *c, const struct http_opts *o, struct err *e)
     }
     if (o->token && cred_check(o->token, "the configuration", e) < 0)
         return -1;
+    /* a missing CA file would surface as "TLS verification failed" */
+    if (o->cacert && access(o->cacert, R_OK) < 0)
+        return err_set(e, EXIT_USAGE, "cannot read the CA file %s (--cacert, ci.cacert): %s",
+                       o->cacert, strerror(errno));
     c->base_url = xstrdup(o->base_url);
     if (o->dial && *o->dial && build_connect_to(c, o->dial, e) < 0) {
         http_release(c);

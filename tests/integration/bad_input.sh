@@ -103,6 +103,27 @@ check "--json: status unavailable" python3 -c '
 import json,sys; r=json.loads(sys.argv[1].splitlines()[-1]); assert r["status"]=="unavailable" and r["exit_code"]==6, r' "$out"
 wp_ctl POST /__fake/faults '{"rules":[]}' >/dev/null
 
+# ---- small things ----
+hl ci status '#64' --repo acme
+expect_rc 2 "--repo without a slash is refused"
+expect_err_contains "ci.repo 'acme' is not OWNER/NAME" "saying the form"
+hl ci status '#64' --cacert "$T/no-such-ca.pem"
+expect_rc 2 "a missing --cacert file"
+expect_err_contains "cannot read the CA file $T/no-such-ca.pem" "says it cannot be read, not a TLS failure"
+hl ci watch '#64' --timeout nan
+expect_rc 2 "--timeout nan is refused"
+expect_err_contains "from 1ms to 7 days" "stating the bounds"
+hl ci watch '#64' --timeout 0
+expect_rc 2 "--timeout 0 is refused (it meant 30m by accident)"
+hl ci list --limit 99999999999999999999
+expect_rc 2 "a 20-digit --limit"
+expect_err_contains "from 0 to 1000000000" "states the bounds"
+hl version --json
+check "version --json prints JSON" python3 -c 'import json,sys; assert json.loads(sys.argv[1])["version"]' "$out"
+hl help ci
+expect_rc 0 "help ci"
+expect_out_contains "ci watch" "lists the group's verbs"
+
 # ---- doctor with nothing configured ----
 unset WOODPECKER_SERVER WOODPECKER_TOKEN VAULT_ADDR
 hl doctor
