@@ -126,20 +126,41 @@ static void json_change(struct watch *w, const char *kind, const char *wf, const
     json_decref(j);
 }
 
+static void report_pipeline(struct watch *w, int json);
+static void report_steps(struct watch *w, const struct wp_pipeline *old, int json, char *line,
+                         size_t linelen);
+
 /* Plain and JSON modes: one line per step or pipeline state change. */
 static void report_changes(struct watch *w, const struct wp_pipeline *old)
 {
     const struct wp_pipeline *p = &w->cur;
     int json = w->ctx->mode == OUTPUT_JSON;
     char line[512];
-    if (!old || old->number != p->number || strcmp(old->status, p->status)) {
-        if (json) {
-            json_change(w, "pipeline", NULL, NULL, NULL);
-        } else {
-            snprintf(line, sizeof(line), "#%lld %s", p->number, p->status);
-            term_plain_line(&w->plain, stderr, line);
-        }
+    int changed = !old || old->number != p->number || strcmp(old->status, p->status);
+    /* a verdict comes after the steps that led to it; a start before them */
+    int verdict_last = wp_status_terminal(p->status);
+    if (changed && !verdict_last)
+        report_pipeline(w, json);
+    report_steps(w, old, json, line, sizeof(line));
+    if (changed && verdict_last)
+        report_pipeline(w, json);
+}
+
+static void report_pipeline(struct watch *w, int json)
+{
+    char line[64];
+    if (json) {
+        json_change(w, "pipeline", NULL, NULL, NULL);
+    } else {
+        snprintf(line, sizeof(line), "#%lld %.40s", w->cur.number, w->cur.status);
+        term_plain_line(&w->plain, stderr, line);
     }
+}
+
+static void report_steps(struct watch *w, const struct wp_pipeline *old, int json, char *line,
+                         size_t linelen)
+{
+    const struct wp_pipeline *p = &w->cur;
     for (size_t i = 0; i < p->nworkflows; i++) {
         const struct wp_workflow *wf = &p->workflows[i];
         for (size_t k = 0; k < wf->nsteps; k++) {
@@ -155,7 +176,7 @@ static void report_changes(struct watch *w, const struct wp_pipeline *old)
             if (json) {
                 json_change(w, "step", wf->name, st->name, st->state);
             } else {
-                snprintf(line, sizeof(line), "#%lld %s/%s %s", p->number, wf->name, st->name,
+                snprintf(line, linelen, "#%lld %s/%s %s", p->number, wf->name, st->name,
                          st->state);
                 term_plain_line(&w->plain, stderr, line);
             }

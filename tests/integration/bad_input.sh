@@ -118,6 +118,10 @@ expect_rc 2 "--timeout 0 is refused (it meant 30m by accident)"
 hl ci list --limit 99999999999999999999
 expect_rc 2 "a 20-digit --limit"
 expect_err_contains "from 0 to 1000000000" "states the bounds"
+hl ci watch '#64'
+check "plain mode: the pipeline's verdict line comes after its steps' lines" python3 -c '
+import sys; l=[x for x in sys.argv[1].splitlines() if x.startswith("#64 ")]
+assert l and l[-1]=="#64 success" and len(l)>1, l' "$err"
 hl version --json
 check "version --json prints JSON" python3 -c 'import json,sys; assert json.loads(sys.argv[1])["version"]' "$out"
 hl help ci
