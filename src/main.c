@@ -307,6 +307,9 @@ static int run_command(const struct command *c, int argc, char **argv)
         code = ctx.err.code;
     else
         code = c->run(&ctx);
+    /* the terminal echoed "^C" where the cursor was: start a new line */
+    if (code == EXIT_INTERRUPTED && ctx.mode == OUTPUT_TTY)
+        fputc('\n', stderr);
     if (ctx.err.code && code != EXIT_OK)
         err_print(&ctx.err);
     config_release(&ctx.cfg);
