@@ -59,6 +59,51 @@ expect_err_contains "server unreachable since" "a visible outage line on stderr"
 check "the outage line is printed once" [ "$(printf '%s\n' "$err" | grep -c 'unreachable since')" -eq 1 ]
 faults '{"rules":[]}'
 
+# ---- on a terminal: the live view shows the outage and keeps redrawing;
+# ^C restores the cursor ----
+cat >"$T/tty_int.py" <<'PY'
+import os, pty, signal, sys, time
+out, argv = sys.argv[1], sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+buf = b""
+deadline = time.time() + 30  # watchdog only; the signal goes on the event
+sent = started = False
+while True:
+    try:
+        data = os.read(fd, 65536)
+    except OSError:
+        break
+    if not data:
+        break
+    buf += data
+    # the server starts failing once the view shows the pipeline's steps
+    if not started and b"clone" in buf:
+        os.system(os.environ["ON_SHOWN"])
+        started = True
+    # two frames with the outage line: it is shown and the view redraws
+    if not sent and (buf.count(b"server unreachable since") >= 2 or time.time() > deadline):
+        os.kill(pid, signal.SIGINT)
+        sent = True
+_, status = os.waitpid(pid, 0)
+open(out, "wb").write(buf)
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+faults "{\"rules\":[$NOSTREAM]}"
+export WP_PORT CERTS NOSTREAM
+ON_SHOWN='curl -sS --fail --cacert "$CERTS/ca.pem" --connect-to "ci.homelab.test:443:127.0.0.1:$WP_PORT" -H "Content-Type: application/json" --data "{\"rules\":[$NOSTREAM,{\"path\":\"^/api/\",\"kind\":\"500\"}]}" https://ci.homelab.test/__fake/faults >/dev/null'
+export ON_SHOWN
+run python3 "$T/tty_int.py" "$T/tty.out" "$HOMELAB" ci watch aaaaaaaa
+expect_rc 130 "ci watch on a terminal, server failing: exit 130"
+check "the live view showed the outage line and kept redrawing" python3 -c '
+import sys; b=open(sys.argv[1],"rb").read(); assert b.count(b"server unreachable since")>=2' "$T/tty.out"
+check "the cursor is shown again at the end" python3 -c '
+import sys; b=open(sys.argv[1],"rb").read(); assert b.rfind(b"\x1b[?25h") > b.rfind(b"\x1b[?25l")' "$T/tty.out"
+check "the interrupted message starts its own line" python3 -c '
+import sys; b=open(sys.argv[1],"rb").read(); assert b"\nhomelab: interrupted" in b.replace(b"\r\n", b"\n")' "$T/tty.out"
+faults '{"rules":[]}'
+
 # ---- ci logs --follow ----
 run_interrupted_when INT "$T/wp.requests" '/pipelines/' "$HOMELAB" ci logs "#$FOREVER" --follow
 interrupted "ci logs --follow, server up"
