@@ -115,7 +115,7 @@ expect_rc 7 "without dial, the certificate does not match 127.0.0.1"
 
 HOMELAB_RETRY_BUDGET=2 HOMELAB_WP_IP=127.0.0.1:1 hl ci status
 expect_rc 6 "server unreachable after retries"
-expect_err_contains "giving up" "says it gave up and why"
+expect_err_contains "cannot reach" "says it cannot reach the server, and why"
 
 hl ci status --server "https://ci.homelab.test/not-woodpecker"
 expect_rc 6 "an HTML page where JSON is due"
