@@ -298,6 +298,7 @@ class Repo:
         self.aliases = [a.lower() for a in spec.get("aliases", [])]
         self.require_approval = spec.get("require_approval", "forks")
         self.extra = spec.get("extra", {})
+        self.spec = spec            # the write block reads push/branches/manual from it
 
     def json(self):
         url = "%s/%s" % (FORGE, self.full_name)
@@ -440,6 +441,7 @@ class Pipeline:
         self.cancel_info = spec.get("cancel_info")
         self.sender = spec.get("sender", self.author)
         self.timestamp = int(spec.get("timestamp", 0)) or None
+        self.spec = spec            # a restart re-runs it (see the write block)
         self.workflows = self._parse_workflows(spec.get("workflows", []))
         self.entries = self._parse_timeline(spec)
         self.restarts = list(spec.get("restarts", []))
@@ -842,6 +844,7 @@ class World:
         for rs in scenario.get("repos", []):
             self.repos.append(Repo(rs, [self.users[0].login]))
         self.templates = scenario.get("templates", {})
+        self.published_until = clock.now()   # events: what happened before is history
         self.pipelines = []          # every pipeline, visible or not yet
         self.spawns = []             # (time, parent, restart spec) not yet created
         for ps in scenario.get("pipelines", []):
@@ -1087,19 +1090,25 @@ class EventHub:
                     sub.queue.put(payload)
 
 
+def publish_due(world, hub, now):
+    """Publish one event per pipeline frame in (published_until, now]. The
+    scheduler calls it; so does a write endpoint before it answers, since
+    Woodpecker publishes during the request. Call with world.lock held."""
+    world.tick(now)
+    for t, p in world.changes_between(world.published_until, now):
+        frame = p.frame_at(t)
+        payload = go_json({"repo": p.repo.json(), "pipeline": p.json(frame, t, True)})
+        hub.publish(p.repo, payload)
+    world.published_until = max(world.published_until, now)
+
+
 def run_scheduler(world, hub):
     """Publish one event per pipeline frame, at the frame's time."""
     clock = world.clock
     with world.cond:
-        last = clock.now()         # what happened before the start is history
         while True:
             now = clock.now()
-            world.tick(now)
-            for t, p in world.changes_between(last, now):
-                frame = p.frame_at(t)
-                payload = go_json({"repo": p.repo.json(), "pipeline": p.json(frame, t, True)})
-                hub.publish(p.repo, payload)
-            last = now
+            publish_due(world, hub, now)
             nxt = world.next_change_after(now)
             timeout = 5.0 if nxt is None else min(5.0, max(0.0, nxt - clock.now()))
             world.cond.wait(timeout)
@@ -1113,7 +1122,8 @@ REQUEST_FAULTS = {"empty200", "500", "502", "503", "429", "reset", "stall",
                   "truncated", "html", "401"}
 STREAM_FAULTS = {"drop_stream", "refuse_stream"}
 EVENT_FAULTS = {"dup_events", "reorder_events"}
-FAULT_KINDS = REQUEST_FAULTS | STREAM_FAULTS | EVENT_FAULTS
+WRITE_FAULTS = {"reset_after"}              # applied by WriteHandler (the write block)
+FAULT_KINDS = REQUEST_FAULTS | STREAM_FAULTS | EVENT_FAULTS | WRITE_FAULTS
 
 
 class FaultRule:
@@ -1519,13 +1529,17 @@ class Handler(BaseHTTPRequestHandler):
                 ("Access-Control-Allow-Methods", "GET,POST,PUT,PATCH,DELETE,OPTIONS"),
                 ("Access-Control-Allow-Headers", "authorization, origin, content-type, accept"),
                 ("Allow", "HEAD,GET,POST,PUT,PATCH,DELETE,OPTIONS")))
-        route, params = match_route(self.raw_path) if self.command == "GET" else (None, [])
+        route, params = self.route_for()
         self.fault = srv.faults.match(self.command, self.path, route)
         if self.fault and self.fault.kind in REQUEST_FAULTS and self.fault.kind != "truncated":
             return self.apply_fault(self.fault)
         if route is None:
             return self.no_route()
         getattr(self, "h_" + route)(*params)
+
+    def route_for(self):
+        """The read routes; WriteHandler adds the writes."""
+        return match_route(self.raw_path) if self.command == "GET" else (None, [])
 
     def no_route(self):
         """Gin: a trailing-slash variant of a route redirects; anything else
@@ -2005,6 +2019,363 @@ class Handler(BaseHTTPRequestHandler):
         self.respond(status, plain_json(obj), "application/json", std=False)
 
 
+# ===========================================================================
+# Write endpoints: restart, approve, decline, cancel, manual pipelines,
+# repo permissions (reference sections 16-21), and the reset_after fault.
+# Kept in one block: the read side above knows nothing of it except the
+# route_for() hook, the publish_due() helper and the spec kept on Pipeline
+# and Repo.
+# ===========================================================================
+
+CANCEL_TEXT = "Cannot cancel a non-running or non-pending or non-blocked pipeline"
+ACTIVE = frozenset(("running", "pending", "blocked"))
+# Keys of a pipeline spec that describe its history, not what it runs.
+_NOT_RERUN = ("number", "created", "blocked", "approve_at", "decline_at", "reviewer",
+              "restarts", "parent", "rerun_count", "cancel_info", "template", "delay",
+              "on_restart", "repo")
+
+WRITE_ROUTES = [
+    ("w_create", re.compile(r"^/api/repos/([^/]+)/pipelines$")),
+    ("w_restart", re.compile(r"^/api/repos/([^/]+)/pipelines/([^/]+)$")),
+    ("w_approve", re.compile(r"^/api/repos/([^/]+)/pipelines/([^/]+)/approve$")),
+    ("w_decline", re.compile(r"^/api/repos/([^/]+)/pipelines/([^/]+)/decline$")),
+    ("w_cancel", re.compile(r"^/api/repos/([^/]+)/pipelines/([^/]+)/cancel$")),
+]
+PERMISSIONS_ROUTE = re.compile(r"^/api/repos/([^/]+)/permissions$")
+
+
+def version_tuple(text):
+    return tuple(int(x) for x in re.findall(r"[0-9]+", text)[:3])
+
+
+def repo_can_push(user, repo):
+    """Scenario repo key `push` (logins), default its members; admins push anywhere."""
+    if user is None:
+        return False
+    return user.admin or user.login in set(repo.spec.get("push", repo.members))
+
+
+def repo_is_admin(user, repo):
+    return user is not None and (user.admin or user.login in set(repo.spec.get("admins", [])))
+
+
+def branch_head(world, repo, branch):
+    """The forge's head of `branch`, or None when the branch does not exist.
+    Repo key `branches`: {name: sha} or [names]; without it, the default
+    branch and every branch a pipeline of the repo names. /__fake/branches
+    moves or adds heads."""
+    heads = getattr(repo, "heads", None)
+    if heads is None:
+        heads = repo.heads = {}
+        spec = repo.spec.get("branches")
+        if isinstance(spec, dict):
+            heads.update(spec)
+        elif isinstance(spec, list):
+            heads.update({b: None for b in spec})
+        else:
+            heads[repo.default_branch] = None
+            for p in sorted(world.pipelines, key=lambda p: p.number or 0):
+                if p.repo is repo and p.event in ("push", "manual", "cron", "deployment"):
+                    heads[p.branch] = p.commit
+    if branch not in heads:
+        return None
+    return heads[branch] or fake_sha("%s-head-%s" % (repo.full_name, branch))
+
+
+def manual_config(world, repo, branch):
+    """Repo key `manual`: {BRANCH or "*": SPEC | "filtered" | "fetch_error"}.
+    Without it every branch runs the `success` template when the scenario
+    has one, else nothing accepts a manual run (filtered)."""
+    table = repo.spec.get("manual")
+    if table is None:
+        return {"template": "success"} if "success" in world.templates else "filtered"
+    return table.get(branch, table.get("*", "filtered"))
+
+
+def cancel_frames(p, now, by):
+    """server/pipeline/cancel.go, v3.14+: pending workflows skipped, pending
+    steps canceled; running steps killed at once (the agents' Done is folded
+    into the same moment); `canceled` when nothing had started, else
+    `killed`; a blocked pipeline ends `killed` with its tree left blocked."""
+    cur = p.frame_at(now)
+    new = {"status": "killed", "started": cur["started"], "finished": now, "updated": now,
+           "ids": cur["ids"], "wf": [dict(w) for w in cur["wf"]],
+           "st": [[dict(s) for s in row] for row in cur["st"]]}
+    if cur["status"] != "blocked":
+        started = False
+        for wi, w in enumerate(new["wf"]):
+            if w["state"] != "pending":
+                started = True
+            for s in new["st"][wi]:
+                if s["state"] == "running":
+                    s.update(state="killed", exit_code=137, finished=now)
+                elif s["state"] in ("pending", "created"):
+                    s.update(state="canceled", exit_code=0)
+            if w["state"] == "pending":
+                w["state"] = "skipped"
+            elif w["state"] == "running":
+                w.update(state="killed", finished=now)
+        new["status"] = "killed" if started else "canceled"
+    p.frames = [f for f in p.frames if f[0] < now] + [(now, new)]
+    p.times = [t for t, _ in p.frames]
+    ran = new["ids"] == "run"
+    p.log_schedule = [[(s["started"], s["finished"]) if ran else (None, None) for s in row]
+                      for row in new["st"]]
+    p.cancel_info = {"canceled_by_user": by}
+
+
+def rerun_spec(world, p):
+    """A restart: a copy of the old pipeline (what it runs, commit, branch,
+    variables...) with parent and rerun_count; the old spec's `on_restart`
+    (a partial spec, e.g. {"template": "success"}) overrides what it runs."""
+    spec = {k: v for k, v in p.spec.items() if k not in _NOT_RERUN}
+    for k in ("commit", "branch", "event", "message", "author", "ref", "refspec"):
+        spec[k] = getattr(p, k)
+    if p.spec.get("on_restart"):
+        over = world.expand(dict(p.spec["on_restart"]))
+        if "workflows" in over:
+            spec.pop("timeline", None)
+        spec.update({k: v for k, v in over.items() if k not in ("template",)})
+        spec["on_restart"] = p.spec["on_restart"]
+    spec.update(parent=p.number, rerun_count=p.rerun_count + 1)
+    return spec
+
+
+class WriteHandler(Handler):
+    """Handler plus the write endpoints of reference section 16."""
+
+    def route_for(self):
+        if self.command == "POST":
+            for name, rx in WRITE_ROUTES:
+                m = rx.match(self.raw_path)
+                if m:
+                    return name, [unquote(g) for g in m.groups()]
+            return None, []
+        if self.command == "GET":
+            m = PERMISSIONS_ROUTE.match(self.raw_path)
+            if m:
+                return "w_permissions", [unquote(m.group(1))]
+        return super().route_for()
+
+    def respond(self, status, body=b"", ctype=None, headers=(), std=True):
+        """reset_after: the request took effect, then the connection is reset
+        (after `seconds`, default 0) instead of answering."""
+        if self.fault and self.fault.kind == "reset_after":
+            self.record(status)
+            if self.fault.get("seconds"):
+                time.sleep(float(self.fault.get("seconds")))
+            return self.reset()
+        return super().respond(status, body, ctype, headers, std)
+
+    # --- middleware: SetRepo, SetPerm, MustPull, MustPush, SetPipeline -----
+
+    def write_repo(self, raw):
+        repo = self.repo_from_id(raw)
+        if repo is None:
+            return None
+        if not repo_can_push(self.user, repo):
+            self.empty(401 if self.user is None else 404)
+            return None
+        return repo
+
+    def write_target(self, rid, raw_number, now):
+        repo = self.write_repo(rid)
+        return self.pipeline_from(repo, raw_number, now) if repo else None
+
+    def answer_pipeline(self, p, now):
+        self.json_reply(p.json(p.frame_at(now), now, True))
+
+    def login(self):
+        return self.user.login if self.user else ""
+
+    # --- endpoints ---------------------------------------------------------
+
+    def h_w_permissions(self, rid):
+        """No MustPull: any existing repo answers with the flags SetPerm computed."""
+        world = self.server.world
+        with world.lock:
+            num = go_parse_int(rid)
+            if num is None:
+                return self.empty(400)
+            repo = world.repo_by_id(num)
+            if repo is None:
+                return self.empty(401 if self.user is None else 404)
+            now = world.clock.unix_int(world.clock.now())
+            body = {"pull": world.can_pull(self.user, repo),
+                    "push": repo_can_push(self.user, repo),
+                    "admin": repo_is_admin(self.user, repo),
+                    "synced": now if self.user else 0, "created": 0, "updated": 0}
+        self.json_reply(body)
+
+    def h_w_restart(self, rid, raw_number):
+        world = self.server.world
+        with world.cond:
+            now = world.clock.now()
+            world.tick(now)
+            p = self.write_target(rid, raw_number, now)
+            if p is None:
+                return
+            if "event" in self.query:
+                if self.q("event") != "deployment":
+                    return self.empty(400)
+                if not p.repo.json().get("allow_deploy"):
+                    return self.empty(403)
+            status = p.frame_at(now)["status"]
+            if status == "blocked":
+                return self.respond(400, b"cannot restart a pipeline with status blocked",
+                                    TEXT_TYPE)
+            spec = rerun_spec(world, p)
+            if "event" in self.query:
+                spec.update(event="deployment",
+                            deploy_to=self.q("deploy_to") or p.deploy_to)
+            new = world.add_pipeline(p.repo, spec, world.max_number(p.repo) + 1, now)
+            publish_due(world, self.server.hub, now)
+            world.cond.notify_all()
+            body = go_json(new.json(new.frame_at(now), now, True))
+        self.respond(200, body, JSON_TYPE)
+
+    def h_w_approve(self, rid, raw_number):
+        world = self.server.world
+        with world.cond:
+            now = world.clock.now()
+            world.tick(now)
+            p = self.write_target(rid, raw_number, now)
+            if p is None:
+                return
+            status = p.frame_at(now)["status"]
+            if status != "blocked":
+                return self.respond(400, ("cannot approve a pipeline with status %s"
+                                          % status).encode(), TEXT_TYPE)
+            world.approve(p.repo.full_name, p.number, self.login(), now)
+            publish_due(world, self.server.hub, now)
+            world.cond.notify_all()
+            body = go_json(p.json(p.frame_at(now), now, True))
+        self.respond(200, body, JSON_TYPE)
+
+    def h_w_decline(self, rid, raw_number):
+        world = self.server.world
+        with world.cond:
+            now = world.clock.now()
+            world.tick(now)
+            p = self.write_target(rid, raw_number, now)
+            if p is None:
+                return
+            if p.frame_at(now)["status"] != "blocked":
+                return self.empty(500)     # a plain fmt.Errorf: handlePipelineErr → 500
+            world.decline(p.repo.full_name, p.number, self.login(), now)
+            publish_due(world, self.server.hub, now)
+            world.cond.notify_all()
+            body = go_json(p.json(p.frame_at(now), now, True))
+        self.respond(200, body, JSON_TYPE)
+
+    def h_w_cancel(self, rid, raw_number):
+        world = self.server.world
+        with world.cond:
+            now = world.clock.now()
+            world.tick(now)
+            p = self.write_target(rid, raw_number, now)
+            if p is None:
+                return
+            if p.frame_at(now)["status"] not in ACTIVE:
+                return self.respond(400, CANCEL_TEXT.encode(), TEXT_TYPE)
+            cancel_frames(p, now, self.login())
+            publish_due(world, self.server.hub, now)
+            world.cond.notify_all()
+        self.respond(204)
+
+    def manual_body(self):
+        """PipelineOptions decoded as encoding/json would; None means 400."""
+        try:
+            body = json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return None
+        if not isinstance(body, dict):
+            return None
+        branch = body.get("branch", "")
+        variables = body.get("variables") or {}
+        message = body.get("message", "")
+        if not isinstance(branch, str) or not isinstance(message, str):
+            return None
+        if not isinstance(variables, dict) or not all(
+                isinstance(v, str) for v in variables.values()):
+            return None
+        return branch, variables, message
+
+    def h_w_create(self, rid):
+        world = self.server.world
+        with world.cond:
+            now = world.clock.now()
+            world.tick(now)
+            repo = self.write_repo(rid)
+            if repo is None:
+                return
+            opts = self.manual_body()
+            if opts is None:
+                return self.empty(400)
+            branch, variables, message = opts
+            commit = branch_head(world, repo, branch)
+            if commit is None:
+                return self.empty(500)     # the forge's BranchHead failed
+            config = manual_config(world, repo, branch)
+            if config == "filtered":
+                return self.respond(204, headers=(("Pipeline-Filtered", "true"),))
+            newer = version_tuple(world.version) > (3, 17, 0)
+            spec = {"workflows": []} if config == "fetch_error" else world.expand(dict(config))
+            spec = dict(spec)
+            spec.pop("template", None)
+            spec.update(event="manual", branch=branch, commit=commit,
+                        ref=("refs/heads/%s" % branch) if newer else branch,
+                        message=("MANUAL: %s @ %s" % (message, branch)) if newer and message
+                        else "MANUAL PIPELINE @ %s" % branch,
+                        author=self.login(), sender="", title="",
+                        variables=variables or None,
+                        timestamp=world.clock.unix_int(now))
+            if config == "fetch_error":
+                spec.update(errors=[{"type": "generic", "message": "could not fetch config",
+                                     "is_warning": False}],
+                            timeline=[{"at": 0, "status": "error"}])
+            p = world.add_pipeline(repo, spec, world.max_number(repo) + 1, now)
+            if config != "fetch_error":
+                created = dict(p.frame_at(now), status="created")
+                self.server.hub.publish(repo, go_json(
+                    {"repo": repo.json(), "pipeline": p.json(created, now, True)}))
+            publish_due(world, self.server.hub, now)
+            world.cond.notify_all()
+            body = go_json(p.json(p.frame_at(now), now, True))
+        if config == "fetch_error":
+            return self.respond(204)       # v3.14+: 204 without Pipeline-Filtered
+        self.respond(200, body, JSON_TYPE)
+
+    # --- control API: branch heads -----------------------------------------
+
+    def control(self):
+        path = self.raw_path[len(FAKE_PREFIX):].rstrip("/")
+        if (self.command, path) != ("POST", "branches"):
+            return super().control()
+        world = self.server.world
+        try:
+            body = json.loads(self.body.decode() or "{}")
+            with world.lock:
+                repo = (world.repo_by_name(body["repo"]) if body.get("repo")
+                        else world._only_repo())
+                if repo is None:
+                    return self.ctl_reply({"error": "unknown repo %r" % body.get("repo")}, 404)
+                branch_head(world, repo, "")            # materialise the table
+                if body.get("delete"):
+                    repo.heads.pop(body["branch"], None)
+                else:
+                    repo.heads[str(body["branch"])] = body.get("commit")
+                return self.ctl_reply({"ok": True, "branch": body["branch"],
+                                       "commit": branch_head(world, repo, body["branch"])})
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            return self.ctl_reply({"error": "%s: %s" % (type(e).__name__, e)}, 400)
+
+
+# ---------------------------------------------------------------------------
+# (end of the write block)
+# ---------------------------------------------------------------------------
+
+
 class FakeServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -2086,7 +2457,7 @@ def main(argv):
                          % (args.scenario, type(e).__name__, e))
         return 2
 
-    server = FakeServer(("127.0.0.1", args.port), Handler)
+    server = FakeServer(("127.0.0.1", args.port), WriteHandler)
     server.socket = tls_context(args.cert, args.key).wrap_socket(
         server.socket, server_side=True, do_handshake_on_connect=False)
     server.clock = clock
