@@ -62,6 +62,15 @@ void ci_target_release(struct ci_target *t);
 int ci_find(struct ci_session *s, const struct ci_target *t, struct wp_pipeline *p,
             struct err *e);
 
+/*
+ * Follows pipeline `number` of an open session to its verdict exactly as
+ * `ci watch '#N'` does (live view, JSON lines, failure report, exit code);
+ * `extra` (borrowed, may be NULL) adds its fields to the JSON result line.
+ * The write verbs use it after acting.
+ */
+int ci_watch_number(struct cmd_ctx *ctx, struct ci_session *s, long long number,
+                    const json_t *extra);
+
 /* "#42 failure push main 9fceb02 1m57s Fix flaky test" (no newline). */
 void ci_summary_line(const struct wp_pipeline *p, long long now, struct buf *out);
 

@@ -87,6 +87,7 @@ struct watch {
     double started_at;
     double outage_told;    /* the outage announced in plain/JSON mode */
     char timeout_text[32]; /* --timeout as "3s", "30m" */
+    const json_t *extra;   /* fields added to the result line, or NULL */
 };
 
 /* ---- verdicts ---- */
@@ -681,6 +682,8 @@ static void finish(struct watch *w, int code)
     ci_pipeline_url(w->s, w->cur.number, &url);
     json_object_set_new(result, "url", json_string(url.data));
     json_object_set_new(result, "commit", json_string(w->cur.commit));
+    if (w->extra)
+        json_object_update(result, (json_t *)w->extra);
     if (code == EXIT_FAILED)
         failure_report(w, result);
     if (code == EXIT_NEEDS_PERSON && w->ctx->mode != OUTPUT_JSON)
@@ -718,7 +721,8 @@ static const char *undecided_status(int code, const char *last)
 }
 
 /* The last JSON line of a watch that ended without a verdict. */
-static void json_undecided(struct cmd_ctx *ctx, const struct wp_pipeline *p, int code)
+static void json_undecided(struct cmd_ctx *ctx, const struct wp_pipeline *p, int code,
+                           const json_t *extra)
 {
     json_t *r = json_pack("{s:s, s:s, s:i}", "event", "result", "status",
                           undecided_status(code, p ? p->status : NULL), "exit_code", code);
@@ -726,6 +730,8 @@ static void json_undecided(struct cmd_ctx *ctx, const struct wp_pipeline *p, int
         json_object_set_new(r, "number", json_integer(p->number));
     if (ctx->err.msg[0])
         json_object_set_new(r, "error", json_string(ctx->err.msg));
+    if (extra)
+        json_object_update(r, (json_t *)extra);
     term_json_line(r);
     json_decref(r);
 }
@@ -738,7 +744,7 @@ static void finish_undecided(struct watch *w, int code)
         term_live_done(&w->term);
     }
     if (w->ctx->mode == OUTPUT_JSON)
-        json_undecided(w->ctx, w->have ? &w->cur : NULL, code);
+        json_undecided(w->ctx, w->have ? &w->cur : NULL, code, w->extra);
 }
 
 /* The http client's wait hook: keep the live view (spinner, clock, the
@@ -749,10 +755,12 @@ static void on_http_wait(void *ud, const struct http_client *c)
     draw(ud, 0);
 }
 
-static int watch_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_target *t)
+static int watch_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_target *t,
+                     const json_t *extra)
 {
     struct watch w;
     memset(&w, 0, sizeof(w));
+    w.extra = extra;
     w.ctx = ctx;
     w.s = s;
     w.t = t;
@@ -811,13 +819,23 @@ int ci_watch_sha(struct cmd_ctx *ctx, const char *sha)
         if (code == EXIT_INTERRUPTED)
             err_set(&ctx->err, EXIT_INTERRUPTED, "interrupted");
         if (ctx->mode == OUTPUT_JSON)
-            json_undecided(ctx, NULL, code);
+            json_undecided(ctx, NULL, code, NULL);
     } else {
-        code = watch_run(ctx, &s, &t);
+        code = watch_run(ctx, &s, &t, NULL);
         ci_session_close(&s);
     }
     ci_target_release(&t);
     return code;
+}
+
+int ci_watch_number(struct cmd_ctx *ctx, struct ci_session *s, long long number,
+                    const json_t *extra)
+{
+    struct ci_target t;
+    memset(&t, 0, sizeof(t));
+    t.number = number;
+    snprintf(t.label, sizeof(t.label), "#%lld", number);
+    return watch_run(ctx, s, &t, extra);
 }
 
 int cmd_ci_watch(struct cmd_ctx *ctx)

@@ -65,6 +65,14 @@ int cmd_ci_watch(struct cmd_ctx *ctx);
 int ci_watch_sha(struct cmd_ctx *ctx, const char *sha);
 extern const struct opt ci_logs_opts[];
 int cmd_ci_logs(struct cmd_ctx *ctx);
+/* The write verbs (ci_act.c). */
+extern const struct opt ci_restart_opts[], ci_approve_opts[], ci_decline_opts[],
+    ci_cancel_opts[], ci_run_opts[];
+int cmd_ci_restart(struct cmd_ctx *ctx);
+int cmd_ci_approve(struct cmd_ctx *ctx);
+int cmd_ci_decline(struct cmd_ctx *ctx);
+int cmd_ci_cancel(struct cmd_ctx *ctx);
+int cmd_ci_run(struct cmd_ctx *ctx);
 
 extern const struct opt deploy_wait_opts[], deploy_status_opts[];
 int cmd_deploy_wait(struct cmd_ctx *ctx);

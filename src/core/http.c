@@ -282,6 +282,11 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
         char *end;
         long long clen = strtoll(value, &end, 10);
         t->r->content_length = end != value && !*end && clen >= 0 ? clen : -1;
+    } else if (t->r->want_header && len > strlen(t->r->want_header) + 1 &&
+               !strncasecmp(data, t->r->want_header, strlen(t->r->want_header)) &&
+               data[strlen(t->r->want_header)] == ':') {
+        size_t skip = strlen(t->r->want_header) + 1;
+        copy_header_value(t->r->want_value, sizeof(t->r->want_value), data + skip, len - skip);
     } else if (len >= 5 && !strncmp(data, "HTTP/", 5)) {
         /* a new response (after a redirect or 100-continue) starts fresh;
          * its status is known now, before the body reaches on_data */
@@ -290,6 +295,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
         t->r->content_type[0] = '\0';
         t->r->retry_after = -1;
         t->r->content_length = -1;
+        t->r->want_value[0] = '\0';
     }
     return len;
 }
@@ -392,7 +398,7 @@ static void trace_request(const struct http_client *c, const char *url)
 {
     if (!c->verbose)
         return;
-    fprintf(stderr, "homelab: > GET %s\n", url);
+    fprintf(stderr, "homelab: > %s %s\n", c->post_body ? "POST" : "GET", url);
     if (c->connect_to)
         fprintf(stderr, "homelab: > (connect to %s)\n", strrchr(c->connect_to, ':') ?
                 c->connect_to : "");
@@ -429,6 +435,11 @@ int http_request(struct http_client *c, const char *path, const char *const *ext
     r->retry_after = -1;
     r->content_length = -1;
     apply_settings(c, &headers, &connect_to, extra_headers);
+    if (c->post_body) { /* http_post(): see there */
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->post_body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(c->post_body));
+        curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+    }
     curl_easy_setopt(h, CURLOPT_URL, url.data);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
@@ -489,6 +500,21 @@ int http_request(struct http_client *c, const char *path, const char *const *ext
                 (clock_now() - started) * 1000);
     buf_release(&url);
     return ret;
+}
+
+/* ---- one write ---- */
+
+int http_post(struct http_client *c, const char *path, const char *body,
+              struct http_response *r, struct err *e)
+{
+    const char *json_headers[] = { "Content-Type: application/json", "Expect:", NULL };
+    /* http_request() sends it as a POST on a fresh connection: libcurl
+     * resends a request on a reused connection that died before any
+     * answer, and a write must not be resent behind our back */
+    c->post_body = body ? body : "";
+    int rc = http_request(c, path, body ? json_headers : NULL, NULL, NULL, r, e);
+    c->post_body = NULL;
+    return rc;
 }
 
 /* ---- streams ---- */

@@ -87,6 +87,7 @@ struct http_client {
     http_wait_fn on_wait;  /* optional, with wait_ud */
     double outage_told;    /* the outage announced on stderr (no on_wait) */
     void *wait_ud;
+    const char *post_body; /* set only inside http_post() */
 };
 
 struct http_response {
@@ -95,6 +96,10 @@ struct http_response {
     char content_type[128];
     double retry_after;    /* seconds from Retry-After, or -1 */
     long long content_length; /* from Content-Length, -1 when absent */
+    /* set before a request to keep one more header: its value lands in
+     * want_value ("" when absent), e.g. Woodpecker's Pipeline-Filtered */
+    const char *want_header;
+    char want_value[128];
 };
 
 /*
@@ -129,6 +134,17 @@ void http_response_release(struct http_response *r);
  */
 int http_request(struct http_client *c, const char *path, const char *const *extra_headers,
                  http_data_fn on_data, void *ud, struct http_response *r, struct err *e);
+
+/*
+ * One POST of `body` (a JSON text, or NULL for an empty body) to base_url +
+ * path, sent exactly once: a write is never retried here, and it goes out
+ * on a new connection, because libcurl silently resends a request whose
+ * reused connection turns out dead before any answer. Returns as
+ * http_request(). After -1 (no answer) or a 5xx the server may or may not
+ * have acted: the caller reads the state before deciding to send again.
+ */
+int http_post(struct http_client *c, const char *path, const char *body,
+              struct http_response *r, struct err *e);
 
 /* Whether a Content-Type names JSON. */
 int http_is_json_type(const char *ct);
