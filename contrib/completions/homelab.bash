@@ -1,6 +1,7 @@
 # bash completion for homelab.
 # Verbs and flags come from the binary itself (`homelab manifest`, `VERB --help`),
-# so they never drift from the command table. `work clean` completes topics from
+# so they never drift from the command table. `ci run --branch` completes local
+# branches. `work clean` completes topics from
 # .worktrees/; `deploy wait|status NS/` completes workloads of namespace NS when
 # kubectl answers within two seconds.
 
@@ -43,6 +44,11 @@ _homelab() {
     fi
 
     case $verb in
+        "ci run")
+            if [[ ${words[cword-1]} == --branch ]]; then
+                COMPREPLY=($(compgen -W "$(git for-each-ref --format='%(refname:short)' refs/heads 2>/dev/null)" -- "$cur"))
+            fi
+            ;;
         "work clean")
             local top
             top=$(git rev-parse --show-toplevel 2>/dev/null) || return

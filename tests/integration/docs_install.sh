@@ -52,6 +52,10 @@ out=$(complete_words homelab ci s)
 check "bash completes 'ci s' to status" contains "$out" "status"
 out=$(complete_words homelab ci list --li)
 check "bash completes a verb's flags" contains "$out" "--limit"
+out=$(complete_words homelab ci re)
+check "bash completes 'ci re' to restart" contains "$out" "restart"
+out=$(complete_words homelab ci run --d)
+check "bash completes the write verbs' flags" contains "$out" "--dry-run"
 mkdir -p "$T/repo/.worktrees/fix-login" && git init -q "$T/repo"
 out=$(cd "$T/repo" && complete_words homelab work clean f)
 check "bash completes work clean topics from .worktrees" contains "$out" "fix-login"
