@@ -294,6 +294,15 @@ static int after(struct cmd_ctx *ctx, struct ci_session *s, struct wp_write *w)
     return code;
 }
 
+/* Sends the write; then after(), or the error. `was`: the status before. */
+static int send(struct cmd_ctx *ctx, struct ci_session *s, struct wp_write *w,
+                const char *was)
+{
+    if (wp_write_send(&s->client, s->repo.id, s->repo.full_name, w, &ctx->err) < 0)
+        return fail(ctx, w->action, w->number, w->status[0] ? w->status : was);
+    return after(ctx, s, w);
+}
+
 /* ---- the verbs ---- */
 
 static int act_on_pipeline(struct cmd_ctx *ctx, enum wp_action a, enum pick k)
@@ -317,12 +326,8 @@ static int act_on_pipeline(struct cmd_ctx *ctx, enum wp_action a, enum pick k)
         struct wp_write w = { .action = a, .number = p.number };
         if (precheck(a, &p, &ctx->err) < 0 || check_push(&s, a, &ctx->err) < 0)
             code = fail(ctx, a, p.number, p.status);
-        else if (act.dry_run)
-            code = dry_run(ctx, &s, &w);
-        else if (wp_write_send(&s.client, s.repo.id, s.repo.full_name, &w, &ctx->err) < 0)
-            code = fail(ctx, a, p.number, w.status[0] ? w.status : p.status);
         else
-            code = after(ctx, &s, &w);
+            code = act.dry_run ? dry_run(ctx, &s, &w) : send(ctx, &s, &w, p.status);
         wp_pipeline_release(&p);
     }
     ci_session_close(&s);
@@ -396,12 +401,8 @@ static int run_manual(struct cmd_ctx *ctx)
         code = EXIT_USAGE;
     } else if (check_push(&s, WP_CREATE, &ctx->err) < 0) {
         code = fail(ctx, WP_CREATE, 0, NULL);
-    } else if (act.dry_run) {
-        code = dry_run(ctx, &s, &w);
-    } else if (wp_write_send(&s.client, s.repo.id, s.repo.full_name, &w, &ctx->err) < 0) {
-        code = fail(ctx, WP_CREATE, 0, NULL);
     } else {
-        code = after(ctx, &s, &w);
+        code = act.dry_run ? dry_run(ctx, &s, &w) : send(ctx, &s, &w, NULL);
     }
     ci_session_close(&s);
     json_decref(vars);

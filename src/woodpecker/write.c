@@ -59,8 +59,10 @@ static void server_text(const struct http_response *r, char *out, size_t n)
 {
     size_t k = 0;
     for (size_t i = 0; i < r->body.len && k + 1 < n && i < SERVER_TEXT_MAX; i++) {
-        unsigned char ch = (unsigned char)r->body.data[i];
-        out[k++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+        char ch = r->body.data[i];
+        if (ch < 0x20 || ch == 0x7f) /* bytes >= 0x80 are negative here too */
+            ch = '?';
+        out[k++] = ch;
     }
     out[k] = '\0';
 }
