@@ -234,6 +234,7 @@ static void tell(struct cmd_ctx *ctx, const struct wp_write *w)
 static int cancel_settle(struct cmd_ctx *ctx, struct ci_session *s, struct wp_write *w)
 {
     double deadline = clock_now() + cmd_timeout(ctx);
+    term_catch_signals(); /* Ctrl-C ends the wait with 130, not mid-line */
     for (;;) {
         if (wp_status_terminal(w->status)) {
             int done = !strcmp(w->status, "killed") || !strcmp(w->status, "canceled");
