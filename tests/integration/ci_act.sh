@@ -199,6 +199,26 @@ hl ci restart '#2' --no-watch
 expect_rc 6 "two resets without effect"
 check "no pipeline made" [ "$(children 2)" -eq "$before" ]
 check "exactly two sends" [ "$(posts "/pipelines/2$")" -eq $((n + 2)) ]
+# soak: resets before and after the server applied the write, at random
+# (seeded): every command that succeeds made exactly one pipeline, one that
+# gave up (exit 6) made none, and no command ever sends more than twice
+faults '{"seed":14,"rules":[{"kind":"reset_after","method":"POST","path":"/pipelines(/2)?$","probability":0.4},{"kind":"reset","method":"POST","path":"/pipelines(/2)?$","probability":0.4}]}'
+bad=""
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    before=$(children 2); m=$(manuals); n=$(posts "/pipelines(/2)?$")
+    hl ci restart '#2' --no-watch
+    made=$(( $(children 2) - before )); sent=$(( $(posts "/pipelines(/2)?$") - n ))
+    { [ "$rc" -eq 0 ] && [ "$made" -eq 1 ]; } || { [ "$rc" -eq 6 ] && [ "$made" -eq 0 ]; } ||
+        bad="$bad restart$i:rc=$rc,made=$made"
+    [ "$sent" -le 2 ] || bad="$bad restart$i:sent=$sent"
+    n=$(posts "/pipelines(/2)?$")
+    hl ci run --var SOAK=$i --no-watch
+    made=$(( $(manuals) - m )); sent=$(( $(posts "/pipelines(/2)?$") - n ))
+    { [ "$rc" -eq 0 ] && [ "$made" -eq 1 ]; } || { [ "$rc" -eq 6 ] && [ "$made" -eq 0 ]; } ||
+        bad="$bad run$i:rc=$rc,made=$made"
+    [ "$sent" -le 2 ] || bad="$bad run$i:sent=$sent"
+done
+check "soak: one pipeline per successful command, none per failed one, at most two sends${bad:+ ($bad)}" [ -z "$bad" ]
 faults '{"rules":[]}'
 
 finish
