@@ -80,6 +80,14 @@ expect_rc 7 "a 404 on the write with push missing is exit 7, not 5"
 expect_err_contains "Woodpecker answers 404" "naming the permission"
 faults '{"rules":[]}'
 
+WOODPECKER_TOKEN=not-a-token hl ci restart '#2'
+expect_rc 7 "a token the server does not accept"
+faults '{"rules":[{"kind":"401","method":"POST","count":1}]}'
+hl ci restart '#2' --no-watch
+expect_rc 7 "a write answered 401 is refused, not retried"
+expect_err_contains "HTTP 401" "naming the answer"
+faults '{"rules":[]}'
+
 # ---- approve ----
 hl ci approve '#4'
 expect_rc 1 "approve of a running pipeline"
