@@ -17,6 +17,7 @@
 #include "cmd/ci_common.h"
 #include "cmd/cmd.h"
 #include "core/clock.h"
+#include "core/signal.h"
 #include "core/term.h"
 #include "woodpecker/write.h"
 
@@ -234,7 +235,7 @@ static void tell(struct cmd_ctx *ctx, const struct wp_write *w)
 static int cancel_settle(struct cmd_ctx *ctx, struct ci_session *s, struct wp_write *w)
 {
     double deadline = clock_now() + cmd_timeout(ctx);
-    term_catch_signals(); /* Ctrl-C ends the wait with 130, not mid-line */
+    signal_catch(); /* Ctrl-C ends the wait with 130, not mid-line */
     for (;;) {
         if (wp_status_terminal(w->status)) {
             int done = !strcmp(w->status, "killed") || !strcmp(w->status, "canceled");
@@ -243,7 +244,7 @@ static int cancel_settle(struct cmd_ctx *ctx, struct ci_session *s, struct wp_wr
                         "cancel took effect", w->number, w->status);
             return done ? EXIT_OK : EXIT_FAILED;
         }
-        if (term_interrupted())
+        if (signal_interrupted())
             return err_set(&ctx->err, EXIT_INTERRUPTED, "interrupted"), EXIT_INTERRUPTED;
         if (clock_now() + CANCEL_POLL > deadline) {
             err_set(&ctx->err, EXIT_TIMEOUT, "pipeline #%lld is still %s after %.0fs", w->number,
