@@ -102,6 +102,10 @@ verb_args() {
         "ci list") echo "--limit 3" ;;
         "ci watch") echo "#60 --timeout 5s" ;;
         "ci logs") echo "#60 --tail 5" ;;
+        "ci restart") echo "#60 --no-watch" ;;        # a real write: the POST trace too
+        "ci approve" | "ci decline") echo "#61 --dry-run" ;;
+        "ci cancel") echo "#60" ;;                    # finished: refused before sending
+        "ci run") echo "--var K=V --dry-run" ;;
         "deploy wait") echo "apps/web --sha $NEW --timeout 15s --kubectl $KUBECTL --context fake" ;;
         "deploy status") echo "apps/web --kubectl $KUBECTL --context fake" ;;
         "work start") echo "tok-$2" ;;
