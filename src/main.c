@@ -26,7 +26,8 @@ const struct opt global_opts_table[] = {
     { "server", OPT_STRING, &G.server, "URL", "Woodpecker base URL (ci.server)" },
     { "dial", OPT_STRING, &G.dial, "HOST[:PORT]", "connect here instead of resolving the server (ci.dial)" },
     { "cacert", OPT_STRING, &G.cacert, "FILE", "extra CA bundle (ci.cacert)" },
-    { "repo", OPT_STRING, &G.repo, "OWNER/NAME", "the repo in Woodpecker (ci.repo)" },
+    { "repo", OPT_STRING, &G.repo, "OWNER/NAME", "the repo of the CI provider in use (ci.repo, github.repo)" },
+    { "provider", OPT_STRING, &G.provider, "NAME", "CI provider: woodpecker or github (ci.provider)" },
     { "remote", OPT_STRING, &G.remote, "NAME", "the git remote to use (ci.remote)" },
     { "kubectl", OPT_STRING, &G.kubectl, "PATH", "the kubectl to run (deploy.kubectl)" },
     { "context", OPT_STRING, &G.context, "NAME", "kube context (deploy.context)" },
@@ -312,7 +313,7 @@ static int run_command(const struct command *c, int argc, char **argv)
         return finish_stdout(EXIT_OK);
     }
     struct config_flags flags = { G.server, G.dial, G.cacert, G.repo,
-                                  G.remote, G.kubectl, G.context, NULL };
+                                  G.remote, G.kubectl, G.context, NULL, G.provider };
     if (config_load(&ctx.cfg, &flags, &ctx.err) < 0)
         code = ctx.err.code;
     else

@@ -15,6 +15,7 @@
 #include "core/term.h"
 #include "woodpecker/client.h"
 #include "woodpecker/logs.h"
+#include "woodpecker/logread.h"
 
 struct ci_session {
     struct wp_client client;
@@ -83,59 +84,9 @@ json_t *ci_pipeline_json(const struct ci_session *s, const struct wp_pipeline *p
 /* The web URL of a pipeline. */
 void ci_pipeline_url(const struct ci_session *s, long long number, struct buf *out);
 
-/*
- * Reading a step's stored log, GET /api/repos/{id}/logs/{n}/{step_id},
- * entry by entry as the body arrives: the body is never held, so memory
- * does not grow with the log.
- *
- * Retry policy. An empty answer (an empty body, `null` or `[]`) is retried
- * `empty_attempts` times in all, with backoff (the endpoint is known to
- * answer empty bodies intermittently; a step that printed nothing looks the
- * same, so this stays short). A transfer that fails or is cut (reset, 5xx,
- * truncated or invalid JSON) is retried with backoff until the client's
- * retry budget is spent; entries already delivered are not delivered
- * again, so a retry resumes where the cut happened. 401/403 (EXIT_REFUSED)
- * and 404 (EXIT_NOT_FOUND: no such step in that pipeline) are final.
- *
- * Size cap: a body larger than max_bytes is refused (EXIT_UNAVAILABLE) and
- * not retried: before any entry is delivered when the server announces its
- * length, else as soon as the count passes the cap (entries before that
- * point have been delivered). The default, CI_LOG_MAX_BYTES (256 MiB of
- * JSON, about 190 MB of log text), can be lowered with the environment
- * variable HOMELAB_MAX_LOG (bytes), which the tests use.
- *
- * on_entry is called once per entry in body order (the entry is borrowed);
- * on_chunk, when set, after each piece of body was decoded (a good moment
- * to flush output). Either returning non-zero stops the read: -1 with e
- * left as the callback filled it (or EXIT_FAILED "stopped"). A SIGINT or
- * SIGTERM caught by term_catch_signals() stops it with EXIT_INTERRUPTED.
- */
-#define CI_LOG_MAX_BYTES (256ull << 20)
-
-struct ci_log_read {
-    log_entry_fn *on_entry;
-    int (*on_chunk)(void *ctx);
-    void *ctx;
-    unsigned long long max_bytes; /* 0 = CI_LOG_MAX_BYTES or $HOMELAB_MAX_LOG */
-    int empty_attempts;           /* 0 = 4 */
-    /* filled in */
-    long long entries;            /* entries delivered, over all attempts */
-    unsigned long long bytes;     /* body bytes of the last attempt */
-};
-
-/* Returns 1 when entries were delivered, 0 when the log stayed empty, -1 on error. */
+/* A step's stored log (woodpecker/logread.h) for the session's repo. */
 int ci_log_read(struct ci_session *s, long long number, long long step_id,
-                struct ci_log_read *rd, struct err *e);
-
-/* The size cap ci_log_read() applies when max_bytes is 0. */
-unsigned long long ci_log_max_bytes(void);
-
-/*
- * The last `n` lines of a step's log, sanitized for the terminal (colour
- * kept only when `keep_color`, else dropped), each a string in `lines`.
- * Read with ci_log_read(), so memory stays bounded by `n` lines. An empty
- * log gives 0 lines and returns 0; errors return -1 with `e` filled.
- */
+                struct wp_log_read *rd, struct err *e);
 int ci_log_tail(struct ci_session *s, long long number, long long step_id, size_t n,
                 int keep_color, struct strvec *lines, struct err *e);
 

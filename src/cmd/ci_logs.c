@@ -24,7 +24,7 @@
  * Stored logs are decoded as the body arrives and written as they are
  * decoded (stdout is flushed after each piece of body), so memory does not
  * grow with the log; --tail N holds only N lines. Reading, retries and the
- * size cap are ci_log_read()'s (cmd/ci_common.h).
+ * size cap are wp_log_read()'s (woodpecker/logread.h).
  *
  * --follow: a step that has not started is waited for; a running step is
  * streamed from /api/stream/logs/{repo}/{number}/{step id}; a finished
@@ -59,6 +59,7 @@
 #include "core/term.h"
 #include "woodpecker/logs.h"
 #include "woodpecker/steps.h"
+#include "woodpecker/stream.h"
 
 #define DETAIL_INTERVAL 2.0   /* how often a followed step's state is read */
 #define POLL_FALLBACK 2.0     /* stored-log polling when the stream fails */
@@ -86,15 +87,12 @@ const struct opt ci_logs_opts[] = {
 
 /* The log stream of one step. */
 struct lstream {
-    struct http_stream http;
-    struct sse_parser sse;
+    struct wp_stream ws;    /* the connection (woodpecker/stream.h) */
     struct buf data;        /* the decoded entry of one message */
-    int open;
     int failures;           /* connections in a row that brought nothing */
     double retry_at;
     char last_id[32];       /* the id of the last message handled */
     int messages;           /* messages on this connection */
-    int refused;            /* not a 200 event stream */
     int eof;                /* the server ended the log (sticky) */
     int not_running;        /* "step not running (anymore)" (sticky) */
     char error[200];        /* another in-band error */
@@ -305,7 +303,7 @@ enum report { REPORT_NONE, REPORT_NOTE, REPORT_ERROR };
 static int read_stored(struct logs *L, long long step_id, int empty_attempts,
                        enum report report)
 {
-    struct ci_log_read rd = { .on_entry = sink_entry, .on_chunk = sink_chunk, .ctx = L,
+    struct wp_log_read rd = { .on_entry = sink_entry, .on_chunk = sink_chunk, .ctx = L,
                               .empty_attempts = empty_attempts };
     struct err e;
     err_clear(&e);
@@ -361,11 +359,7 @@ static int show_stored(struct logs *L, const struct wp_step *st)
 
 static void stream_close(struct logs *L)
 {
-    if (!L->ls.open)
-        return;
-    http_stream_close(&L->ls.http);
-    sse_release(&L->ls.sse);
-    L->ls.open = 0;
+    wp_stream_close(&L->ls.ws);
 }
 
 static int on_log_event(void *ud, const struct sse_event *ev)
@@ -399,50 +393,30 @@ static int on_log_event(void *ud, const struct sse_event *ev)
     return sink_entry(L, &entry);
 }
 
-static int on_log_comment(void *ud, const char *text, size_t len)
-{
-    (void)ud, (void)text, (void)len;
-    return 0;
-}
-
-static int on_stream_data(void *ud, const char *data, size_t len)
+/* After each piece of stream: show the lines at once (unless --tail holds them). */
+static int after_feed(void *ud)
 {
     struct logs *L = ud;
-    struct lstream *ls = &L->ls;
-    if (ls->http.status != 200 || strncmp(ls->http.content_type, "text/event-stream", 17)) {
-        ls->refused = 1;
-        return 1;
-    }
-    struct err e;
-    err_clear(&e);
-    int rc = sse_feed(&ls->sse, data, len, &e);
     if (!L->tailing)
         flush_text(L, 1);
-    return rc != 0 || L->write_failed;
+    return L->write_failed;
 }
 
 static void stream_open(struct logs *L, long long step_id)
 {
     struct lstream *ls = &L->ls;
-    char path[160], last[64];
+    char path[160];
     snprintf(path, sizeof(path), "/api/stream/logs/%lld/%lld/%lld", L->s->repo.id,
              L->p.number, step_id);
-    snprintf(last, sizeof(last), "Last-Event-ID: %s", ls->last_id);
-    const char *headers[] = { "Accept: text/event-stream", ls->last_id[0] ? last : NULL, NULL };
     struct err e;
     err_clear(&e);
     ls->messages = 0;
-    ls->refused = 0;
     ls->error[0] = '\0';
-    sse_init(&ls->sse, 0, on_log_event, on_log_comment, L);
-    if (http_stream_open(&L->s->client.http, &ls->http, path, headers, on_stream_data, L,
-                         &e) < 0) {
-        sse_release(&ls->sse);
+    if (wp_stream_open(&L->s->client, &ls->ws, path, ls->last_id, 0, on_log_event, after_feed,
+                       L, &e) < 0) {
         ls->failures++;
         ls->retry_at = clock_now() + http_backoff_delay(ls->failures, 0.5, 5);
-        return;
     }
-    ls->open = 1;
 }
 
 /* A connection ended: decide when (whether) to open the next one. */
@@ -453,7 +427,7 @@ static void stream_ended(struct logs *L, int *refresh_now)
     if (verbose)
         fprintf(stderr, "homelab: log stream of %s ended after %d messages%s%s%s\n",
                 L->label.data, ls->messages, ls->eof ? " (eof)" : "",
-                ls->not_running ? " (step not running)" : "", ls->refused ? " (refused)" : "");
+                ls->not_running ? " (step not running)" : "", ls->ws.refused ? " (refused)" : "");
     stream_close(L);
     if (ls->eof || ls->not_running) {
         *refresh_now = 1; /* the step is over; the detail will say so */
@@ -464,7 +438,7 @@ static void stream_ended(struct logs *L, int *refresh_now)
         if (verbose)
             fprintf(stderr, "homelab: log stream error: %s\n", ls->error);
     }
-    if (ls->messages && !ls->refused && !ls->error[0])
+    if (ls->messages && !ls->ws.refused && !ls->error[0])
         ls->failures = 0; /* it worked until it dropped: resume at once */
     else
         ls->failures++;
@@ -498,10 +472,166 @@ static void wait_a_little(struct logs *L, double seconds, int *ended)
         seconds = SLICE;
     if (seconds < 0)
         seconds = 0;
-    if (L->ls.open)
-        *ended = http_stream_poll(&L->ls.http, (int)(seconds * 1000));
+    if (L->ls.ws.open)
+        *ended = wp_stream_poll(&L->ls.ws, (int)(seconds * 1000));
     else
         clock_sleep(seconds);
+}
+
+/* The state of following one step across turns. */
+struct follow {
+    const char *wf, *step;
+    double next_detail, next_poll;
+    int said_waiting, was_live, refresh_now, first;
+    long long step_id;
+};
+
+#define TURN_AGAIN (-1)
+
+/* The code that ends the command after a failed stored read. */
+static int read_failed_code(struct logs *L)
+{
+    return L->write_failed ? EXIT_FAILED : term_interrupted() ? EXIT_INTERRUPTED : L->worst;
+}
+
+/* Set-up: a fresh stream state, the first detail read due in a moment. */
+static void follow_setup(struct logs *L, struct follow *f, const char *wf, const char *step)
+{
+    memset(f, 0, sizeof(*f));
+    f->wf = wf;
+    f->step = step;
+    f->first = 1;
+    f->next_detail = clock_now() + DETAIL_INTERVAL;
+    memset(&L->ls, 0, sizeof(L->ls));
+    buf_init(&L->ls.data, 0);
+}
+
+/* Re-reads the pipeline when due and finds the step in it; *st borrowed. */
+static int follow_locate(struct logs *L, struct follow *f, double now,
+                         const struct wp_step **st)
+{
+    size_t wi, si;
+    if (f->refresh_now || now >= f->next_detail) {
+        if (refresh(L) < 0)
+            return L->ctx->err.code;
+        f->refresh_now = 0;
+        f->next_detail = now + DETAIL_INTERVAL;
+    }
+    if (find_step(&L->p, f->wf, f->step, &wi, &si) < 0) {
+        err_set(&L->ctx->err, EXIT_NOT_FOUND, "step %s is gone from pipeline #%lld",
+                L->label.data, L->p.number);
+        return EXIT_NOT_FOUND;
+    }
+    *st = &L->p.workflows[wi].steps[si];
+    if (f->first)
+        header(L, *st);
+    f->first = 0;
+    if ((*st)->id != f->step_id) {
+        if (f->step_id) { /* new ids (an approval): a new stream numbering */
+            stream_close(L);
+            L->ls.last_id[0] = '\0';
+        }
+        f->step_id = (*st)->id;
+    }
+    return TURN_AGAIN;
+}
+
+/* End condition: the step reached a terminal state. Prints the rest. */
+static int follow_finished(struct logs *L, struct follow *f, const struct wp_step *st)
+{
+    int code = 0;
+    stream_close(L);
+    if (wp_step_ran(st)) {
+        /* the lines the stream did not bring, or the whole stored log */
+        if (read_stored(L, st->id, L->printed ? 2 : 0,
+                        L->printed ? REPORT_NOTE : REPORT_ERROR) < 0)
+            code = read_failed_code(L);
+        step_output_end(L);
+        if (!code)
+            check_empty(L, st);
+    }
+    if (f->was_live && !code) {
+        char d[32] = "";
+        if (st->started)
+            wp_format_duration(wp_elapsed(st->started, st->finished, (long long)clock_wall()),
+                               d, sizeof(d));
+        fflush(stdout);
+        fprintf(stderr, "homelab: %s finished: %s, exit %d%s%s\n", L->label.data, st->state,
+                st->exit_code, d[0] ? ", " : "", d);
+    }
+    if (!wp_step_ran(st) && logs_opts.step && !code) {
+        err_set(&L->ctx->err, EXIT_NOT_FOUND, "%s ended %s without running, so it has no log",
+                L->label.data, st->state);
+        code = EXIT_NOT_FOUND;
+    }
+    return code;
+}
+
+/* One turn while the step has not started (pending, blocked). */
+static int follow_not_started(struct logs *L, struct follow *f, const struct wp_step *st,
+                              double now)
+{
+    int ended = 0;
+    if (!f->said_waiting) {
+        note(L, "waiting for %s to start (%s%s)", L->label.data, st->state,
+             !strcmp(st->state, "blocked") ? ": awaiting approval" : "");
+        f->said_waiting = 1;
+    }
+    wait_a_little(L, f->next_detail - now, &ended);
+    if (ended)
+        stream_ended(L, &f->refresh_now);
+    return TURN_AGAIN;
+}
+
+/* One turn while the step runs: stream it, or poll the stored log. */
+static int follow_running(struct logs *L, struct follow *f, const struct wp_step *st, double now)
+{
+    if (L->tailing) {
+        /* --tail: the last N lines so far from the stored log; the stream
+         * then skips them by line number */
+        if (read_stored(L, st->id, 1, REPORT_NONE) < 0)
+            return read_failed_code(L);
+        step_output_end(L);
+    }
+    struct lstream *ls = &L->ls;
+    int unusable = ls->failures >= STREAM_GIVE_UP || ls->eof || ls->not_running;
+    if (!ls->ws.open && !unusable && now >= ls->retry_at)
+        stream_open(L, st->id);
+    if (unusable && now >= f->next_poll) {
+        if (read_stored(L, st->id, 1, REPORT_NONE) < 0)
+            return read_failed_code(L);
+        f->next_poll = clock_now() + POLL_FALLBACK;
+    }
+    int ended = 0;
+    wait_a_little(L, f->next_detail - clock_now(), &ended);
+    if (L->write_failed)
+        return EXIT_FAILED;
+    if (ended)
+        stream_ended(L, &f->refresh_now);
+    return TURN_AGAIN;
+}
+
+/* One turn: TURN_AGAIN, or the code that ends following. */
+static int follow_turn(struct logs *L, struct follow *f)
+{
+    if (term_interrupted())
+        return EXIT_INTERRUPTED;
+    double now = clock_now();
+    const struct wp_step *st = NULL;
+    int code = follow_locate(L, f, now, &st);
+    if (code != TURN_AGAIN)
+        return code;
+    if (wp_status_terminal(st->state)) /* a known word: safe to print */
+        return follow_finished(L, f, st);
+    if (now >= L->deadline) {
+        err_set(&L->ctx->err, EXIT_TIMEOUT, "timed out after %.0fs following %s (still %s)",
+                cmd_timeout(L->ctx), L->label.data, st->state);
+        return EXIT_TIMEOUT;
+    }
+    f->was_live = 1;
+    if (strcmp(st->state, "running"))
+        return follow_not_started(L, f, st, now);
+    return follow_running(L, f, st, now);
 }
 
 /*
@@ -510,121 +640,11 @@ static void wait_a_little(struct logs *L, double seconds, int *ended)
  */
 static int follow_step(struct logs *L, const char *wf, const char *step)
 {
-    size_t wi, si;
-    double next_detail = clock_now() + DETAIL_INTERVAL, next_poll = 0;
-    int said_waiting = 0, was_live = 0, refresh_now = 0, first = 1;
-    long long step_id = 0;
-    memset(&L->ls, 0, sizeof(L->ls));
-    buf_init(&L->ls.data, 0);
-    int code = 0;
-    for (;;) {
-        if (term_interrupted()) {
-            code = EXIT_INTERRUPTED;
-            break;
-        }
-        double now = clock_now();
-        if (refresh_now || now >= next_detail) {
-            if (refresh(L) < 0) {
-                code = L->ctx->err.code;
-                break;
-            }
-            refresh_now = 0;
-            next_detail = now + DETAIL_INTERVAL;
-        }
-        if (find_step(&L->p, wf, step, &wi, &si) < 0) {
-            err_set(&L->ctx->err, EXIT_NOT_FOUND, "step %s is gone from pipeline #%lld",
-                    L->label.data, L->p.number);
-            code = EXIT_NOT_FOUND;
-            break;
-        }
-        const struct wp_step *st = &L->p.workflows[wi].steps[si];
-        if (first)
-            header(L, st);
-        first = 0;
-        if (st->id != step_id) {
-            if (step_id) { /* new ids (an approval): a new stream numbering */
-                stream_close(L);
-                L->ls.last_id[0] = '\0';
-            }
-            step_id = st->id;
-        }
-        if (wp_status_terminal(st->state)) { /* a known word: safe to print */
-            stream_close(L);
-            if (wp_step_ran(st)) {
-                /* the lines the stream did not bring, or the whole stored log */
-                if (read_stored(L, st->id, L->printed ? 2 : 0,
-                                L->printed ? REPORT_NOTE : REPORT_ERROR) < 0)
-                    code = L->write_failed ? EXIT_FAILED : term_interrupted() ? EXIT_INTERRUPTED
-                                                                            : L->worst;
-                step_output_end(L);
-                if (!code)
-                    check_empty(L, st);
-            }
-            if (was_live && !code) {
-                char d[32] = "";
-                if (st->started)
-                    wp_format_duration(wp_elapsed(st->started, st->finished,
-                                                  (long long)clock_wall()), d, sizeof(d));
-                fflush(stdout);
-                fprintf(stderr, "homelab: %s finished: %s, exit %d%s%s\n", L->label.data,
-                        st->state, st->exit_code, d[0] ? ", " : "", d);
-            }
-            if (!wp_step_ran(st) && logs_opts.step && !code)
-                code = err_set(&L->ctx->err, EXIT_NOT_FOUND, "%s ended %s without running, "
-                               "so it has no log", L->label.data, st->state) < 0
-                           ? EXIT_NOT_FOUND : 0;
-            break;
-        }
-        if (now >= L->deadline) {
-            err_set(&L->ctx->err, EXIT_TIMEOUT, "timed out after %.0fs following %s (still %s)",
-                    cmd_timeout(L->ctx), L->label.data, st->state);
-            code = EXIT_TIMEOUT;
-            break;
-        }
-        was_live = 1;
-        int ended = 0;
-        if (strcmp(st->state, "running")) {
-            /* pending, blocked: wait for it to start */
-            if (!said_waiting) {
-                note(L, "waiting for %s to start (%s%s)", L->label.data, st->state,
-                     !strcmp(st->state, "blocked") ? ": awaiting approval" : "");
-                said_waiting = 1;
-            }
-            wait_a_little(L, next_detail - now, &ended);
-            if (ended)
-                stream_ended(L, &refresh_now);
-            continue;
-        }
-        if (L->tailing) {
-            /* --tail: the last N lines so far from the stored log; the stream
-             * then skips them by line number */
-            if (read_stored(L, st->id, 1, REPORT_NONE) < 0) {
-                code = L->write_failed ? EXIT_FAILED : term_interrupted() ? EXIT_INTERRUPTED
-                                                                        : L->worst;
-                break;
-            }
-            step_output_end(L);
-        }
-        struct lstream *ls = &L->ls;
-        int unusable = ls->failures >= STREAM_GIVE_UP || ls->eof || ls->not_running;
-        if (!ls->open && !unusable && now >= ls->retry_at)
-            stream_open(L, st->id);
-        if (unusable && now >= next_poll) {
-            if (read_stored(L, st->id, 1, REPORT_NONE) < 0) {
-                code = L->write_failed ? EXIT_FAILED : term_interrupted() ? EXIT_INTERRUPTED
-                                                                        : L->worst;
-                break;
-            }
-            next_poll = clock_now() + POLL_FALLBACK;
-        }
-        wait_a_little(L, next_detail - clock_now(), &ended);
-        if (L->write_failed) {
-            code = EXIT_FAILED;
-            break;
-        }
-        if (ended)
-            stream_ended(L, &refresh_now);
-    }
+    struct follow f;
+    follow_setup(L, &f, wf, step);
+    int code;
+    while ((code = follow_turn(L, &f)) == TURN_AGAIN)
+        ;
     stream_close(L);
     buf_release(&L->ls.data);
     if (L->lost && !code) {

@@ -23,6 +23,7 @@
 #include "core/clock.h"
 #include "core/http.h"
 #include "core/sse.h"
+#include "woodpecker/stream.h"
 #include "core/term.h"
 
 #define POLL_INTERVAL 3.0
@@ -68,13 +69,11 @@ struct watch {
     double deadline;
 
     /* the event stream */
-    struct http_stream stream;
-    struct sse_parser sse;
-    int stream_open;
+    struct wp_stream stream; /* woodpecker/stream.h: open, refused, last_data */
     int stream_healthy;    /* bytes flowing and not blind */
     int stream_blind;      /* a reconcile caught it missing a change */
     int stream_attempts;
-    double stream_opened_at, stream_last_data, stream_retry_at;
+    double stream_retry_at;
     int event_status_change; /* an event changed our pipeline's status */
     int announced;           /* events about our pipeline since the last read */
     long long newer;         /* a newer pipeline of the same commit, from events */
@@ -266,11 +265,7 @@ static int progress(const struct wp_pipeline *p)
 
 static void stream_close(struct watch *w)
 {
-    if (w->stream_open) {
-        http_stream_close(&w->stream);
-        sse_release(&w->sse);
-    }
-    w->stream_open = 0;
+    wp_stream_close(&w->stream);
     w->stream_healthy = 0;
 }
 
@@ -302,42 +297,21 @@ static int on_sse_event(void *ud, const struct sse_event *ev)
     return 0;
 }
 
-static int on_sse_comment(void *ud, const char *text, size_t len)
-{
-    (void)ud;
-    (void)text;
-    (void)len;
-    return 0; /* a ": ping": stream_last_data already noted the bytes */
-}
-
-static int on_stream_data(void *ud, const char *data, size_t len)
+static int after_feed(void *ud)
 {
     struct watch *w = ud;
-    if (w->stream.status != 200 || strncmp(w->stream.content_type, "text/event-stream", 17))
-        return 1; /* refused: an error page, HTML, a 404 */
-    w->stream_last_data = clock_now();
     if (!w->stream_blind)
         w->stream_healthy = 1;
-    struct err e;
-    err_clear(&e);
-    return sse_feed(&w->sse, data, len, &e) < 0;
+    return 0;
 }
 
 static void stream_open(struct watch *w)
 {
     struct err e;
     err_clear(&e);
-    static const char *const headers[] = { "Accept: text/event-stream", NULL };
-    sse_init(&w->sse, 4u << 20, on_sse_event, on_sse_comment, w);
-    if (http_stream_open(&w->s->client.http, &w->stream, "/api/stream/events", headers,
-                         on_stream_data, w, &e) < 0) {
-        sse_release(&w->sse);
+    if (wp_stream_open(&w->s->client, &w->stream, "/api/stream/events", NULL, 4u << 20,
+                       on_sse_event, after_feed, w, &e) < 0)
         w->stream_retry_at = clock_now() + http_backoff_delay(w->stream_attempts++, 2, 60);
-        return;
-    }
-    w->stream_open = 1;
-    w->stream_opened_at = clock_now();
-    w->stream_last_data = 0;
 }
 
 /* A definite answer that is not an event stream, before any data: a 404
@@ -345,31 +319,31 @@ static void stream_open(struct watch *w)
  * know the route. Transient trouble (resets, 5xx, 408, 429) is not this. */
 static int stream_refused(const struct watch *w)
 {
-    long st = w->stream.status;
-    if (w->stream_last_data)
+    long st = w->stream.http.status;
+    if (w->stream.last_data)
         return 0;
     if (st >= 400 && st < 500 && st != 408 && st != 429)
         return 1;
-    return st == 200 && strncmp(w->stream.content_type, "text/event-stream", 17) != 0;
+    return st == 200 && strncmp(w->stream.http.content_type, "text/event-stream", 17) != 0;
 }
 
 /* Notices a dead, silent or buffered stream and schedules a new one. */
 static void stream_check(struct watch *w, double now)
 {
-    if (!w->stream_open) {
+    if (!w->stream.open) {
         if (now >= w->stream_retry_at)
             stream_open(w);
         return;
     }
-    int silent = w->stream_last_data ? now - w->stream_last_data > STREAM_SILENCE_LIMIT
-                                     : now - w->stream_opened_at > STREAM_FIRST_BYTE_LIMIT;
-    if (w->stream.ended || silent) {
+    int silent = w->stream.last_data ? now - w->stream.last_data > STREAM_SILENCE_LIMIT
+                                     : now - w->stream.opened_at > STREAM_FIRST_BYTE_LIMIT;
+    if (w->stream.http.ended || silent) {
         if (w->ctx->g.verbose)
             fprintf(stderr, "homelab: event stream %s; polling every %.0fs\n",
-                    w->stream.ended ? "ended" : "silent", POLL_INTERVAL);
-        if (w->stream_last_data)
+                    w->stream.http.ended ? "ended" : "silent", POLL_INTERVAL);
+        if (w->stream.last_data)
             w->stream_attempts = 0; /* it worked for a while: retry soon */
-        double base = w->stream.ended && stream_refused(w) ? STREAM_REFUSED_RETRY : 2;
+        double base = w->stream.http.ended && stream_refused(w) ? STREAM_REFUSED_RETRY : 2;
         stream_close(w);
         w->stream_retry_at = now + http_backoff_delay(w->stream_attempts++, base, 60);
     }
@@ -379,9 +353,9 @@ static void stream_check(struct watch *w, double now)
  * stream gets a few seconds to send its first ": ping". */
 static int stream_usable(const struct watch *w, double now)
 {
-    if (!w->stream_open || w->stream_blind)
+    if (!w->stream.open || w->stream_blind)
         return 0;
-    return w->stream_healthy || now - w->stream_opened_at < STREAM_FIRST_BYTE_LIMIT;
+    return w->stream_healthy || now - w->stream.opened_at < STREAM_FIRST_BYTE_LIMIT;
 }
 
 /* ---- reading the truth ---- */
@@ -592,8 +566,8 @@ static int follow(struct watch *w)
         double wait = w->next_detail - now;
         if (wait > 0.2)
             wait = 0.2;
-        if (w->stream_open)
-            http_stream_poll(&w->stream, wait > 0 ? (int)(wait * 1000) : 0);
+        if (w->stream.open)
+            wp_stream_poll(&w->stream, wait > 0 ? (int)(wait * 1000) : 0);
         else
             clock_sleep(wait);
         now = clock_now();

@@ -23,6 +23,7 @@ enum output_mode {
 
 struct global_opts {
     const char *server, *dial, *cacert, *repo, *remote, *kubectl, *context;
+    const char *provider; /* --provider woodpecker|github */
     double timeout;  /* seconds; 0 = the verb's default */
     int json;
     int no_color;

@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "core/proc.h"
 #include "kube/transport.h"
+#include "woodpecker/stream.h"
 
 static struct {
     int deploy;
@@ -170,29 +171,9 @@ static int check_repo(struct doctor *d, struct wp_client *c, struct wp_repo *rep
     return 0;
 }
 
-static int on_stream_bytes(void *ud, const char *data, size_t len)
-{
-    (void)data;
-    *(size_t *)ud += len;
-    return 0;
-}
-
 static void check_stream(struct doctor *d, struct wp_client *c)
 {
-    struct http_stream s;
-    struct err e;
-    err_clear(&e);
-    size_t got = 0;
-    static const char *const headers[] = { "Accept: text/event-stream", NULL };
-    int ok = 0;
-    if (http_stream_open(&c->http, &s, "/api/stream/events", headers, on_stream_bytes, &got,
-                         &e) == 0) {
-        double until = clock_now() + 3;
-        while (!got && clock_now() < until && !http_stream_poll(&s, 100))
-            ;
-        ok = got && s.status == 200 && !strncmp(s.content_type, "text/event-stream", 17);
-        http_stream_close(&s);
-    }
+    int ok = wp_stream_probe(c, 3);
     if (ok)
         report(d, "stream", CHECK_OK, NULL, "event stream reachable");
     else

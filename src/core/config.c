@@ -31,6 +31,12 @@ static const struct config_key config_keys[] = {
     KEY("deploy", "context", context),
     KEY("work", "verify", verify),
     KEY("work", "branch-prefix", branch_prefix),
+    KEY("ci", "provider", provider),
+    KEY("github", "api", github_api),
+    KEY("github", "dial", github_dial),
+    KEY("github", "repo", github_repo),
+    KEY("github", "vault-path", github_vault_path),
+    KEY("github", "vault-field", github_vault_field),
 };
 
 static char **field(struct config *c, size_t offset)
@@ -238,6 +244,10 @@ int config_load(struct config *c, const struct config_flags *flags, struct err *
     apply_env(&c->repo, "HOMELAB_REPO");
     apply_env(&c->vault_path, "HOMELAB_VAULT_PATH");
     apply_env(&c->kubectl, "HOMELAB_KUBECTL");
+    apply_env(&c->provider, "HOMELAB_CI_PROVIDER");
+    apply_env(&c->github_api, "HOMELAB_GITHUB_API");
+    apply_env(&c->github_dial, "HOMELAB_GITHUB_DIAL");
+    apply_env(&c->github_repo, "HOMELAB_GITHUB_REPO");
 
     apply_flag(&c->server, flags->server);
     apply_flag(&c->dial, flags->dial);
@@ -247,6 +257,9 @@ int config_load(struct config *c, const struct config_flags *flags, struct err *
     apply_flag(&c->kubectl, flags->kubectl);
     apply_flag(&c->context, flags->context);
     apply_flag(&c->verify, flags->verify_cmd);
+    apply_flag(&c->provider, flags->provider);
+    apply_flag(&c->github_repo, flags->repo);
+    c->repo_from_flag = flags->repo != NULL;
 
     if (!c->vault_path)
         c->vault_path = xstrdup("secret/ci/global");
@@ -254,7 +267,12 @@ int config_load(struct config *c, const struct config_flags *flags, struct err *
         c->vault_field = xstrdup("woodpecker_api_token");
     if (!c->kubectl)
         c->kubectl = xstrdup("kubectl");
+    if (!c->github_api)
+        c->github_api = xstrdup("https://api.github.com");
+    if (!c->github_vault_field)
+        c->github_vault_field = xstrdup("github_token");
     strip_trailing_slashes(c->server);
+    strip_trailing_slashes(c->github_api);
     if (c->repo && (!strchr(c->repo, '/') || c->repo[0] == '/' ||
                     c->repo[strlen(c->repo) - 1] == '/'))
         return err_set(e, EXIT_USAGE, "ci.repo '%.80s%s' is not OWNER/NAME", c->repo,

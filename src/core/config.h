@@ -27,6 +27,7 @@ struct config_flags {
     const char *kubectl;
     const char *context;
     const char *verify_cmd;
+    const char *provider;  /* --provider */
 };
 
 struct config {
@@ -42,6 +43,14 @@ struct config {
     char *context;       /* deploy.context */
     char *verify;        /* work.verify */
     char *branch_prefix; /* work.branch-prefix */
+    /* GitHub Actions (a second CI provider; see ci/provider.h) */
+    char *provider;      /* ci.provider / HOMELAB_CI_PROVIDER / --provider */
+    char *github_api;    /* github.api / HOMELAB_GITHUB_API, default https://api.github.com */
+    char *github_dial;   /* github.dial / HOMELAB_GITHUB_DIAL */
+    char *github_repo;   /* github.repo / HOMELAB_GITHUB_REPO; --repo applies too */
+    char *github_vault_path;  /* github.vault-path */
+    char *github_vault_field; /* github.vault-field, default github_token */
+    int repo_from_flag;  /* --repo was given: it names the repo of either provider */
 
     char *path;          /* the config file consulted */
     int file_found;      /* 1 when that file existed and was read */

@@ -1,0 +1,96 @@
+/* ci/model: see model.h. */
+#include <stdlib.h>
+
+#include "ci/model.h"
+#include "core/err.h"
+
+int ci_state_final(enum ci_state s)
+{
+    return s == CI_SUCCESS || s == CI_NEUTRAL || s == CI_SKIPPED || s == CI_FAILURE ||
+           s == CI_CANCELLED;
+}
+
+int ci_state_failed(enum ci_state s)
+{
+    return s == CI_FAILURE || s == CI_CANCELLED;
+}
+
+static void job_release(struct ci_job *j)
+{
+    for (size_t i = 0; i < j->nsteps; i++) {
+        free(j->steps[i].name);
+        free(j->steps[i].status);
+    }
+    free(j->steps);
+    free(j->name);
+    free(j->status);
+}
+
+void ci_run_release(struct ci_run *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->njobs; i++)
+        job_release(&r->jobs[i]);
+    free(r->jobs);
+    free(r->workflow);
+    free(r->status);
+    free(r->event);
+    free(r->branch);
+    free(r->sha);
+    free(r->message);
+    free(r->url);
+    free(r->waiting_for);
+    *r = (struct ci_run){ 0 };
+}
+
+void ci_runset_release(struct ci_runset *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        ci_run_release(&s->runs[i]);
+    free(s->runs);
+    s->runs = NULL;
+    s->n = 0;
+}
+
+/* A failure decides at once; then a person; then all must have passed. */
+int ci_verdict(const struct ci_runset *s, int wait_person)
+{
+    int undecided = s->n == 0, person = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        enum ci_state st = s->runs[i].state;
+        if (ci_state_failed(st))
+            return EXIT_FAILED;
+        if (st == CI_NEEDS_PERSON)
+            person = 1;
+        else if (!ci_state_final(st))
+            undecided = 1;
+    }
+    if (person && !wait_person)
+        return EXIT_NEEDS_PERSON;
+    if (person || undecided)
+        return -1;
+    return 0;
+}
+
+const struct ci_job *ci_run_failed_job(const struct ci_run *r)
+{
+    for (size_t i = 0; i < r->njobs; i++)
+        if (ci_state_failed(r->jobs[i].state) && r->jobs[i].state != CI_CANCELLED)
+            return &r->jobs[i];
+    for (size_t i = 0; i < r->njobs; i++)
+        if (ci_state_failed(r->jobs[i].state))
+            return &r->jobs[i];
+    return NULL;
+}
+
+const struct ci_step *ci_job_failed_step(const struct ci_job *j)
+{
+    for (size_t i = 0; i < j->nsteps; i++)
+        if (j->steps[i].state == CI_FAILURE)
+            return &j->steps[i];
+    for (size_t i = 0; i < j->nsteps; i++)
+        if (ci_state_failed(j->steps[i].state))
+            return &j->steps[i];
+    return NULL;
+}

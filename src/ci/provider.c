@@ -1,0 +1,119 @@
+/* ci/provider: see provider.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ci/provider.h"
+
+int ci_url_host(const char *url, char *out, size_t outlen)
+{
+    const char *p = url, *end;
+    out[0] = '\0';
+    if (!url)
+        return -1;
+    const char *scheme = strstr(url, "://");
+    if (scheme) {
+        p = scheme + 3;
+        end = p + strcspn(p, "/?#");
+        const char *at = memchr(p, '@', (size_t)(end - p));
+        if (at)
+            p = at + 1;
+    } else { /* scp-like [user@]host:path */
+        const char *colon = strchr(url, ':');
+        if (!colon)
+            return -1;
+        const char *at = memchr(url, '@', (size_t)(colon - url));
+        p = at ? at + 1 : url;
+        end = colon;
+    }
+    size_t n;
+    if (*p == '[') { /* [v6] */
+        const char *rb = memchr(p, ']', (size_t)(end - p));
+        if (!rb)
+            return -1;
+        n = (size_t)(rb - p + 1);
+    } else {
+        const char *colon = memchr(p, ':', (size_t)(end - p));
+        n = (size_t)((colon ? colon : end) - p);
+    }
+    if (n == 0 || n >= outlen)
+        return -1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return 0;
+}
+
+/* Whether `host` is GitHub's: github.com, or the host of github.api. */
+int ci_host_is_github(const char *host, const char *github_api)
+{
+    char api_host[256];
+    if (!host || !*host)
+        return 0;
+    if (!strcasecmp(host, "github.com"))
+        return 1;
+    if (github_api && ci_url_host(github_api, api_host, sizeof(api_host)) == 0) {
+        if (!strcasecmp(api_host, host))
+            return 1;
+        /* api.github.com belongs to github.com */
+        if (!strncasecmp(api_host, "api.", 4) && !strcasecmp(api_host + 4, host))
+            return 1;
+    }
+    return 0;
+}
+
+int ci_provider_choose(const char *flag, const struct config *cfg, const char *remote_host,
+                       enum ci_provider_kind *out, struct err *e)
+{
+    const char *name = flag ? flag : cfg->provider;
+    if (name && *name) {
+        if (!strcmp(name, "woodpecker"))
+            *out = CI_WOODPECKER;
+        else if (!strcmp(name, "github"))
+            *out = CI_GITHUB;
+        else
+            return err_set(e, EXIT_USAGE, "unknown CI provider '%.40s' (woodpecker or github)",
+                           name);
+        return 0;
+    }
+    *out = ci_host_is_github(remote_host, cfg->github_api) ? CI_GITHUB : CI_WOODPECKER;
+    return 0;
+}
+
+static int unsupported(const struct ci_provider *p, const char *what, struct err *e)
+{
+    return err_set(e, EXIT_USAGE, "%s is not supported by the %s provider", what, p->ops->name);
+}
+
+int ci_runs_of_commit(struct ci_provider *p, const char *sha, const struct ci_filter *f,
+                      struct ci_runset *out, int *changed, struct err *e)
+{
+    if (!p->ops->runs_of_commit)
+        return unsupported(p, "listing the runs of a commit", e);
+    return p->ops->runs_of_commit(p, sha, f, out, changed, e);
+}
+
+int ci_load_jobs(struct ci_provider *p, struct ci_run *r, int *changed, struct err *e)
+{
+    if (!p->ops->load_jobs)
+        return unsupported(p, "reading jobs", e);
+    return p->ops->load_jobs(p, r, changed, e);
+}
+
+int ci_read_log(struct ci_provider *p, const struct ci_run *r, const struct ci_job *j,
+                const struct ci_step *st, const struct ci_log_sink *sink, struct err *e)
+{
+    if (!p->ops->read_log)
+        return unsupported(p, "reading logs", e);
+    return p->ops->read_log(p, r, j, st, sink, e);
+}
+
+void ci_provider_close(struct ci_provider *p)
+{
+    if (p->ops && p->ops->close)
+        p->ops->close(p);
+    free(p->repo);
+    free(p->web_base);
+    p->repo = p->web_base = NULL;
+    p->impl = NULL;
+}

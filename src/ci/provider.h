@@ -1,0 +1,119 @@
+/*
+ * ci/provider: the one interface the ci verbs talk to. A provider
+ * (src/woodpecker/provider.c, src/github/provider.c) fills the neutral
+ * model of ci/model.h; the verbs keep flags, rendering and exit codes.
+ *
+ * Every operation returns 0 (or the documented positive value) or -1 with
+ * `e` filled and e->code chosen per DESIGN.md (EXIT_REFUSED for a
+ * rejected token, EXIT_NOT_FOUND for a missing repo/run, EXIT_UNAVAILABLE
+ * when the server cannot be reached, EXIT_INTERRUPTED on a signal). An
+ * operation a provider does not have is NULL in its ops table.
+ *
+ * Cost rule: operations that are called repeatedly (runs_of_commit,
+ * load_jobs) are cheap when nothing changed: conditional requests where
+ * the server has them, and *changed = 0 so the caller need not redraw.
+ */
+#ifndef HOMELAB_CI_PROVIDER_H
+#define HOMELAB_CI_PROVIDER_H
+
+#include <stddef.h>
+
+#include "ci/model.h"
+#include "core/config.h"
+#include "core/err.h"
+
+enum ci_provider_kind { CI_WOODPECKER = 1, CI_GITHUB = 2 };
+
+/* Which runs of a commit count. */
+struct ci_filter {
+    const char *event;   /* NULL = the provider's default ("push" on GitHub); "any" = all */
+    const char *branch;  /* NULL = any */
+};
+
+/*
+ * A log as lines. on_line gets one line without its newline, borrowed
+ * (valid during the call), not yet sanitised; `ts` is the line's own time
+ * (unix seconds, fractional) or 0 when the log has none. Returning
+ * non-zero stops the read (the read then returns -1 with e as the
+ * callback left it, or EXIT_FAILED "stopped").
+ */
+struct ci_log_sink {
+    int (*on_line)(void *ctx, const char *line, size_t len, double ts);
+    void *ctx;
+};
+
+/* What a write verb asks for (issue "write verbs"; NULL op = unsupported). */
+enum ci_action { CI_ACT_RESTART = 1, CI_ACT_RESTART_FAILED, CI_ACT_APPROVE, CI_ACT_DECLINE,
+                 CI_ACT_CANCEL };
+
+struct ci_provider;
+
+struct ci_provider_ops {
+    const char *name; /* "woodpecker" | "github" */
+
+    /* The runs of commit `sha` (full 40-hex when known) matching f. The
+     * set replaces *out (released first). *changed = 0 when the server
+     * said nothing changed since the previous call (out is then left as
+     * it was). A re-run replaces its earlier attempt. */
+    int (*runs_of_commit)(struct ci_provider *p, const char *sha, const struct ci_filter *f,
+                          struct ci_runset *out, int *changed, struct err *e);
+
+    /* One run by the id the user typed after '#': a GitHub run id, a
+     * Woodpecker pipeline number. */
+    int (*run_by_id)(struct ci_provider *p, long long id, struct ci_run *out, struct err *e);
+
+    /* Loads (or refreshes) r's jobs and steps; *changed as above. */
+    int (*load_jobs)(struct ci_provider *p, struct ci_run *r, int *changed, struct err *e);
+
+    /* The log of a job (st == NULL) or of one step, line by line. */
+    int (*read_log)(struct ci_provider *p, const struct ci_run *r, const struct ci_job *j,
+                    const struct ci_step *st, const struct ci_log_sink *sink, struct err *e);
+
+    /* Waits until something may have changed, at most `max` seconds
+     * (Woodpecker: its event stream; GitHub: the poll interval). Returns
+     * 0; a caught signal returns early (term_interrupted() tells). */
+    int (*wait_change)(struct ci_provider *p, double max);
+
+    /* Write verbs. */
+    int (*act)(struct ci_provider *p, enum ci_action a, const struct ci_run *r,
+               struct err *e);
+
+    void (*close)(struct ci_provider *p);
+};
+
+struct ci_provider {
+    const struct ci_provider_ops *ops;
+    enum ci_provider_kind kind;
+    char *repo;          /* OWNER/NAME the provider talks about */
+    char *web_base;      /* for links: html base of the repo, or NULL */
+    int verbose;
+    double deadline;     /* clock_now() past which no request runs; 0 = none */
+    /* Set by a provider that is waiting out a rate limit: clock_wall()
+     * time it lasts until (the verb prints "rate-limited until HH:MM:SS"). */
+    double rate_limited_until;
+    void *impl;          /* the provider's own state */
+};
+
+/*
+ * Which provider serves this command: flag `--provider`, else
+ * HOMELAB_CI_PROVIDER, else ci.provider, else github when the chosen
+ * remote's host (`remote_host`, may be NULL) is github.com or the host of
+ * github.api, else woodpecker. Unknown names: -1, EXIT_USAGE.
+ */
+int ci_provider_choose(const char *flag, const struct config *cfg, const char *remote_host,
+                       enum ci_provider_kind *out, struct err *e);
+
+/* The host of a URL (https://, ssh://, scp-like user@host:path); -1 if none. */
+int ci_url_host(const char *url, char *out, size_t outlen);
+/* Whether `host` is github.com or the host of `github_api` (api.HOST counts for HOST). */
+int ci_host_is_github(const char *host, const char *github_api);
+
+/* Convenience wrappers; each checks for a NULL op (EXIT_USAGE "not supported by NAME"). */
+int ci_runs_of_commit(struct ci_provider *p, const char *sha, const struct ci_filter *f,
+                      struct ci_runset *out, int *changed, struct err *e);
+int ci_load_jobs(struct ci_provider *p, struct ci_run *r, int *changed, struct err *e);
+int ci_read_log(struct ci_provider *p, const struct ci_run *r, const struct ci_job *j,
+                const struct ci_step *st, const struct ci_log_sink *sink, struct err *e);
+void ci_provider_close(struct ci_provider *p);
+
+#endif

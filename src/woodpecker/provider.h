@@ -1,0 +1,26 @@
+/*
+ * woodpecker/provider: Woodpecker behind the ci/provider.h interface.
+ * A pipeline is a run (id = its number, as '#N' names it), a workflow a
+ * job, a step a step. The verbs of today still use the Woodpecker client
+ * directly for what the neutral model does not carry (the event stream's
+ * hints, log entry numbers); new verbs should come through here.
+ */
+#ifndef HOMELAB_WP_PROVIDER_H
+#define HOMELAB_WP_PROVIDER_H
+
+#include "ci/provider.h"
+#include "woodpecker/client.h"
+#include "woodpecker/model.h"
+
+/* Opens the client and looks up `repo_full_name`; p->impl owns both. */
+int wp_provider_open(struct ci_provider *p, const struct config *cfg, const char *repo_full_name,
+                     int verbose, struct err *e);
+
+/* The neutral class of a Woodpecker status word. `pipeline_level`: a
+ * pipeline that is "skipped" ran nothing, which is a failure. */
+enum ci_state wp_state_class(const char *status, int pipeline_level);
+
+/* Converts a pipeline (with its workflows when loaded) into a run. */
+void wp_pipeline_to_run(const struct wp_pipeline *pl, struct ci_run *r);
+
+#endif
