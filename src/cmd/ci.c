@@ -10,7 +10,10 @@
 #include "cmd/cmd.h"
 #include "core/clock.h"
 
-const struct opt ci_status_opts[] = { OPT_END };
+const struct opt ci_status_opts[] = {
+    { "event", OPT_STRING, &ci_gh_opts.event, "NAME", "GitHub: runs of this event (default push; any)" },
+    OPT_END,
+};
 
 static struct {
     long limit;
@@ -42,6 +45,11 @@ static int one_positional(struct cmd_ctx *ctx, const char **arg)
 
 int cmd_ci_status(struct cmd_ctx *ctx)
 {
+    int gh = ci_github_selected(ctx);
+    if (gh < 0)
+        return ctx->err.code;
+    if (gh)
+        return ci_gh_status(ctx);
     const char *arg = NULL;
     struct ci_target t;
     struct ci_session s;
@@ -84,6 +92,14 @@ int cmd_ci_status(struct cmd_ctx *ctx)
 }
 
 /* ---- ci list ---- */
+
+/* GitHub reads the same flags: --limit, --event (one event name). */
+static int list_github(struct cmd_ctx *ctx)
+{
+    ci_gh_opts.event = list_opts.event;
+    ci_gh_opts.limit = list_opts.limit;
+    return ci_gh_list(ctx);
+}
 
 static void list_row(const struct wp_pipeline *p, long long now, int color, struct buf *out)
 {
@@ -153,6 +169,11 @@ static int check_filter_values(struct err *e)
 
 int cmd_ci_list(struct cmd_ctx *ctx)
 {
+    int gh = ci_github_selected(ctx);
+    if (gh < 0)
+        return ctx->err.code;
+    if (gh)
+        return list_github(ctx);
     if (check_filter_values(&ctx->err) < 0)
         return EXIT_USAGE;
     if (ctx->npos)

@@ -95,4 +95,35 @@ enum term_color ci_status_tone(const char *status);
 /* Appends `status` padded to `width`, in its colour when `color`. */
 void ci_paint_status(struct buf *out, int color, const char *status, int width);
 
+/* ---- the GitHub provider's side of the verbs (cmd/ci_github.c) ---- */
+
+/* Flags only the GitHub provider reads. */
+struct ci_gh_opts {
+    const char *event;  /* --event NAME|any */
+    const char *job;    /* ci logs --job */
+    long limit;         /* ci list --limit */
+};
+extern struct ci_gh_opts ci_gh_opts;
+
+/* The Woodpecker verbs' options, for the GitHub side of the same verb. */
+double ci_watch_appear_timeout(void); /* < 0: not given */
+long ci_watch_log_lines(void);
+int ci_watch_wait_approval(void);
+struct ci_logs_view {
+    const char *step;
+    int follow, raw, timestamps;
+    long tail;
+};
+void ci_logs_view(struct ci_logs_view *v);
+
+/*
+ * Whether this command talks to GitHub (ci/provider.h's choice): 1 yes,
+ * 0 Woodpecker, -1 a usage error in ctx->err.
+ */
+int ci_github_selected(struct cmd_ctx *ctx);
+int ci_gh_status(struct cmd_ctx *ctx);
+int ci_gh_list(struct cmd_ctx *ctx);
+int ci_gh_watch(struct cmd_ctx *ctx);
+int ci_gh_logs(struct cmd_ctx *ctx);
+
 #endif

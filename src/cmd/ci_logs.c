@@ -74,7 +74,9 @@ static struct {
 } logs_opts = { NULL, 0, 0, 0, -1 };
 
 const struct opt ci_logs_opts[] = {
-    { "step", OPT_STRING, &logs_opts.step, "NAME", "only this step (STEP or WORKFLOW/STEP)" },
+    { "step", OPT_STRING, &logs_opts.step, "NAME", "only this step (STEP or WORKFLOW/STEP; GitHub: JOB/STEP)" },
+    { "job", OPT_STRING, &ci_gh_opts.job, "NAME", "GitHub: only this job" },
+    { "event", OPT_STRING, &ci_gh_opts.event, "NAME", "GitHub: runs of this event (default push; any)" },
     { "follow", OPT_BOOL, &logs_opts.follow, NULL,
       "stream a running step until it ends; wait for one that has not started" },
     { "tail", OPT_INT, &logs_opts.tail, "N", "only the last N lines of each step" },
@@ -812,6 +814,11 @@ out:
 
 int cmd_ci_logs(struct cmd_ctx *ctx)
 {
+    int gh = ci_github_selected(ctx);
+    if (gh < 0)
+        return ctx->err.code;
+    if (gh)
+        return ci_gh_logs(ctx);
     if (ctx->npos > 1)
         return err_fail(&ctx->err, EXIT_USAGE, "'ci logs' takes at most one REV or #N");
     if (ctx->mode == OUTPUT_JSON)
@@ -839,4 +846,13 @@ int cmd_ci_logs(struct cmd_ctx *ctx)
     }
     ci_target_release(&t);
     return code;
+}
+
+void ci_logs_view(struct ci_logs_view *v)
+{
+    v->step = logs_opts.step;
+    v->follow = logs_opts.follow;
+    v->raw = logs_opts.raw;
+    v->timestamps = logs_opts.timestamps;
+    v->tail = logs_opts.tail;
 }

@@ -46,11 +46,12 @@ static struct {
     double appear_timeout;
     long log_lines;
     int wait_approval;
-} watch_opts = { 180, 30, 0 };
+} watch_opts = { -1, 30, 0 }; /* appear_timeout < 0: the provider's default */
 
 const struct opt ci_watch_opts[] = {
     { "appear-timeout", OPT_DURATION, &watch_opts.appear_timeout, "DURATION",
-      "how long to wait for CI to pick up the commit (default 3m)" },
+      "how long to wait for CI to pick up the commit (default 3m; GitHub 10m)" },
+    { "event", OPT_STRING, &ci_gh_opts.event, "NAME", "GitHub: runs of this event (default push; any)" },
     { "log-lines", OPT_INT, &watch_opts.log_lines, "N",
       "log lines shown per failing step (default 30)" },
     { "wait-approval", OPT_BOOL, &watch_opts.wait_approval, NULL,
@@ -490,6 +491,8 @@ static int appear_timed_out(struct watch *w)
 
 static int find_first(struct watch *w)
 {
+    if (watch_opts.appear_timeout < 0)
+        watch_opts.appear_timeout = 180;
     double appear_deadline = clock_now() + watch_opts.appear_timeout;
     int said = 0;
     for (;;) {
@@ -814,9 +817,29 @@ int ci_watch_number(struct cmd_ctx *ctx, struct ci_session *s, long long number,
 
 int cmd_ci_watch(struct cmd_ctx *ctx)
 {
+    int gh = ci_github_selected(ctx);
+    if (gh < 0)
+        return ctx->err.code;
+    if (gh)
+        return ci_gh_watch(ctx);
     if (ctx->npos > 1)
         return err_fail(&ctx->err, EXIT_USAGE, "'ci watch' takes at most one REV or #N");
     if (watch_opts.log_lines < 0)
         return EXIT_USAGE;
     return ci_watch_sha(ctx, ctx->npos ? ctx->pos[0] : NULL);
+}
+
+double ci_watch_appear_timeout(void)
+{
+    return watch_opts.appear_timeout;
+}
+
+long ci_watch_log_lines(void)
+{
+    return watch_opts.log_lines;
+}
+
+int ci_watch_wait_approval(void)
+{
+    return watch_opts.wait_approval;
 }

@@ -268,6 +268,12 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
 {
     struct transfer *t = userp;
     size_t len = size * n;
+    for (size_t k = 0; k < t->r->ncapture; k++) {
+        struct http_capture *cp = &t->r->capture[k];
+        size_t nl = strlen(cp->name);
+        if (len > nl && data[nl] == ':' && !strncasecmp(data, cp->name, nl))
+            copy_header_value(cp->value, cp->cap, data + nl + 1, len - nl - 1);
+    }
     char value[128];
     if (len > 13 && !strncasecmp(data, "content-type:", 13)) {
         copy_header_value(t->r->content_type, sizeof(t->r->content_type), data + 13, len - 13);
@@ -282,11 +288,6 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
         char *end;
         long long clen = strtoll(value, &end, 10);
         t->r->content_length = end != value && !*end && clen >= 0 ? clen : -1;
-    } else if (t->r->want_header && len > strlen(t->r->want_header) + 1 &&
-               !strncasecmp(data, t->r->want_header, strlen(t->r->want_header)) &&
-               data[strlen(t->r->want_header)] == ':') {
-        size_t skip = strlen(t->r->want_header) + 1;
-        copy_header_value(t->r->want_value, sizeof(t->r->want_value), data + skip, len - skip);
     } else if (len >= 5 && !strncmp(data, "HTTP/", 5)) {
         /* a new response (after a redirect or 100-continue) starts fresh;
          * its status is known now, before the body reaches on_data */
@@ -295,7 +296,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
         t->r->content_type[0] = '\0';
         t->r->retry_after = -1;
         t->r->content_length = -1;
-        t->r->want_value[0] = '\0';
+        for (size_t k = 0; k < t->r->ncapture; k++)
+            t->r->capture[k].value[0] = '\0';
     }
     return len;
 }

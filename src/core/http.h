@@ -96,10 +96,16 @@ struct http_response {
     char content_type[128];
     double retry_after;    /* seconds from Retry-After, or -1 */
     long long content_length; /* from Content-Length, -1 when absent */
-    /* set before a request to keep one more header: its value lands in
-     * want_value ("" when absent), e.g. Woodpecker's Pipeline-Filtered */
-    const char *want_header;
-    char want_value[128];
+    /* Extra response headers to keep (NULL = none): each value lands in its
+     * buffer ("" when absent), cut to fit. Set before the request. */
+    struct http_capture *capture;
+    size_t ncapture;
+};
+
+struct http_capture {
+    const char *name;      /* header name, matched case-insensitively */
+    char *value;
+    size_t cap;            /* size of value, >= 1 */
 };
 
 /*

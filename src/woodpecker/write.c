@@ -207,7 +207,7 @@ static int answered_ok(struct wp_client *c, long long repo_id, long long baselin
             return read_status(c, repo_id, w, e);
         if (w->action != WP_CREATE)
             return 0;
-        if (!strcasecmp(r->want_value, "true")) {
+        if (r->ncapture && !strcasecmp(r->capture[0].value, "true")) {
             w->filtered = 1;
             return 0;
         }
@@ -297,13 +297,16 @@ static int send_once(struct wp_client *c, long long repo_id, const char *repo_na
 {
     struct http_response r;
     http_response_init(&r, c->http.body_cap);
-    r.want_header = "Pipeline-Filtered";
+    char filtered[16] = "";
+    struct http_capture cap = {"Pipeline-Filtered", filtered, sizeof filtered};
+    r.capture = &cap;
+    r.ncapture = 1;
     struct err se;
     err_clear(&se);
     w->sends++;
     int rc = http_post(&c->http, path, body[0] ? body : NULL, &r, &se);
     int ret;
-    if (rc < 0 && (se.code == EXIT_REFUSED || strstr(se.msg, "-byte limit"))) {
+    if (rc < 0 && (se.code == EXIT_REFUSED || se.kind == ERR_TOO_LARGE)) {
         *e = se; /* TLS refused: nothing was sent */
         ret = -1;
     } else if (rc < 0) {

@@ -1,0 +1,233 @@
+/* github/provider: see provider.h. */
+#include "github/provider.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/term.h"
+#include "github/logsplit.h"
+#include "github/model.h"
+
+#define POLL_INTERVAL 2.5
+
+struct gh_impl {
+    struct gh_client client;
+    int cut_uncertain;
+};
+
+struct gh_client *gh_provider_client(struct ci_provider *p)
+{
+    return &((struct gh_impl *)p->impl)->client;
+}
+
+int gh_provider_last_cut_uncertain(struct ci_provider *p)
+{
+    return ((struct gh_impl *)p->impl)->cut_uncertain;
+}
+
+size_t gh_log_cap(void)
+{
+    const char *v = getenv("HOMELAB_MAX_LOG");
+    if (v && *v) {
+        char *end;
+        unsigned long long n = strtoull(v, &end, 10);
+        if (!*end && n > 0)
+            return (size_t)n;
+    }
+    return 64u << 20;
+}
+
+static void repo_path(struct buf *b, const char *repo)
+{
+    buf_addf(b, "/repos/");
+    http_escape_path(b, repo);
+}
+
+static void waiting_details(struct ci_provider *p, struct ci_runset *out)
+{
+    struct gh_impl *g = p->impl;
+    for (size_t i = 0; i < out->n; i++) {
+        if (out->runs[i].state != CI_WAITING)
+            continue;
+        struct buf path;
+        buf_init(&path, 0);
+        repo_path(&path, p->repo);
+        buf_addf(&path, "/actions/runs/%lld/pending_deployments", out->runs[i].id);
+        json_t *j = NULL;
+        struct err e;
+        err_clear(&e);
+        if (gh_get(&g->client, path.data, &j, NULL, &e) == 0)
+            gh_apply_pending(j, &out->runs[i]);
+        buf_release(&path);
+    }
+}
+
+static int gh_runs_of_commit(struct ci_provider *p, const char *sha, const struct ci_filter *f,
+                             struct ci_runset *out, int *changed, struct err *e)
+{
+    struct gh_impl *g = p->impl;
+    const char *event = f && f->event ? f->event : "push";
+    struct buf path;
+    buf_init(&path, 0);
+    repo_path(&path, p->repo);
+    buf_addf(&path, "/actions/runs?head_sha=");
+    http_escape(&path, sha);
+    buf_addf(&path, "&per_page=100&exclude_pull_requests=true");
+    if (strcmp(event, "any")) {
+        buf_addf(&path, "&event=");
+        http_escape(&path, event);
+    }
+    json_t *j = NULL;
+    int ch = 1;
+    int rc = gh_get(&g->client, path.data, &j, &ch, e);
+    buf_release(&path);
+    if (rc < 0)
+        return -1;
+    *changed = ch;
+    if (!ch)
+        return 0;
+    gh_runs_from_list(j, event, out);
+    waiting_details(p, out);
+    return 0;
+}
+
+static int gh_run_by_id(struct ci_provider *p, long long id, struct ci_run *out, struct err *e)
+{
+    struct gh_impl *g = p->impl;
+    struct buf path;
+    buf_init(&path, 0);
+    repo_path(&path, p->repo);
+    buf_addf(&path, "/actions/runs/%lld?exclude_pull_requests=true", id);
+    json_t *j = NULL;
+    int rc = gh_get(&g->client, path.data, &j, NULL, e);
+    buf_release(&path);
+    if (rc < 0)
+        return -1;
+    gh_run_from_json(j, out, NULL);
+    struct ci_runset one = { out, 1 };
+    waiting_details(p, &one);
+    return 0;
+}
+
+static int gh_load_jobs(struct ci_provider *p, struct ci_run *r, int *changed, struct err *e)
+{
+    struct gh_impl *g = p->impl;
+    struct buf path;
+    buf_init(&path, 0);
+    repo_path(&path, p->repo);
+    buf_addf(&path, "/actions/runs/%lld/jobs?per_page=100", r->id);
+    json_t *j = NULL;
+    int ch = 1;
+    int rc = gh_get(&g->client, path.data, &j, &ch, e);
+    buf_release(&path);
+    if (rc < 0)
+        return -1;
+    if (ch || !r->has_jobs)
+        gh_jobs_from_json(j, r);
+    *changed = ch;
+    return 0;
+}
+
+/* Hands lines [begin, end) of the log to the sink, with their times. */
+static int emit_lines(const char *log, size_t begin, size_t end, const struct ci_log_sink *sink)
+{
+    size_t pos = begin;
+    while (pos < end) {
+        const char *nl = memchr(log + pos, '\n', end - pos);
+        size_t stop = nl ? (size_t)(nl - log) : end;
+        size_t len = stop - pos;
+        if (len && log[pos + len - 1] == '\r')
+            len--;
+        double ts = 0;
+        size_t text;
+        gh_log_line_time(log + pos, len, &ts, &text);
+        (void)text;
+        if (sink->on_line(sink->ctx, log + pos, len, ts))
+            return -1;
+        pos = nl ? stop + 1 : end;
+    }
+    return 0;
+}
+
+static int gh_read_log(struct ci_provider *p, const struct ci_run *r, const struct ci_job *j,
+                       const struct ci_step *st, const struct ci_log_sink *sink, struct err *e)
+{
+    (void)r;
+    struct gh_impl *g = p->impl;
+    struct buf log;
+    buf_init(&log, gh_log_cap() + 1);
+    int available = 0;
+    g->cut_uncertain = 0;
+    if (gh_job_log(&g->client, p->repo, j->id, gh_log_cap(), &log, &available, e) < 0) {
+        buf_release(&log);
+        return -1;
+    }
+    if (!available) {
+        buf_release(&log);
+        return 0;
+    }
+    size_t begin = 0, end = log.len;
+    if (st) {
+        struct gh_split sp;
+        gh_log_split(log.data, log.len, (double)st->started, (double)st->finished, st->number,
+                     &sp);
+        begin = sp.begin;
+        end = sp.end;
+        g->cut_uncertain = !sp.certain;
+    }
+    int rc = emit_lines(log.data ? log.data : "", begin, end, sink);
+    buf_release(&log);
+    if (rc < 0 && !e->code)
+        err_set(e, EXIT_FAILED, "stopped");
+    return rc < 0 ? -1 : 1;
+}
+
+static int gh_wait_change(struct ci_provider *p, double max)
+{
+    (void)p;
+    double wait = max < POLL_INTERVAL ? max : POLL_INTERVAL;
+    double end = clock_now() + (wait > 0 ? wait : 0);
+    while (clock_now() < end && !term_interrupted()) {
+        double left = end - clock_now();
+        clock_sleep(left > 0.2 ? 0.2 : left);
+    }
+    return 0;
+}
+
+static void gh_close(struct ci_provider *p)
+{
+    struct gh_impl *g = p->impl;
+    if (!g)
+        return;
+    gh_client_close(&g->client);
+    free(g);
+}
+
+static const struct ci_provider_ops gh_ops = {
+    .name = "github",
+    .runs_of_commit = gh_runs_of_commit,
+    .run_by_id = gh_run_by_id,
+    .load_jobs = gh_load_jobs,
+    .read_log = gh_read_log,
+    .wait_change = gh_wait_change,
+    .close = gh_close,
+};
+
+int gh_provider_open(struct ci_provider *p, const struct config *cfg, const char *repo,
+                     int verbose, struct err *e)
+{
+    memset(p, 0, sizeof(*p));
+    struct gh_impl *g = xcalloc(1, sizeof(*g));
+    if (gh_client_open(&g->client, cfg, verbose, e) < 0) {
+        free(g);
+        return -1;
+    }
+    p->ops = &gh_ops;
+    p->kind = CI_GITHUB;
+    p->verbose = verbose;
+    p->repo = xstrdup(repo);
+    p->impl = g;
+    return 0;
+}

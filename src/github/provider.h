@@ -1,0 +1,31 @@
+/*
+ * github/provider: GitHub Actions behind ci/provider.h.
+ *
+ * runs_of_commit polls GET /repos/R/actions/runs?head_sha=SHA&per_page=100&
+ * exclude_pull_requests=true[&event=E] conditionally (a 304 costs no rate
+ * limit); a waiting run's pending_deployments tell a reviewer (a person)
+ * from a wait timer. load_jobs reads /actions/runs/ID/jobs?per_page=100.
+ * read_log fetches the job log (redirect without the token) and, for a
+ * step, hands over only that step's section (github/logsplit.h); when the
+ * cut is uncertain it hands over the whole log and sets
+ * gh_provider_last_cut_uncertain().
+ */
+#ifndef HOMELAB_GH_PROVIDER_H
+#define HOMELAB_GH_PROVIDER_H
+
+#include "ci/provider.h"
+#include "github/client.h"
+
+int gh_provider_open(struct ci_provider *p, const struct config *cfg, const char *repo,
+                     int verbose, struct err *e);
+
+/* The client, for doctor and for the rate-limit callback. */
+struct gh_client *gh_provider_client(struct ci_provider *p);
+
+/* 1 when the last step log read could not cut the step's section for sure. */
+int gh_provider_last_cut_uncertain(struct ci_provider *p);
+
+/* The cap on a job log (64 MiB, or $HOMELAB_MAX_LOG bytes). */
+size_t gh_log_cap(void);
+
+#endif
