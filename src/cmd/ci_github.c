@@ -700,6 +700,15 @@ static int finish(struct ghw *w, int code)
     return code;
 }
 
+static int timed_out(struct ghw *w)
+{
+    err_clear(&w->ctx->err);
+    err_set(&w->ctx->err, EXIT_TIMEOUT, "timed out after %.0fs waiting for the runs of %s",
+            clock_now() - w->started_at, w->t.label);
+    finish(w, EXIT_TIMEOUT);
+    return EXIT_TIMEOUT;
+}
+
 static int watch_loop(struct ghw *w)
 {
     double appear = ci_watch_appear_timeout();
@@ -709,8 +718,12 @@ static int watch_loop(struct ghw *w)
             err_set(&w->ctx->err, EXIT_INTERRUPTED, "interrupted");
             return EXIT_INTERRUPTED;
         }
-        if (poll_once(w) < 0)
+        if (poll_once(w) < 0) {
+            if (w->ctx->err.code == EXIT_UNAVAILABLE && clock_now() >= w->deadline - 0.1 &&
+                !gh_provider_client(&w->p)->rate_limited)
+                return timed_out(w);
             return w->ctx->err.code;
+        }
         say_waits(w);
         draw(w, 0);
         int v = w->runs.n ? ci_verdict(&w->runs, ci_watch_wait_approval()) : -1;
@@ -726,13 +739,11 @@ static int watch_loop(struct ghw *w)
             no_runs_error(w->ctx, &w->p, &w->t, after);
             return EXIT_NOT_FOUND;
         }
-        if (now >= w->deadline) {
-            err_set(&w->ctx->err, EXIT_TIMEOUT, "timed out after %.0fs waiting for the runs of %s",
-                    now - w->started_at, w->t.label);
-            finish(w, EXIT_TIMEOUT);
-            return EXIT_TIMEOUT;
-        }
+        if (now >= w->deadline)
+            return timed_out(w);
         w->p.ops->wait_change(&w->p, w->deadline - now);
+        if (clock_now() >= w->deadline)
+            return timed_out(w);
     }
 }
 

@@ -50,6 +50,7 @@ struct gh_client {
     long long rl_limit;
     long long requests;     /* requests sent (200s and 304s) */
     long long not_modified; /* of those, 304s */
+    int rate_limited;       /* the last error was a rate-limit wait past the deadline */
     void (*on_rate_wait)(void *ud, double until_wall);
     void *ud;
 };
