@@ -11,6 +11,11 @@ _homelab() {
     words=("${COMP_WORDS[@]}")
     cword=$COMP_CWORD
 
+    if [[ ${words[cword-1]} == --provider ]]; then
+        COMPREPLY=($(compgen -W "woodpecker github" -- "$cur"))
+        return
+    fi
+
     # The verb path typed so far: the words before the current one that are not flags.
     local path="" i
     for ((i = 1; i < cword; i++)); do
