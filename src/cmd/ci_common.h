@@ -121,6 +121,8 @@ void ci_logs_view(struct ci_logs_view *v);
  * 0 Woodpecker, -1 a usage error in ctx->err.
  */
 int ci_github_selected(struct cmd_ctx *ctx);
+/* github.repo (--repo), else the first GitHub remote, else the chosen remote. */
+int ci_gh_repo_name(struct cmd_ctx *ctx, char **repo, struct err *e);
 int ci_gh_status(struct cmd_ctx *ctx);
 int ci_gh_list(struct cmd_ctx *ctx);
 int ci_gh_watch(struct cmd_ctx *ctx);

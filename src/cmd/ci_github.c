@@ -57,7 +57,7 @@ int ci_github_selected(struct cmd_ctx *ctx)
 }
 
 /* github.repo (--repo), else the first GitHub remote, else the chosen remote. */
-static int gh_repo_name(struct cmd_ctx *ctx, char **repo, struct err *e)
+int ci_gh_repo_name(struct cmd_ctx *ctx, char **repo, struct err *e)
 {
     if (ctx->cfg.github_repo && *ctx->cfg.github_repo) {
         *repo = xstrdup(ctx->cfg.github_repo);
@@ -109,7 +109,7 @@ static void on_rate_wait(void *ud, double until_wall)
 static int gh_open(struct cmd_ctx *ctx, struct ci_provider *p)
 {
     char *repo = NULL;
-    if (gh_repo_name(ctx, &repo, &ctx->err) < 0)
+    if (ci_gh_repo_name(ctx, &repo, &ctx->err) < 0)
         return -1;
     int rc = gh_provider_open(p, &ctx->cfg, repo, ctx->g.verbose, &ctx->err);
     free(repo);

@@ -16,6 +16,7 @@
 #include "core/proc.h"
 #include "kube/transport.h"
 #include "woodpecker/stream.h"
+#include "github/client.h"
 
 static struct {
     int deploy;
@@ -235,6 +236,60 @@ static void check_git(struct doctor *d)
     buf_release(&out);
 }
 
+/* The GitHub provider: token, API reachable and accepting it, rate limit, repo. */
+static int github_checks(struct doctor *d)
+{
+    struct gh_client c;
+    struct err e;
+    err_clear(&e);
+    if (gh_client_open(&c, &d->ctx->cfg, d->ctx->g.verbose, &e) < 0) {
+        report(d, "github", CHECK_FAIL, e.hint[0] ? e.hint : NULL, "%s", e.msg);
+        return -1;
+    }
+    report(d, "token", CHECK_OK, NULL, "GitHub token from %s", c.token_source);
+    json_t *j = NULL;
+    if (gh_get(&c, "/user", &j, NULL, &e) < 0) {
+        report(d, "github", CHECK_FAIL, e.hint[0] ? e.hint : NULL, "%s", e.msg);
+        gh_client_close(&c);
+        return -1;
+    }
+    const char *login = json_string_value(json_object_get(j, "login"));
+    int plain = login && *login && strlen(login) < 64;
+    for (const char *q = login; plain && *q; q++)
+        plain = (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+                (*q >= '0' && *q <= '9') || *q == '-' || *q == '_';
+    report(d, "github", CHECK_OK, NULL, "%s accepts the token (user %s)", c.api_host,
+           plain ? login : "?");
+    if (gh_get(&c, "/rate_limit", &j, NULL, &e) == 0) {
+        json_t *core = json_object_get(json_object_get(j, "resources"), "core");
+        long long left = json_integer_value(json_object_get(core, "remaining"));
+        long long limit = json_integer_value(json_object_get(core, "limit"));
+        report(d, "ratelimit", left < limit / 10 ? CHECK_WARN : CHECK_OK,
+               "other tools share this token's limit", "%lld of %lld requests left this hour",
+               left, limit);
+    } else {
+        report(d, "ratelimit", CHECK_WARN, NULL, "%s", e.msg);
+    }
+    char *repo = NULL;
+    err_clear(&e);
+    if (ci_gh_repo_name(d->ctx, &repo, &e) < 0) {
+        report(d, "repo", CHECK_FAIL, e.hint[0] ? e.hint : NULL, "%s", e.msg);
+    } else {
+        struct buf path;
+        buf_init(&path, 0);
+        buf_addf(&path, "/repos/");
+        http_escape_path(&path, repo);
+        if (gh_get(&c, path.data, &j, NULL, &e) < 0)
+            report(d, "repo", CHECK_FAIL, e.hint[0] ? e.hint : NULL, "%s", e.msg);
+        else
+            report(d, "repo", CHECK_OK, NULL, "%s is visible", repo);
+        buf_release(&path);
+    }
+    free(repo);
+    gh_client_close(&c);
+    return 0;
+}
+
 int cmd_doctor(struct cmd_ctx *ctx)
 {
     if (ctx->npos)
@@ -244,13 +299,23 @@ int cmd_doctor(struct cmd_ctx *ctx)
     struct wp_client c;
     memset(&c, 0, sizeof(c));
     check_config(&d);
-    int token_ok = check_token(&d, &source) == 0;
-    int ci_ok = token_ok && check_server(&d, &c) == 0 && check_user(&d, &c, source) == 0;
-    if (!token_ok)
-        skip_server(&d);
+    int gh = ci_github_selected(ctx);
+    if (gh < 0) {
+        json_decref(d.checks);
+        return ctx->err.code;
+    }
+    int ci_ok = -1; /* -1: the GitHub provider was checked instead */
+    if (gh) {
+        github_checks(&d);
+    } else {
+        int token_ok = check_token(&d, &source) == 0;
+        ci_ok = token_ok && check_server(&d, &c) == 0 && check_user(&d, &c, source) == 0;
+        if (!token_ok)
+            skip_server(&d);
+    }
     struct wp_repo repo;
     memset(&repo, 0, sizeof(repo));
-    if (ci_ok && check_repo(&d, &c, &repo) == 0)
+    if (ci_ok == 1 && check_repo(&d, &c, &repo) == 0)
         check_stream(&d, &c);
     else if (!ci_ok)
         report(&d, "repo", CHECK_SKIP, NULL, "not checked: CI access does not work yet");

@@ -149,6 +149,14 @@ expect_rc 6 "a primary limit that resets after --timeout: 6"
 expect_err_contains "rate-limited by" "says so"
 gh_ctl POST /__fake/ratelimit '{"remaining": 5000}' >/dev/null
 
+# ---- doctor ----
+hl doctor; keep
+expect_out_contains "accepts the token (user octocat)" "doctor: the API accepts the token"
+expect_out_contains "requests left this hour" "doctor: the rate limit left"
+expect_out_contains "acme/web is visible" "doctor: the repo is visible"
+hl doctor --repo acme/secret; keep
+check "doctor: a repo the token cannot see fails" [ "$rc" -ne 0 ]
+
 # ---- choosing the provider ----
 unset HOMELAB_CI_PROVIDER HOMELAB_GITHUB_REPO
 git init -q "$T/ghrepo" && git -C "$T/ghrepo" commit -q --allow-empty -m x &&
