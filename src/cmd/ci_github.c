@@ -816,10 +816,28 @@ static void match(const struct ci_runset *s, const char *job, size_t joblen, con
 }
 
 /* --job/--step: every split of "JOB/STEP" is tried (job names may hold " / "). */
+/* No --job/--step: the failing steps when a run failed, else every job. */
+static void default_picks(const struct ci_runset *s, struct picks *ps)
+{
+    for (size_t r = 0; r < s->n; r++) {
+        const struct ci_job *j = ci_run_failed_job(&s->runs[r]);
+        const struct ci_step *st = j ? ci_job_failed_step(j) : NULL;
+        if (j)
+            add_pick(ps, r, (size_t)(j - s->runs[r].jobs),
+                     st ? (long)(st - j->steps) : -1);
+    }
+    if (!ps->total)
+        match(s, NULL, 0, NULL, ps);
+}
+
 static void resolve(const struct ci_runset *s, const char *job, const char *step,
                     struct picks *ps)
 {
     memset(ps, 0, sizeof(*ps));
+    if (!job && !step) {
+        default_picks(s, ps);
+        return;
+    }
     if (job || !step) {
         match(s, job, job ? strlen(job) : 0, step, ps);
         return;
@@ -929,7 +947,7 @@ static int logs_run(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_runset
     if (v.follow)
         code = follow_pick(ctx, p, s, &ps.v[0], &v, &L);
     for (size_t i = 0; !v.follow && i < ps.n && !code; i++)
-        code = print_pick(ctx, p, s, &ps.v[i], &v, ps.n > 1, &L);
+        code = print_pick(ctx, p, s, &ps.v[i], &v, ps.n > 1 || !what, &L);
     lines_release(&L);
     return code;
 }

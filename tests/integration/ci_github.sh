@@ -118,6 +118,10 @@ check "--timestamps keeps the line times" python3 -c 'import re,sys; assert re.s
 hl ci logs $FAIL --step 'Run tests'; keep
 expect_rc 2 "a step name in two jobs is ambiguous"
 expect_err_contains "--job 'build' --step 'Run tests'" "and lists the candidates"
+hl ci logs $FAIL; keep
+expect_rc 0 "ci logs without --step: the failing step"
+expect_out_contains "==> CI / test / Run tests <==" "under a header"
+expect_out_lacks "Run linter" "and not the passing jobs"
 hl ci logs $FAIL --step nosuch; keep
 expect_rc 5 "an unknown step: 5"
 hl ci logs $FAIL --job test --tail 2; keep
