@@ -41,7 +41,15 @@ int ci_github_selected(struct cmd_ctx *ctx)
 {
     enum ci_provider_kind kind;
     char host[256] = "";
-    if (!ctx->cfg.provider || !*ctx->cfg.provider) {
+    const struct config *cfg = &ctx->cfg;
+    int gh_configured = (cfg->github_repo && *cfg->github_repo) ||
+                        strcmp(cfg->github_api, "https://api.github.com") != 0;
+    /* ci.repo / HOMELAB_REPO are Woodpecker's own keys: with one set and
+     * nothing GitHub configured, no git process is spent on the remote */
+    if ((!cfg->provider || !*cfg->provider) && cfg->repo && *cfg->repo &&
+        !cfg->repo_from_flag && !gh_configured)
+        return 0;
+    if (!cfg->provider || !*cfg->provider) {
         char *remote = NULL;
         struct err e;
         err_clear(&e);
