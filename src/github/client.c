@@ -9,6 +9,7 @@
 
 #include "ci/provider.h"
 #include "core/clock.h"
+#include "core/cred.h"
 #include "core/proc.h"
 #include "core/term.h"
 #include "core/vault.h"
@@ -24,17 +25,14 @@ static void wipe_free(char *s)
     }
 }
 
-int gh_token_check(const char *token, const char *source, struct err *e)
+/* The shared credential check (core/cred.h), plus GitHub's length bound. */
+int gh_token_check(char *token, const char *source, struct err *e)
 {
-    size_t n = strlen(token);
-    if (n == 0 || n > GH_TOKEN_MAX)
-        return err_set(e, EXIT_REFUSED, "the GitHub token from %s is empty or too long", source);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)token[i];
-        if (ch <= ' ' || ch == 0x7f)
-            return err_set(e, EXIT_REFUSED, "the GitHub token from %s contains spaces or "
-                           "control characters; refused", source);
-    }
+    if (cred_clean(token, source, e) < 0)
+        return -1;
+    if (strlen(token) > GH_TOKEN_MAX)
+        return err_set(e, EXIT_USAGE, "the GitHub token from %s is over %d bytes", source,
+                       GH_TOKEN_MAX);
     return 0;
 }
 

@@ -62,8 +62,8 @@ void gh_client_close(struct gh_client *c);
 int gh_resolve_token(const struct config *cfg, const char *api_host, int verbose, char **token,
                      char **source, struct err *e);
 
-/* Refuses a token with control characters or spaces (EXIT_REFUSED). */
-int gh_token_check(const char *token, const char *source, struct err *e);
+/* Trims the token and refuses control characters or spaces (core/cred.h, EXIT_USAGE). */
+int gh_token_check(char *token, const char *source, struct err *e);
 
 /*
  * Conditional GET of an API path (starting with '/'). *out is a borrowed
