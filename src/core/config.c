@@ -1,12 +1,15 @@
 #include "core/config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 
@@ -37,6 +40,27 @@ static const struct config_key config_keys[] = {
     KEY("github", "repo", github_repo),
     KEY("github", "vault-path", github_vault_path),
     KEY("github", "vault-field", github_vault_field),
+    KEY("ship", "stages", ship_stages),
+};
+
+/* The keys of a [stage "NAME"] section. */
+#define STAGE_KEY(n, field) { "stage", n, offsetof(struct config_stage, field) }
+static const struct config_key stage_keys[] = {
+    STAGE_KEY("provider", provider), STAGE_KEY("repo", repo),
+    STAGE_KEY("event", event),       STAGE_KEY("appear-timeout", appear_timeout),
+    STAGE_KEY("match", match),       STAGE_KEY("workload", workload),
+    STAGE_KEY("container", container),
+};
+#define NSTAGE_KEYS (sizeof(stage_keys) / sizeof(stage_keys[0]))
+
+/*
+ * What a repository's .homelab may set: which stages run and what they
+ * follow, which CI repo is meant, and the verify command (used only by
+ * `work land`, which runs the repository's own checks anyway). Nothing
+ * that chooses where a token goes or which program runs.
+ */
+static const char *const repo_allowed[] = {
+    "ship.stages", "ci.provider", "ci.repo", "github.repo", "work.verify",
 };
 
 static char **field(struct config *c, size_t offset)
@@ -62,11 +86,109 @@ static char *unquote(const char *v)
 struct parse_state {
     struct config *c;
     struct buf *warnings;
+    const char *file;    /* for messages */
+    int untrusted;       /* the repository file */
+    char refused[200];   /* the first key it may not set */
 };
+
+/*
+ * inih hands over the section line as written: `stage "build"`. The
+ * subsection name is case-sensitive and quoted, as in git-config; returns
+ * the name (in `out`) or 0 when `section` is not a stage section.
+ */
+static int stage_section(const char *section, char *out, size_t outlen)
+{
+    if (strncasecmp(section, "stage", 5) || (section[5] != ' ' && section[5] != '\t'))
+        return 0;
+    const char *p = section + 5;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t n = strlen(p);
+    if (n < 3 || p[0] != '"' || p[n - 1] != '"' || n - 2 >= outlen)
+        return 0;
+    memcpy(out, p + 1, n - 2);
+    out[n - 2] = '\0';
+    return strchr(out, '"') == NULL;
+}
+
+static struct config_stage *stage_get(struct config *c, const char *name)
+{
+    for (size_t i = 0; i < c->nstages; i++)
+        if (!strcmp(c->stages[i].name, name))
+            return &c->stages[i];
+    struct config_stage *n = realloc(c->stages, (c->nstages + 1) * sizeof(*n));
+    if (!n)
+        abort();
+    c->stages = n;
+    memset(&n[c->nstages], 0, sizeof(*n));
+    n[c->nstages].name = xstrdup(name);
+    return &n[c->nstages++];
+}
+
+const struct config_stage *config_stage_find(const struct config *c, const char *name)
+{
+    for (size_t i = 0; i < c->nstages; i++)
+        if (!strcmp(c->stages[i].name, name))
+            return &c->stages[i];
+    return NULL;
+}
+
+int config_key_repo_allowed(const char *key)
+{
+    for (size_t i = 0; i < sizeof(repo_allowed) / sizeof(repo_allowed[0]); i++)
+        if (!strcasecmp(key, repo_allowed[i]))
+            return 1;
+    if (strncasecmp(key, "stage.", 6))
+        return 0;
+    const char *dot = strrchr(key, '.');
+    if (dot == key + 5)
+        return 0;
+    for (size_t i = 0; i < NSTAGE_KEYS; i++)
+        if (!strcasecmp(dot + 1, stage_keys[i].name))
+            return 1;
+    return 0;
+}
+
+static void refuse(struct parse_state *st, const char *key)
+{
+    if (!st->refused[0])
+        snprintf(st->refused, sizeof(st->refused), "%s", key);
+}
+
+static int on_stage_entry(struct parse_state *st, const char *stage, const char *name,
+                          const char *value)
+{
+    for (size_t i = 0; i < NSTAGE_KEYS; i++) {
+        if (strcasecmp(name, stage_keys[i].name))
+            continue;
+        char **dst = (char **)((char *)stage_get(st->c, stage) + stage_keys[i].offset);
+        free(*dst);
+        *dst = unquote(value);
+        return 1;
+    }
+    if (st->untrusted) {
+        char key[200];
+        snprintf(key, sizeof(key), "stage.%s.%s", stage, name);
+        refuse(st, key);
+        return 0;
+    }
+    buf_addf(st->warnings, "homelab: warning: %s: unknown key '%s' in [stage \"%s\"]\n",
+             st->file, name, stage);
+    return 1;
+}
 
 static int on_ini_entry(void *user, const char *section, const char *name, const char *value)
 {
     struct parse_state *st = user;
+    char stage[128];
+    if (stage_section(section, stage, sizeof(stage)))
+        return on_stage_entry(st, stage, name, value);
+    char key[200];
+    snprintf(key, sizeof(key), "%s.%s", section, name);
+    if (st->untrusted && !config_key_repo_allowed(key)) {
+        refuse(st, key);
+        return 0;
+    }
     for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
         const struct config_key *k = &config_keys[i];
         if (!strcasecmp(section, k->section) && !strcasecmp(name, k->name)) {
@@ -76,8 +198,11 @@ static int on_ini_entry(void *user, const char *section, const char *name, const
             return 1;
         }
     }
-    buf_addf(st->warnings, "homelab: warning: %s: unknown key '%s.%s'\n",
-             st->c->path ? st->c->path : "config", section, name);
+    /* allowed in .homelab but read by no verb of this build: nothing to do */
+    if (st->untrusted)
+        return 1;
+    buf_addf(st->warnings, "homelab: warning: %s: unknown key '%s.%s'\n", st->file, section,
+             name);
     return 1;
 }
 
@@ -127,23 +252,112 @@ static int read_whole(FILE *f, struct buf *text)
     return ferror(f) ? -1 : 0;
 }
 
-int config_parse_text(struct config *c, const char *text, size_t len, struct buf *warnings,
-                      struct err *e)
+static int parse_text(struct parse_state *st, const char *text, size_t len, struct err *e)
 {
     struct buf copy;
     buf_init(&copy, 0);
     buf_add(&copy, text, len);
     unindent(&copy);
-    struct parse_state st = { c, warnings };
-    int line = ini_parse_string(copy.data, on_ini_entry, &st);
+    int line = ini_parse_string(copy.data, on_ini_entry, st);
     buf_release(&copy);
+    if (st->refused[0]) {
+        err_set(e, EXIT_USAGE, "%s: the repository file may not set '%s'", st->file,
+                st->refused);
+        err_hint(e, "a repository's .homelab may set only ship.stages, [stage \"NAME\"] keys, "
+                    "ci.provider, ci.repo, github.repo and work.verify; anything else "
+                    "belongs in your own config file");
+        return -1;
+    }
     if (line > 0) {
-        err_set(e, EXIT_USAGE, "%s:%d: cannot parse this line of the config file",
-                c->path ? c->path : "config", line);
+        err_set(e, EXIT_USAGE, "%s:%d: cannot parse this line of the config file", st->file,
+                line);
         err_hint(e, "the file is git-config style: a [section] line, then 'key = value' lines");
         return -1;
     }
     return 0;
+}
+
+int config_parse_text(struct config *c, const char *text, size_t len, struct buf *warnings,
+                      struct err *e)
+{
+    struct parse_state st = { c, warnings, c->path ? c->path : "config", 0, "" };
+    return parse_text(&st, text, len, e);
+}
+
+int config_parse_repo_text(struct config *c, const char *file, const char *text, size_t len,
+                           struct err *e)
+{
+    struct buf warnings;
+    buf_init(&warnings, 0);
+    struct parse_state st = { c, &warnings, file, 1, "" };
+    int rc = parse_text(&st, text, len, e);
+    buf_release(&warnings);
+    return rc;
+}
+
+char *config_repo_file_path(void)
+{
+    char dir[PATH_MAX];
+    if (!getcwd(dir, sizeof(dir)))
+        return NULL;
+    for (;;) {
+        struct buf probe;
+        buf_init(&probe, 0);
+        buf_addf(&probe, "%s/.git", strcmp(dir, "/") ? dir : "");
+        struct stat sb;
+        int found = lstat(probe.data, &sb) == 0;
+        buf_release(&probe);
+        if (found) {
+            struct buf p;
+            buf_init(&p, 0);
+            buf_addf(&p, "%s/.homelab", strcmp(dir, "/") ? dir : "");
+            return buf_detach(&p);
+        }
+        char *slash = strrchr(dir, '/');
+        if (!slash || slash == dir)
+            return NULL;
+        *slash = '\0';
+    }
+}
+
+/*
+ * Reads the repository file: only a regular file (not a symlink, FIFO or
+ * device a clone could plant), at most 1 MiB.
+ */
+static int load_repo_file(struct config *c, struct err *e)
+{
+    char *path = config_repo_file_path();
+    if (!path)
+        return 0;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        int missing = errno == ENOENT || errno == ENOTDIR;
+        if (!missing)
+            err_set(e, EXIT_USAGE, "%s: cannot read the repository file (%s)", path,
+                    errno == ELOOP ? "a symbolic link" : strerror(errno));
+        free(path);
+        return missing ? 0 : -1;
+    }
+    struct stat sb;
+    FILE *f = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? fdopen(fd, "r") : NULL;
+    if (!f) {
+        close(fd);
+        err_set(e, EXIT_USAGE, "%s: the repository file is not a regular file", path);
+        free(path);
+        return -1;
+    }
+    c->repo_file = path;
+    struct buf text;
+    buf_init(&text, 1 << 20);
+    int rd = read_whole(f, &text);
+    fclose(f);
+    if (rd < 0) {
+        buf_release(&text);
+        return err_set(e, EXIT_USAGE, "cannot read %s (or it is over 1 MiB)", path);
+    }
+    int rc = config_parse_repo_text(c, path, text.data, text.len, e);
+    buf_release(&text);
+    return rc;
 }
 
 /*
@@ -235,7 +449,8 @@ int config_load(struct config *c, const struct config_flags *flags, struct err *
 {
     memset(c, 0, sizeof(*c));
     c->path = config_default_path();
-    if (load_file(c, e) < 0)
+    /* the repository's file first: the user's own file wins key by key */
+    if (load_repo_file(c, e) < 0 || load_file(c, e) < 0)
         return -1;
 
     apply_env(&c->server, "WOODPECKER_SERVER");
@@ -286,6 +501,13 @@ void config_release(struct config *c)
         explicit_bzero(c->file_token, strlen(c->file_token));
     for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++)
         set_str(field(c, config_keys[i].offset), NULL);
+    for (size_t i = 0; i < c->nstages; i++) {
+        set_str(&c->stages[i].name, NULL);
+        for (size_t k = 0; k < NSTAGE_KEYS; k++)
+            set_str((char **)((char *)&c->stages[i] + stage_keys[k].offset), NULL);
+    }
+    free(c->stages);
     free(c->path);
+    free(c->repo_file);
     memset(c, 0, sizeof(*c));
 }

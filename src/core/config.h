@@ -6,6 +6,15 @@
  * $HOMELAB_CONFIG, else $XDG_CONFIG_HOME/homelab/config, else
  * ~/.config/homelab/config, in git-config style, read with inih.
  *
+ * The repository file `.homelab` at the top of the work tree (the nearest
+ * directory at or above the current one that holds `.git`) is read first,
+ * then the user's file, so the user's file wins key by key. The repository
+ * file is untrusted input (a clone chooses it): it may set only ship.stages,
+ * the stage keys, ci.provider, ci.repo, github.repo and work.verify; any
+ * other key (server URLs, dials, CA bundles, tokens, Vault, kubectl, kube
+ * context, unknown keys) fails config_load() with EXIT_USAGE naming the key
+ * and the file, before the caller has made any request or run any program.
+ *
  * The config owns every string it points to; config_release() frees them
  * and wipes the token.
  */
@@ -30,6 +39,15 @@ struct config_flags {
     const char *provider;  /* --provider */
 };
 
+/*
+ * One [stage "NAME"] section (ship). Values are as written; ship/stages
+ * validates them. NULL when absent.
+ */
+struct config_stage {
+    char *name;
+    char *provider, *repo, *event, *appear_timeout, *match, *workload, *container;
+};
+
 struct config {
     char *server;        /* ci.server, without a trailing slash */
     char *dial;          /* ci.dial: HOST[:PORT] */
@@ -52,7 +70,12 @@ struct config {
     char *github_vault_field; /* github.vault-field, default github_token */
     int repo_from_flag;  /* --repo was given: it names the repo of either provider */
 
+    char *ship_stages;   /* ship.stages: stage names in order */
+    struct config_stage *stages; /* every [stage "NAME"] seen, in order */
+    size_t nstages;
+
     char *path;          /* the config file consulted */
+    char *repo_file;     /* the .homelab read, NULL when there was none */
     int file_found;      /* 1 when that file existed and was read */
     int file_insecure;   /* holds a token and is readable by others */
 };
@@ -74,6 +97,26 @@ void config_release(struct config *c);
  */
 int config_parse_text(struct config *c, const char *text, size_t len, struct buf *warnings,
                       struct err *e);
+
+/*
+ * config_parse_text() for the repository file: the same syntax, but a key
+ * outside the allowed set fails with EXIT_USAGE naming the key and `file`.
+ */
+int config_parse_repo_text(struct config *c, const char *file, const char *text, size_t len,
+                           struct err *e);
+
+/* Whether `key` ("ci.server", "stage.build.repo") may be set by .homelab. */
+int config_key_repo_allowed(const char *key);
+
+/* The stage named `name`, or NULL. */
+const struct config_stage *config_stage_find(const struct config *c, const char *name);
+
+/*
+ * The .homelab path of the work tree around the current directory (caller
+ * frees), or NULL when not inside one. Looks for `.git` upwards; runs no
+ * program.
+ */
+char *config_repo_file_path(void);
 
 /* The config file path that config_load() would read (caller frees). */
 char *config_default_path(void);

@@ -98,17 +98,14 @@ static enum image_match match_token(const char *t, size_t n, const char *sha, si
     return letters ? IMAGE_OTHER : IMAGE_UNKNOWN;
 }
 
-enum image_match image_match_sha(const char *ref, const char *sha)
+/* The token rule over a whole tag: the best answer of its tokens. */
+static enum image_match match_tag(const char *tag, size_t len, const char *sha)
 {
-    struct image_ref r;
-    if (!image_sha_valid(sha) || image_parse(ref, &r) < 0 || r.tag_len == 0)
-        return IMAGE_UNKNOWN;
     size_t shalen = strlen(sha);
-    const char *tag = ref + r.tag_off;
     enum image_match best = IMAGE_UNKNOWN;
     size_t start = 0;
-    for (size_t i = 0; i <= r.tag_len; i++) {
-        if (i < r.tag_len && tag[i] != '-' && tag[i] != '_' && tag[i] != '.')
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && tag[i] != '-' && tag[i] != '_' && tag[i] != '.')
             continue;
         if (i > start) {
             enum image_match m = match_token(tag + start, i - start, sha, shalen);
@@ -120,6 +117,25 @@ enum image_match image_match_sha(const char *ref, const char *sha)
         start = i + 1;
     }
     return best;
+}
+
+enum image_match image_match_sha(const char *ref, const char *sha)
+{
+    struct image_ref r;
+    if (!image_sha_valid(sha) || image_parse(ref, &r) < 0 || r.tag_len == 0)
+        return IMAGE_UNKNOWN;
+    return match_tag(ref + r.tag_off, r.tag_len, sha);
+}
+
+enum image_match image_tag_match_sha(const char *tag, const char *sha)
+{
+    size_t len = strlen(tag);
+    if (!image_sha_valid(sha) || len == 0 || len > 128 || tag[0] == '.' || tag[0] == '-')
+        return IMAGE_UNKNOWN;
+    for (size_t i = 0; i < len; i++)
+        if (!is_tag_char(tag[i]))
+            return IMAGE_UNKNOWN;
+    return match_tag(tag, len, sha);
 }
 
 int image_same_repo(const char *a, const char *b)

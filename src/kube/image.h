@@ -57,6 +57,13 @@ int image_sha_valid(const char *sha);
 /* Matches a reference against a sha (7-40 hex). */
 enum image_match image_match_sha(const char *ref, const char *sha);
 
+/*
+ * The same rule applied to a bare tag ("3f9c2e1a", "v1.2.0-4-g3f9c2e1"), as
+ * a deploy pipeline's IMAGE_TAG variable carries it. A string that is not
+ * a valid tag cannot tell.
+ */
+enum image_match image_tag_match_sha(const char *tag, const char *sha);
+
 /* Whether two references name the same repository (tags and digests ignored). */
 int image_same_repo(const char *a, const char *b);
 
