@@ -85,6 +85,23 @@ int cmd_deploy_status(struct cmd_ctx *ctx);
  * Returns the exit code (ctx->err filled on errors).
  */
 int deploy_wait_target(struct cmd_ctx *ctx, const char *target, const char *sha);
+/*
+ * For `ship`'s rollout stage: deploy_wait_target() and `deploy status` of
+ * `target` at `sha`, checking only `container` when not NULL (as
+ * --container).
+ */
+int deploy_stage_wait(struct cmd_ctx *ctx, const char *target, const char *sha,
+                      const char *container);
+int deploy_stage_status(struct cmd_ctx *ctx, const char *target, const char *sha,
+                        const char *container);
+
+extern const struct opt ship_watch_opts[], ship_status_opts[];
+int cmd_ship_watch(struct cmd_ctx *ctx);
+int cmd_ship_status(struct cmd_ctx *ctx);
+/* Whether stages are configured (ship.stages is set); for work land. */
+int ship_configured(const struct cmd_ctx *ctx);
+/* ship watch of `sha`; for work land. */
+int ship_watch_sha(struct cmd_ctx *ctx, const char *sha);
 
 extern const struct opt work_start_opts[], work_land_opts[], work_clean_opts[];
 int cmd_work_start(struct cmd_ctx *ctx);

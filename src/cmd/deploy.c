@@ -347,6 +347,7 @@ static int finish(struct deploy *d, int code, const struct err *e)
         buf_init(&s, 0);
         char dur[32];
         term_fmt_duration(dur, sizeof(dur), elapsed(d));
+        term_stage_prefix(&s);
         deploy_render_summary(&dv, status_name(code, d->v.phase), &s);
         buf_addf(&s, " [%s]\n", dur);
         fputs(s.data, stdout);
@@ -667,15 +668,14 @@ int cmd_deploy_wait(struct cmd_ctx *ctx)
     return deploy_wait_target(ctx, ctx->pos[0], opt_sha);
 }
 
-int cmd_deploy_status(struct cmd_ctx *ctx)
+/* deploy status of `target`, checking `sha` (NULL: HEAD when in a repository). */
+static int status_target(struct cmd_ctx *ctx, const char *target, const char *sha)
 {
-    if (ctx->npos != 1)
-        return err_fail(&ctx->err, EXIT_USAGE, "deploy status takes one target: NS/NAME");
     struct deploy d;
     struct err e;
     err_clear(&e);
     int code = EXIT_OK;
-    if (deploy_setup(&d, ctx, ctx->pos[0], &e) < 0 || resolve_sha(&d, opt_sha, 0, &e) < 0) {
+    if (deploy_setup(&d, ctx, target, &e) < 0 || resolve_sha(&d, sha, 0, &e) < 0) {
         ctx->err = e;
         deploy_release(&d);
         return e.code;
@@ -711,6 +711,7 @@ int cmd_deploy_status(struct cmd_ctx *ctx)
         struct buf s;
         buf_init(&s, 0);
         struct deploy_view dv = view(&d);
+        term_stage_prefix(&s);
         deploy_render_summary(&dv, eval_phase_name(d.v.phase), &s);
         buf_addc(&s, '\n');
         fputs(s.data, stdout);
@@ -729,4 +730,31 @@ int cmd_deploy_status(struct cmd_ctx *ctx)
     }
     deploy_release(&d);
     return signal_interrupted() ? EXIT_INTERRUPTED : code;
+}
+
+int cmd_deploy_status(struct cmd_ctx *ctx)
+{
+    if (ctx->npos != 1)
+        return err_fail(&ctx->err, EXIT_USAGE, "deploy status takes one target: NS/NAME");
+    return status_target(ctx, ctx->pos[0], opt_sha);
+}
+
+int deploy_stage_wait(struct cmd_ctx *ctx, const char *target, const char *sha,
+                      const char *container)
+{
+    const char *saved = opt_container;
+    opt_container = container;
+    int code = deploy_wait_target(ctx, target, sha);
+    opt_container = saved;
+    return code;
+}
+
+int deploy_stage_status(struct cmd_ctx *ctx, const char *target, const char *sha,
+                        const char *container)
+{
+    const char *saved = opt_container;
+    opt_container = container;
+    int code = status_target(ctx, target, sha);
+    opt_container = saved;
+    return code;
 }

@@ -328,12 +328,33 @@ void term_fmt_duration(char *dst, size_t n, double s)
 
 /* ---- plain lines and JSON Lines ---- */
 
+/* The stage `ship` is following, or "" (see term_set_stage()). */
+static char stage_name[64];
+
+void term_set_stage(const char *name)
+{
+    snprintf(stage_name, sizeof(stage_name), "%s", name ? name : "");
+}
+
+const char *term_stage(void)
+{
+    return stage_name;
+}
+
+void term_stage_prefix(struct buf *out)
+{
+    if (stage_name[0])
+        buf_addf(out, "%s: ", stage_name);
+}
+
 int term_plain_line(struct term_plain *p, FILE *f, const char *line)
 {
     if (p->last && !strcmp(p->last, line))
         return 0;
     free(p->last);
     p->last = xstrdup(line);
+    if (stage_name[0])
+        fprintf(f, "%s: ", stage_name);
     fputs(line, f);
     fputc('\n', f);
     fflush(f);
@@ -346,10 +367,24 @@ void term_plain_release(struct term_plain *p)
     p->last = NULL;
 }
 
-int term_json_line(const json_t *obj)
+static int json_line(const json_t *obj)
 {
     if (json_dumpf(obj, stdout, JSON_COMPACT | JSON_REAL_PRECISION(9)) < 0 || fputc('\n', stdout) == EOF ||
         fflush(stdout) != 0)
         return -1;
     return 0;
+}
+
+int term_json_line(const json_t *obj)
+{
+    if (!stage_name[0] || !json_is_object(obj) || json_object_get(obj, "stage"))
+        return json_line(obj);
+    json_t *copy = json_copy((json_t *)obj);
+    json_object_set_new(copy, "stage", json_string(stage_name));
+    const char *ev = json_string_value(json_object_get(copy, "event"));
+    if (ev && !strcmp(ev, "result"))
+        json_object_set_new(copy, "event", json_string("stage-result"));
+    int rc = json_line(copy);
+    json_decref(copy);
+    return rc;
 }

@@ -129,6 +129,18 @@ void term_plain_release(struct term_plain *p);
 int term_json_line(const json_t *obj);
 
 /*
+ * The stage a verb is running as, inside `ship` ("" outside it). While set,
+ * term_plain_line() prefixes each line with "NAME: ", and term_json_line()
+ * adds "stage": NAME to each object that has no "stage" and renames its
+ * "event": "result" to "stage-result" (the result line of `ship` is its
+ * own). So `ci` and `deploy` code runs unchanged as a stage of `ship`.
+ */
+void term_set_stage(const char *name);
+const char *term_stage(void);
+/* Appends "NAME: " while a stage is set, else nothing. */
+void term_stage_prefix(struct buf *out);
+
+/*
  * The signal functions' former names, kept while callers move to
  * core/signal.h (the verbs outside deploy, core/http).
  */

@@ -1,0 +1,443 @@
+/*
+ * ship_wp: a Woodpecker stage of `ship`: find the pipeline of the commit
+ * (by its commit, or by a variable such as IMAGE_TAG that names it) and
+ * follow it to a verdict by polling the list and the detail endpoints.
+ *
+ * Polling, not the event stream: a stage may wait ten minutes for a deploy
+ * pipeline that another system starts, and the list is the only place a
+ * manual pipeline's variables show up. While waiting for the pipeline to
+ * appear the list is read every 3 s; while following, the detail every
+ * 3 s and the list every 6 s (a newer match replaces a running one), about
+ * 30 requests a minute. Transport trouble only delays; a minute without
+ * any answer ends the stage with exit 6.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/ci_common.h"
+#include "cmd/ship_stage.h"
+#include "core/clock.h"
+#include "core/term.h"
+
+#define POLL 3.0
+#define LIST_EVERY 6.0
+#define OUTAGE_LIMIT 60.0
+#define LOG_LINES 30
+#define LIST_PAGE 20
+
+struct wpw {
+    struct cmd_ctx *ctx;
+    const struct ship_stage *st;
+    const char *sha;
+    struct ci_session s;
+    int open;
+    struct wp_pipeline cur;
+    int have;
+    struct term term;
+    struct term_plain plain;
+    double started, last_ok;
+    struct ship_run *r;
+    int quiet;             /* ship status: no progress output */
+};
+
+static int verdict(const char *status)
+{
+    if (!strcmp(status, "blocked"))
+        return EXIT_NEEDS_PERSON;
+    if (!strcmp(status, "skipped"))
+        return EXIT_FAILED; /* finished, but nothing ran: not a success */
+    return wp_status_exit_code(status);
+}
+
+static int session_open(struct wpw *w, struct err *e)
+{
+    if (wp_client_open(&w->s.client, &w->ctx->cfg, w->ctx->g.verbose, e) < 0)
+        return -1;
+    if (wp_repo_lookup(&w->s.client, w->st->repo, &w->s.repo, e) < 0) {
+        wp_client_close(&w->s.client);
+        return -1;
+    }
+    w->open = 1;
+    return 0;
+}
+
+static void what_is_matched(const struct wpw *w, char *out, size_t n)
+{
+    if (w->st->match == SHIP_MATCH_VARIABLE)
+        snprintf(out, n, "a pipeline with %s naming %.7s", w->st->variable, w->sha);
+    else
+        snprintf(out, n, "a pipeline of %.7s", w->sha);
+}
+
+/* The newest pipeline on the list's first page that belongs to the stage. */
+static int newest_match(struct wpw *w, long long *number, struct err *e)
+{
+    struct wp_list_filter f = { NULL, NULL, w->st->event };
+    json_t *items;
+    if (wp_list_pipelines(&w->s.client, w->s.repo.id, &f, 1, LIST_PAGE, &items, e) < 0)
+        return -1;
+    *number = 0;
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it) {
+        long long n = json_integer_value(json_object_get(it, "number"));
+        if (n > *number && ship_wp_matches(w->st, it, w->sha))
+            *number = n;
+    }
+    json_decref(items);
+    return 0;
+}
+
+/* ---- rendering ---- */
+
+static void event_line(struct wpw *w, const char *wf, const char *step, const char *state)
+{
+    if (w->ctx->mode == OUTPUT_JSON) {
+        json_t *j = json_pack("{s:s, s:I, s:s}", "event", step ? "step" : "pipeline", "number",
+                              (json_int_t)w->cur.number, "status", w->cur.status);
+        if (step)
+            json_object_set_new(j, "step", json_sprintf("%s/%s", wf, step));
+        if (state)
+            json_object_set_new(j, "state", json_string(state));
+        term_json_line(j);
+        json_decref(j);
+        return;
+    }
+    char line[512];
+    if (step)
+        snprintf(line, sizeof(line), "#%lld %s/%s %s", w->cur.number, wf, step, state);
+    else
+        snprintf(line, sizeof(line), "#%lld %s", w->cur.number, w->cur.status);
+    term_plain_line(&w->plain, stderr, line);
+}
+
+static void report_changes(struct wpw *w, const struct wp_pipeline *old)
+{
+    const struct wp_pipeline *p = &w->cur;
+    if (!old || old->number != p->number || strcmp(old->status, p->status))
+        event_line(w, NULL, NULL, NULL);
+    for (size_t i = 0; i < p->nworkflows; i++)
+        for (size_t k = 0; k < p->workflows[i].nsteps; k++) {
+            const struct wp_step *st = &p->workflows[i].steps[k];
+            const char *before = NULL;
+            if (old && old->number == p->number && i < old->nworkflows &&
+                k < old->workflows[i].nsteps)
+                before = old->workflows[i].steps[k].state;
+            if ((before && !strcmp(before, st->state)) ||
+                (!before && (!strcmp(st->state, "pending") || !strcmp(st->state, "blocked"))))
+                continue;
+            event_line(w, p->workflows[i].name, st->name, st->state);
+        }
+}
+
+static void draw(struct wpw *w, int force)
+{
+    if (w->quiet || w->ctx->mode != OUTPUT_TTY)
+        return;
+    struct buf f;
+    buf_init(&f, 0);
+    double now = clock_now();
+    char el[32];
+    term_fmt_duration(el, sizeof(el), now - w->started);
+    if (!w->have) {
+        char what[160];
+        what_is_matched(w, what, sizeof(what));
+        buf_addf(&f, "%s waiting for %s in %s  %s\n", term_spinner(w->term.utf8, now), what,
+                 w->st->repo, el);
+    } else {
+        struct buf line;
+        buf_init(&line, 0);
+        ci_summary_line(&w->cur, (long long)clock_wall(), &line);
+        int done = wp_status_terminal(w->cur.status);
+        buf_addf(&f, "%s ", done ? " " : term_spinner(w->term.utf8, now));
+        term_paint(&f, w->term.color, ci_status_tone(w->cur.status), line.data);
+        buf_addf(&f, "  %s\n", el);
+        buf_release(&line);
+        ci_render_tree(&w->cur, (long long)clock_wall(), w->term.color, &f);
+    }
+    term_live(&w->term, f.data, now, force);
+    buf_release(&f);
+}
+
+/* ---- reading ---- */
+
+static int read_detail(struct wpw *w, long long number, struct err *e)
+{
+    struct wp_pipeline fresh;
+    if (wp_get_pipeline(&w->s.client, w->s.repo.id, number, &fresh, e) < 0)
+        return -1;
+    if (w->quiet) {
+        /* nothing to show */
+    } else if (w->have && fresh.number != w->cur.number && w->ctx->mode != OUTPUT_JSON) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "#%lld is replaced by the newer #%lld", w->cur.number,
+                 fresh.number);
+        if (w->ctx->mode == OUTPUT_TTY)
+            term_live_clear(&w->term);
+        term_plain_line(&w->plain, stderr, msg);
+    } else if (w->have && fresh.number != w->cur.number) {
+        json_t *j = json_pack("{s:s, s:I, s:I}", "event", "replaced", "from",
+                              (json_int_t)w->cur.number, "number", (json_int_t)fresh.number);
+        term_json_line(j);
+        json_decref(j);
+    }
+    struct wp_pipeline old = w->cur;
+    int had = w->have;
+    w->cur = fresh;
+    w->have = 1;
+    if (!w->quiet && w->ctx->mode != OUTPUT_TTY)
+        report_changes(w, had ? &old : NULL);
+    if (had)
+        wp_pipeline_release(&old);
+    draw(w, 0);
+    return 0;
+}
+
+/* Transport trouble and 5xx delay a stage; a refused token ends it. */
+static int fatal(const struct err *e)
+{
+    return e->code == EXIT_REFUSED || e->code == EXIT_USAGE;
+}
+
+static int pause_until(struct wpw *w, double until)
+{
+    while (clock_now() < until) {
+        if (term_interrupted())
+            return -1;
+        draw(w, 0);
+        clock_sleep(0.1);
+    }
+    return 0;
+}
+
+static int never_appeared(struct wpw *w)
+{
+    char what[160];
+    what_is_matched(w, what, sizeof(what));
+    err_set(&w->ctx->err, EXIT_NOT_FOUND, "stage %s: no %s appeared in %s within %.0fs",
+            w->st->name, what + 2, w->st->repo, w->st->appear_timeout);
+    snprintf(w->r->next, sizeof(w->r->next), "homelab ci list --repo %s", w->st->repo);
+    snprintf(w->r->status, sizeof(w->r->status), "never-appeared");
+    return EXIT_NOT_FOUND;
+}
+
+static int follow(struct wpw *w, double appear_deadline, double deadline)
+{
+    double next_list = 0;
+    struct err last;
+    err_clear(&last);
+    for (;;) {
+        if (term_interrupted())
+            return EXIT_INTERRUPTED;
+        double now = clock_now();
+        struct err e;
+        err_clear(&e);
+        long long n = 0;
+        int switched = 0;
+        if (!w->have || now >= next_list) {
+            if (newest_match(w, &n, &e) == 0) {
+                w->last_ok = now;
+                next_list = now + (w->have ? LIST_EVERY : POLL);
+                if (n && (!w->have || n > w->cur.number)) {
+                    switched = read_detail(w, n, &e) == 0;
+                    w->last_ok = switched ? clock_now() : w->last_ok;
+                }
+            }
+        }
+        if (w->have && !switched && !e.code && read_detail(w, w->cur.number, &e) == 0)
+            w->last_ok = clock_now();
+        if (e.code && fatal(&e)) {
+            w->ctx->err = e;
+            return e.code;
+        }
+        if (e.code)
+            last = e;
+        if (w->have && !e.code) {
+            int code = verdict(w->cur.status);
+            if (code >= 0)
+                return code;
+        }
+        now = clock_now();
+        if (!w->have && now >= appear_deadline)
+            return never_appeared(w);
+        if (now >= deadline) {
+            err_set(&w->ctx->err, EXIT_TIMEOUT, "stage %s: timed out", w->st->name);
+            return EXIT_TIMEOUT;
+        }
+        if (now - w->last_ok > OUTAGE_LIMIT) {
+            w->ctx->err = last;
+            err_wrap(&w->ctx->err, "stage %s: no answer for %.0fs", w->st->name, OUTAGE_LIMIT);
+            w->ctx->err.code = EXIT_UNAVAILABLE;
+            return EXIT_UNAVAILABLE;
+        }
+        double until = now + POLL;
+        if (!w->have && until > appear_deadline)
+            until = appear_deadline;
+        if (until > deadline)
+            until = deadline;
+        if (pause_until(w, until) < 0)
+            return EXIT_INTERRUPTED;
+    }
+}
+
+/* ---- the failure report ---- */
+
+static void report_step(struct wpw *w, const struct wp_workflow *wf, const struct wp_step *st,
+                        json_t *arr, struct buf *out)
+{
+    buf_addf(out, "failed: %s/%s (%s, exit code %d)%s%s\n", wf->name, st->name, st->state,
+             st->exit_code, st->error[0] ? ": " : "", st->error);
+    struct strvec lines = STRVEC_INIT;
+    struct err e;
+    err_clear(&e);
+    if (ci_log_tail(&w->s, w->cur.number, st->id, LOG_LINES, w->ctx->color && w->ctx->stdout_tty,
+                    &lines, &e) < 0)
+        buf_addf(out, "  (log unavailable: %s)\n", e.msg);
+    json_t *tail = json_array();
+    for (size_t l = 0; l < lines.n; l++) {
+        buf_addf(out, "  %s\n", lines.v[l]);
+        json_array_append_new(tail, json_string(lines.v[l]));
+    }
+    strvec_clear(&lines);
+    char next[600];
+    snprintf(next, sizeof(next), "homelab ci logs '#%lld' --repo %s --step '%s/%s'",
+             w->cur.number, w->st->repo, wf->name, st->name);
+    buf_addf(out, "full log: %s\n", next);
+    if (!w->r->next[0])
+        snprintf(w->r->next, sizeof(w->r->next), "%s", next);
+    json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i, s:o}", "workflow", wf->name, "step",
+                                         st->name, "state", st->state, "exit_code", st->exit_code,
+                                         "log_tail", tail));
+}
+
+static void failure_report(struct wpw *w)
+{
+    json_t *arr = json_array();
+    struct buf out;
+    buf_init(&out, 0);
+    if (w->cur.errors)
+        buf_addf(&out, "error: %s\n", w->cur.errors);
+    for (size_t i = 0; i < w->cur.nworkflows; i++) {
+        const struct wp_workflow *wf = &w->cur.workflows[i];
+        if (!wp_status_failed(wf->state))
+            continue; /* a failed step there had `failure: ignore` */
+        for (size_t k = 0; k < wf->nsteps; k++)
+            if (wp_status_failed(wf->steps[k].state) && strcmp(wf->steps[k].state, "canceled"))
+                report_step(w, wf, &wf->steps[k], arr, &out);
+    }
+    if (!w->r->next[0])
+        snprintf(w->r->next, sizeof(w->r->next), "homelab ci status '#%lld' --repo %s",
+                 w->cur.number, w->st->repo);
+    if (w->ctx->mode != OUTPUT_JSON)
+        fputs(out.data, stderr);
+    buf_release(&out);
+    w->r->report = json_pack("{s:o}", "failed_steps", arr);
+}
+
+static void fill_run(struct wpw *w, int code)
+{
+    struct ship_run *r = w->r;
+    r->code = code;
+    if (!w->have) {
+        if (!r->status[0])
+            snprintf(r->status, sizeof(r->status), "%s",
+                     code == EXIT_TIMEOUT ? "timeout" : exit_code_name(code));
+        return;
+    }
+    r->number = w->cur.number;
+    snprintf(r->status, sizeof(r->status), "%s",
+             code == EXIT_TIMEOUT ? "timeout" : code == EXIT_INTERRUPTED ? "interrupted"
+                                                                         : w->cur.status);
+    struct buf url;
+    buf_init(&url, 0);
+    ci_pipeline_url(&w->s, w->cur.number, &url);
+    snprintf(r->url, sizeof(r->url), "%s", url.data);
+    buf_release(&url);
+    char dur[32];
+    wp_format_duration(wp_elapsed(w->cur.started, w->cur.finished, (long long)clock_wall()), dur,
+                       sizeof(dur));
+    if (wp_status_terminal(w->cur.status))
+        snprintf(r->line, sizeof(r->line), "%s %s (#%lld)", w->cur.status, dur, w->cur.number);
+    else
+        snprintf(r->line, sizeof(r->line), "#%lld %s %s", w->cur.number, w->cur.status, dur);
+}
+
+int ship_wp_watch(struct cmd_ctx *ctx, const struct ship_stage *st, const char *sha,
+                  double appear_deadline, double deadline, struct ship_run *r)
+{
+    struct wpw w;
+    memset(&w, 0, sizeof(w));
+    w.ctx = ctx;
+    w.st = st;
+    w.sha = sha;
+    w.r = r;
+    w.started = w.last_ok = clock_now();
+    term_init(&w.term, STDERR_FILENO, ctx->color);
+    int code;
+    struct err e;
+    err_clear(&e);
+    if (session_open(&w, &e) < 0) {
+        ctx->err = e;
+        code = e.code;
+    } else {
+        w.s.client.http.deadline = deadline;
+        code = follow(&w, appear_deadline, deadline);
+    }
+    if (ctx->mode == OUTPUT_TTY) {
+        draw(&w, 1);
+        term_live_done(&w.term);
+    }
+    if (w.open) {
+        /* the verdict is in: the report gets a short budget of its own */
+        w.s.client.http.deadline = clock_now() + 15;
+        if (code == EXIT_FAILED && w.have)
+            failure_report(&w);
+    }
+    fill_run(&w, code);
+    if (code == EXIT_NEEDS_PERSON && w.have)
+        snprintf(r->next, sizeof(r->next), "approve it at %s", r->url);
+    if (w.have)
+        wp_pipeline_release(&w.cur);
+    if (w.open)
+        ci_session_close(&w.s);
+    term_plain_release(&w.plain);
+    term_release(&w.term);
+    return code;
+}
+
+int ship_wp_status(struct cmd_ctx *ctx, const struct ship_stage *st, const char *sha,
+                   struct ship_run *r)
+{
+    struct wpw w;
+    memset(&w, 0, sizeof(w));
+    w.ctx = ctx;
+    w.st = st;
+    w.sha = sha;
+    w.r = r;
+    w.quiet = 1; /* `ship status` prints the record */
+    struct err e;
+    err_clear(&e);
+    long long n = 0;
+    int rc = 0;
+    if (session_open(&w, &e) < 0 || newest_match(&w, &n, &e) < 0 ||
+        (n && read_detail(&w, n, &e) < 0)) {
+        rc = e.code;
+        r->code = e.code;
+        snprintf(r->status, sizeof(r->status), "%s", exit_code_name(e.code));
+        snprintf(r->line, sizeof(r->line), "%s: %s", r->status, e.msg);
+    } else if (!n) {
+        char what[160];
+        what_is_matched(&w, what, sizeof(what));
+        snprintf(r->status, sizeof(r->status), "none");
+        snprintf(r->line, sizeof(r->line), "no %s in %s yet", what + 2, st->repo);
+    } else {
+        fill_run(&w, verdict(w.cur.status));
+    }
+    if (w.have)
+        wp_pipeline_release(&w.cur);
+    if (w.open)
+        ci_session_close(&w.s);
+    return rc;
+}
