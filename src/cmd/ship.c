@@ -157,13 +157,10 @@ static void print_result(const struct ship *s, int code)
         json_decref(o);
         return;
     }
-    for (size_t i = 0; i < s->plan.n; i++) {
-        const struct ship_run *r = &s->runs[i];
-        /* a rollout stage printed its own result line */
-        if (r->st->kind == SHIP_LIVE && r->code >= 0 && r->code != EXIT_INTERRUPTED)
-            continue;
-        printf("%s: %s\n", r->st->name, r->line[0] ? r->line : r->status);
-    }
+    /* stages that ran printed their line as they ended */
+    for (size_t i = 0; i < s->plan.n; i++)
+        if (s->runs[i].code < 0)
+            printf("%s: %s\n", s->runs[i].st->name, s->runs[i].status);
     if (code != EXIT_OK && d->next[0])
         fprintf(stderr, "next: %s\n", d->next);
 }
@@ -245,6 +242,11 @@ int ship_watch_sha(struct cmd_ctx *ctx, const char *rev)
         r->end = clock_wall();
         prev_end = clock_now();
         term_set_stage(NULL);
+        /* a rollout stage printed its own result line */
+        if (ctx->mode != OUTPUT_JSON && (r->st->kind != SHIP_LIVE || code == EXIT_INTERRUPTED)) {
+            printf("%s: %s\n", r->st->name, r->line[0] ? r->line : r->status);
+            fflush(stdout);
+        }
     }
     print_result(&s, code);
     release(&s);

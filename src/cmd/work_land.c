@@ -20,6 +20,7 @@
 #include "git/git.h"
 #include "git/suite.h"
 #include "kube/transport.h"
+#include "ship/stages.h"
 
 #define LAND_RETRIES 3 /* pushes retried after a non-fast-forward */
 
@@ -406,7 +407,8 @@ static int land_follow(struct land *l)
     if (!opt.no_ci_watch) {
         watched = 1;
         fflush(stdout);
-        code = ci_watch_sha(ctx, l->sha);
+        /* with stages configured, the whole way to live; else CI alone */
+        code = ship_configured(ctx) ? ship_watch_sha(ctx, l->sha) : ci_watch_sha(ctx, l->sha);
         fflush(stdout);
     }
     for (size_t i = 0; code == EXIT_OK && i < opt.deploy.n; i++) {
@@ -450,6 +452,12 @@ static int land_prepare(struct land *l, const char **status)
             err_wrap(&ctx->err, "--deploy");
             return EXIT_USAGE;
         }
+    }
+    if (!opt.no_ci_watch && ship_configured(ctx)) {
+        /* a mistake in the stages must show before the push, not after */
+        struct ship_plan plan;
+        if (ship_plan_load(&ctx->cfg, ctx->cfg.repo, &plan, &ctx->err) < 0)
+            return EXIT_USAGE;
     }
     if (land_choose_verify(l) < 0)
         return work_err_code(ctx);

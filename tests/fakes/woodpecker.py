@@ -55,6 +55,8 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from reactions import Reactions
+
 # ---------------------------------------------------------------------------
 # Woodpecker vocabulary (server/model/const.go, server/pipeline/status.go)
 # ---------------------------------------------------------------------------
@@ -1102,6 +1104,21 @@ def publish_due(world, hub, now):
     world.published_until = max(world.published_until, now)
 
 
+REACTIONS = Reactions()
+
+
+def react_finished(world, now):
+    """Hands each pipeline that has finished to the reactions (reactions.py)."""
+    for p in world.pipelines:
+        term = p.terminal_at()
+        if term is None or term > now or p.created > now:
+            continue
+        frame = p.frame_at(now)
+        REACTIONS.finished(p.id, {"repo": p.repo.full_name, "number": p.number,
+                                  "commit": p.commit, "event": p.event,
+                                  "status": frame["status"], "variables": p.variables})
+
+
 def run_scheduler(world, hub):
     """Publish one event per pipeline frame, at the frame's time."""
     clock = world.clock
@@ -1109,6 +1126,7 @@ def run_scheduler(world, hub):
         while True:
             now = clock.now()
             publish_due(world, hub, now)
+            react_finished(world, now)
             nxt = world.next_change_after(now)
             timeout = 5.0 if nxt is None else min(5.0, max(0.0, nxt - clock.now()))
             world.cond.wait(timeout)
@@ -2008,6 +2026,8 @@ class Handler(BaseHTTPRequestHandler):
                     srv.clock.offset += float(body.get("seconds", 0))
                     world.cond.notify_all()
                     return self.ctl_reply({"now": srv.clock.now()})
+            if path == "reactions":
+                return self.ctl_reply(REACTIONS.control(method, body))
             return self.ctl_reply({"error": "no such control endpoint: %s %s"
                                    % (method, self.raw_path)}, 404)
         except LookupError as e:
