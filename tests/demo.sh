@@ -4,7 +4,10 @@
 #   2. start a topic, commit, `work land --deploy`: verification, push, CI
 #      watched (the fake Woodpecker is told by the remote's post-receive hook),
 #      the deployment waited for (the same hook rolls the fake cluster);
-#   3. a failing variant: CI fails, the failing step's log tail, exit 1.
+#   3. a failing variant: CI fails, the failing step's log tail, exit 1;
+#   4. the repository declares ship stages in .homelab (build, deploy
+#      pipeline, rollout): `work land` follows the landed commit to live, a
+#      failed build stops it, `ship status` shows where a commit stands.
 # Everything runs in a temporary directory on loopback; nothing is left behind.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,3 +48,40 @@ cd "$T/web"
 W=$(homelab work start login-fix) && cd "$W"
 echo fix > login && git add login && git commit -q -m "Fix login redirect"
 show homelab work land --deploy apps/web --timeout 60s
+
+say "# a repository that declares its way to live in .homelab:"
+echo success > "$HOOK_CI_TEMPLATE_FILE"
+# From here the cluster is rolled by the deploy pipeline, not by the push hook:
+# the build's deploy job starts a manual Woodpecker pipeline with
+# IMAGE_TAG=<sha8> (tests/fakes/reactions.py), which sets the image.
+KP=$KUBE_PORT
+unset KUBE_PORT
+wp_fleet_reactions "$KP"
+cd "$T/web" && git checkout -q main && git pull -q
+W=$(homelab work start ship-stages) && cd "$W"
+cat > .homelab <<'INI'
+[ship]
+    stages = build deploy live
+[stage "build"]
+    provider = woodpecker
+    repo = acme/web
+    event = push
+[stage "deploy"]
+    provider = woodpecker
+    repo = acme/web
+    match = variable IMAGE_TAG
+[stage "live"]
+    workload = apps/web
+    container = web
+INI
+cat .homelab >&2
+git add .homelab && git commit -q -m "Declare the ship stages"
+show homelab work land --timeout 90s
+
+say "# and when the build fails:"
+echo failure > "$HOOK_CI_TEMPLATE_FILE"
+cd "$T/web" && git pull -q
+W=$(homelab work start broken-build) && cd "$W"
+echo broken > broken && git add broken && git commit -q -m "Break the build"
+show homelab work land --timeout 90s
+show homelab ship status

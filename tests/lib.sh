@@ -324,3 +324,24 @@ run_interrupted_when() {
     out=$(cat "$T/out")
     err=$(cat "$T/err")
 }
+
+# wp_fleet_reactions KUBE_PORT [BEHAVIOUR]: the fleet's deploy chain on the
+# fakes (tests/fakes/reactions.py). When a push pipeline of acme/web
+# succeeds, its "deploy job" POSTs a manual pipeline with IMAGE_TAG=<sha8>
+# through the fake Woodpecker's API; when that manual pipeline succeeds, its
+# "kubectl set image" sets registry.lan:5000/web:<IMAGE_TAG> on
+# deployment/apps/web of the fake cluster (pods behaving as BEHAVIOUR, ok).
+wp_fleet_reactions() {
+    wp_ctl POST /__fake/reactions "{\"rules\":[
+  {\"when\":{\"repo\":\"acme/web\",\"event\":\"push\",\"status\":\"success\"},
+   \"cacert\":\"$CERTS/ca.pem\",
+   \"post\":{\"connect\":\"127.0.0.1:$WP_PORT\",\"host\":\"ci.homelab.test\",
+             \"path\":\"/api/repos/7/pipelines\",\"headers\":{\"Authorization\":\"Bearer $TOKEN\"},
+             \"body\":{\"branch\":\"main\",\"variables\":{\"IMAGE_TAG\":\"{sha8}\",
+                       \"IMAGE_NAME\":\"registry.lan:5000/web\"}}}},
+  {\"when\":{\"repo\":\"acme/web\",\"event\":\"manual\",\"status\":\"success\",\"variable\":\"IMAGE_TAG\"},
+   \"cacert\":\"$CERTS/ca.pem\",
+   \"post\":{\"connect\":\"127.0.0.1:$1\",\"host\":\"127.0.0.1\",\"path\":\"/__fake/actions\",
+             \"body\":{\"action\":\"set_image\",\"target\":\"deployment/apps/web\",\"container\":\"web\",
+                       \"behaviour\":\"${2:-ok}\",\"image\":\"registry.lan:5000/web:{var:IMAGE_TAG}\"}}}]}" >/dev/null
+}

@@ -3,7 +3,7 @@
 # so they never drift from the command table. `ci run --branch` completes local
 # branches. `work clean` completes topics from
 # .worktrees/; `deploy wait|status NS/` completes workloads of namespace NS when
-# kubectl answers within two seconds.
+# kubectl answers within two seconds; `ship watch|status` completes branches and tags.
 
 _homelab() {
     local cur words cword
@@ -58,6 +58,10 @@ _homelab() {
             local top
             top=$(git rev-parse --show-toplevel 2>/dev/null) || return
             COMPREPLY=($(compgen -W "$(ls "$top/.worktrees" 2>/dev/null)" -- "$cur"))
+            ;;
+        "ship watch"|"ship status")
+            # REV: branches and tags of the current repository
+            COMPREPLY=($(compgen -W "$(git for-each-ref --format='%(refname:short)' refs/heads refs/tags 2>/dev/null)" -- "$cur"))
             ;;
         "deploy wait"|"deploy status")
             if [[ $cur == */* ]]; then

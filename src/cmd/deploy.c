@@ -715,6 +715,7 @@ static int status_target(struct cmd_ctx *ctx, const char *target, const char *sh
         deploy_render_summary(&dv, eval_phase_name(d.v.phase), &s);
         buf_addc(&s, '\n');
         fputs(s.data, stdout);
+        fflush(stdout); /* before the details on stderr */
         buf_reset(&s);
         buf_adds(&s, "  image     ");
         deploy_add_safes(&s, d.v.image[0] ? d.v.image : "?");

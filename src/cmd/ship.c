@@ -161,6 +161,7 @@ static void print_result(const struct ship *s, int code)
     for (size_t i = 0; i < s->plan.n; i++)
         if (s->runs[i].code < 0)
             printf("%s: %s\n", s->runs[i].st->name, s->runs[i].status);
+    fflush(stdout); /* the stage lines before the advice, when both go to one place */
     if (code != EXIT_OK && d->next[0])
         fprintf(stderr, "next: %s\n", d->next);
 }
@@ -310,6 +311,7 @@ int cmd_ship_status(struct cmd_ctx *ctx)
         } else {
             printf("%s: %s\n", r->st->name, r->line[0] ? r->line : r->status);
         }
+        fflush(stdout);
     }
     release(&s);
     return term_interrupted() ? EXIT_INTERRUPTED : code;

@@ -18,23 +18,7 @@ export WP_PORT CERTS HOOK_CI_TEMPLATE_FILE="$T/ci-template"
 echo success >"$HOOK_CI_TEMPLATE_FILE"
 
 # the deploy job of the build's workflow, and the deploy pipeline's kubectl
-# (whose new pods behave as BEHAVIOUR on the fake cluster)
-reactions() { # BEHAVIOUR
-    wp_ctl POST /__fake/reactions "{\"rules\":[
-  {\"when\":{\"repo\":\"acme/web\",\"event\":\"push\",\"status\":\"success\"},
-   \"cacert\":\"$CERTS/ca.pem\",
-   \"post\":{\"connect\":\"127.0.0.1:$WP_PORT\",\"host\":\"ci.homelab.test\",
-             \"path\":\"/api/repos/7/pipelines\",
-             \"headers\":{\"Authorization\":\"Bearer $TOKEN\"},
-             \"body\":{\"branch\":\"main\",\"variables\":{\"IMAGE_TAG\":\"{sha8}\",
-                       \"IMAGE_NAME\":\"registry.lan:5000/web\"}}}},
-  {\"when\":{\"repo\":\"acme/web\",\"event\":\"manual\",\"status\":\"success\",\"variable\":\"IMAGE_TAG\"},
-   \"cacert\":\"$CERTS/ca.pem\",
-   \"post\":{\"connect\":\"127.0.0.1:$KUBE_PORT\",\"host\":\"127.0.0.1\",\"path\":\"/__fake/actions\",
-             \"body\":{\"action\":\"set_image\",\"target\":\"deployment/apps/web\",\"container\":\"web\",
-                       \"behaviour\":\"$1\",
-                       \"image\":\"registry.lan:5000/web:{var:IMAGE_TAG}\"}}}]}" >/dev/null
-}
+reactions() { wp_fleet_reactions "$KUBE_PORT" "$1"; }
 reactions ok
 
 git init -q --bare -b main "$T/app.git" &&
