@@ -96,7 +96,9 @@ static json_t *iso_time(double t)
     time_t tt = (time_t)t;
     struct tm tm;
     gmtime_r(&tt, &tm);
-    strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    size_t n = strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S", &tm);
+    int ms = (int)((t - (double)tt) * 1000);
+    snprintf(b + n, sizeof(b) - n, ".%03dZ", ms < 0 ? 0 : ms > 999 ? 999 : ms);
     return json_string(b);
 }
 
@@ -214,11 +216,8 @@ static int run_stage(struct ship *s, struct ship_run *r, double appear_from, dou
     const struct ship_stage *st = r->st;
     if (st->kind == SHIP_LIVE)
         return run_live(s, r, deadline);
-    if (st->provider == SHIP_GITHUB) {
-        snprintf(r->status, sizeof(r->status), "usage");
-        return err_set(&s->ctx->err, EXIT_USAGE, "stage %s: provider github is not available "
-                       "in this build", st->name), EXIT_USAGE;
-    }
+    if (st->provider == SHIP_GITHUB)
+        return ship_gh_watch(s->ctx, st, s->sha, appear_from + st->appear_timeout, deadline, r);
     return ship_wp_watch(s->ctx, st, s->sha, appear_from + st->appear_timeout, deadline, r);
 }
 
@@ -293,9 +292,7 @@ int cmd_ship_status(struct cmd_ctx *ctx)
         if (r->st->kind == SHIP_LIVE) {
             rc = status_live(&s, r);
         } else if (r->st->provider == SHIP_GITHUB) {
-            snprintf(r->status, sizeof(r->status), "unsupported");
-            snprintf(r->line, sizeof(r->line), "provider github is not available in this build");
-            rc = EXIT_USAGE;
+            rc = ship_gh_status(ctx, r->st, s.sha, r);
         } else {
             rc = ship_wp_status(ctx, r->st, s.sha, r);
         }

@@ -47,4 +47,13 @@ int ship_wp_watch(struct cmd_ctx *ctx, const struct ship_stage *st, const char *
 int ship_wp_status(struct cmd_ctx *ctx, const struct ship_stage *st, const char *sha,
                    struct ship_run *r);
 
+/*
+ * The same two for a GitHub Actions build stage (ship_gh.c): the verdict
+ * over the commit's workflow runs.
+ */
+int ship_gh_watch(struct cmd_ctx *ctx, const struct ship_stage *st, const char *sha,
+                  double appear_deadline, double deadline, struct ship_run *r);
+int ship_gh_status(struct cmd_ctx *ctx, const struct ship_stage *st, const char *sha,
+                   struct ship_run *r);
+
 #endif
