@@ -237,6 +237,7 @@ int ship_watch_sha(struct cmd_ctx *ctx, const char *rev)
         stage_header(&s, r->st);
         term_set_stage(r->st->name);
         r->start = clock_wall();
+        r->status[0] = '\0'; /* no longer "not-reached": the stage decides */
         code = run_stage(&s, r, prev_end, deadline);
         r->code = code;
         r->end = clock_wall();
@@ -288,6 +289,7 @@ int cmd_ship_status(struct cmd_ctx *ctx)
     int code = EXIT_OK;
     for (size_t i = 0; i < s.plan.n && !term_interrupted(); i++) {
         struct ship_run *r = &s.runs[i];
+        r->status[0] = '\0';
         int rc;
         if (r->st->kind == SHIP_LIVE) {
             rc = status_live(&s, r);

@@ -39,6 +39,12 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
+from reactions import Reactions
+
+# When a run ends: the workflow's deploy job, as the tests install it
+# (reactions.py; POST /__fake/reactions).
+REACTIONS = Reactions()
+
 API_HOST = "api.github.test"
 LOG_HOST = "logs.github.test"
 FAKE_PREFIX = "/__fake/"
@@ -468,6 +474,9 @@ class Run:
                     att.conclusion = c
                     break
         att.updated_at = self.vt
+        REACTIONS.finished((self.id, att.number), {
+            "repo": self.repo.full_name, "number": self.run_number, "commit": self.head_sha,
+            "event": self.event, "status": att.conclusion, "variables": {}})
 
     def apply_cancel(self):
         att = self.cur
@@ -1566,6 +1575,8 @@ class ApiHandler(BaseHandler):
                 if "reset_in" in body:
                     b["reset"] = int(time.time() + float(body["reset_in"]))
             return 200, world.buckets
+        if p == "reactions":
+            return 200, REACTIONS.control(m, body)
         if p == "violations":
             return 200, world.violations
         if p == "scenario":
