@@ -3,9 +3,10 @@
  *
  * A stage's record (struct ship_run) is what `ship` reports for it: status
  * word, exit code, start and end, and what it followed. The Woodpecker CI
- * stage lives in ship_wp.c; it stays apart from the ci verbs' watch so it
- * can move onto the provider interface without touching them. The
- * rollout stage is `deploy wait` itself (deploy_stage_wait()).
+ * stage lives in ship_wp.c (it matches by commit or by a variable, which
+ * only the pipeline list shows); the GitHub build stage in ship_gh.c, on
+ * the GitHub provider. The rollout stage is `deploy wait` itself
+ * (deploy_stage_wait()).
  */
 #ifndef HOMELAB_CMD_SHIP_STAGE_H
 #define HOMELAB_CMD_SHIP_STAGE_H
@@ -49,7 +50,7 @@ int ship_wp_status(struct cmd_ctx *ctx, const struct ship_stage *st, const char 
 
 /*
  * The same two for a GitHub Actions build stage (ship_gh.c): the verdict
- * over the commit's workflow runs.
+ * of `ci watch` over the commit's workflow runs, through the GitHub provider.
  */
 int ship_gh_watch(struct cmd_ctx *ctx, const struct ship_stage *st, const char *sha,
                   double appear_deadline, double deadline, struct ship_run *r);

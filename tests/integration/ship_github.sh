@@ -25,18 +25,22 @@ cat >.homelab <<'INI'
     appear-timeout = 3s
 INI
 
+# job logs come from another host (logs.github.test), reached through the
+# fake's CONNECT proxy, and never with the token
+export HTTPS_PROXY="$GH_PROXY"
 hl ship watch "$PASS"
 expect_rc 0 "github build stage: every run passed"
 expect_out_contains "build: success" "the stage's result line"
-expect_err_contains "build: CI #101 completed success" "plain lines name the stage and the run"
+expect_err_contains "build: CI #101 success" "plain lines name the stage and the run"
 
 hl ship watch "$RUNNING" --timeout 1m
 expect_rc 0 "a running build is followed to success"
 
 hl ship watch "$FAIL"
 expect_rc 1 "a failed run fails the stage"
-expect_err_contains "failed: test / Run tests (failure)" "the failing job and step"
-expect_err_contains "next: open https://" "and where to look next"
+expect_err_contains "failed: CI / test / Run tests (failure)" "the failing job and step"
+expect_err_contains "not ok - client: expected 200, got 500" "the step's log lines"
+expect_err_contains "next: homelab ci logs '#30000000201' --provider github --repo acme/web --step 'test/Run tests'" "and the next command"
 
 hl ship watch "$REVIEW"
 expect_rc 4 "a deployment waiting for a reviewer needs a person"
@@ -53,9 +57,10 @@ import json,sys; o=json.loads(sys.argv[1].splitlines()[0])
 assert o["stage"]=="build" and o["exit_code"]==0 and o["followed"]["provider"]=="github", o
 assert o["followed"]["url"].startswith("https://")' "$out"
 
-unset GH_TOKEN
-hl ship watch "$PASS"
+unset GH_TOKEN HTTPS_PROXY
+PATH="$T/nogh:/usr/bin:/bin" hl ship watch "$PASS"
 expect_rc 7 "no GitHub token: refused"
+gh_expect_no_leak
 
 # ---- the fleet flow, end to end ----
 export GH_TOKEN="$GH_TEST_TOKEN"
@@ -114,7 +119,7 @@ echo fail >"$HOOK_GH_FAIL_FILE"
 topic red || exit 1
 hl work land --verify-cmd true --timeout 2m
 expect_rc 1 "fleet: the GitHub build fails"
-expect_err_contains "failed: build / Run tests (failure)" "the failing GitHub job and step"
+expect_err_contains "failed: CI / build / Run tests (failure)" "the failing GitHub job and step"
 expect_out_contains "deploy: not-reached" "nothing deployed"
 check "no deploy pipeline was requested for it" python3 -c '
 import json,sys; log=json.loads(sys.argv[1])["log"]

@@ -1,4 +1,4 @@
-/* Unit tests for ship's plan, its pipeline matching and the GitHub verdict. */
+/* Unit tests for ship's plan and its pipeline matching. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "kube/image.h"
-#include "ship/ghruns.h"
 #include "ship/stages.h"
 
 #define SHA "3f9c2e1a7b4d5e6f708192a3b4c5d6e7f8091a2b"
@@ -120,43 +119,12 @@ static void test_variable_match(void **state)
     assert_int_equal(image_tag_match_sha("-3f9c2e1", SHA), IMAGE_UNKNOWN);
 }
 
-static enum gh_verdict classify(const char *runs, int reviewers)
-{
-    json_t *j = json_loads(runs, 0, NULL);
-    struct gh_summary s;
-    gh_runs_classify(j, "push", reviewers, &s);
-    json_decref(j);
-    return s.verdict;
-}
-
-#define RUN(id, wf, ev, st, co) \
-    "{\"id\":" #id ",\"workflow_id\":" #wf ",\"event\":\"" ev "\",\"status\":\"" st \
-    "\",\"conclusion\":" co "}"
-
-static void test_github_verdict(void **state)
-{
-    (void)state;
-    assert_int_equal(classify("[]", 0), GH_NONE);
-    assert_int_equal(classify("[" RUN(1, 1, "push", "completed", "\"success\"") "," RUN(2, 2, "push", "completed", "\"skipped\"") "]", 0), GH_PASSED);
-    assert_int_equal(classify("[" RUN(1, 1, "push", "completed", "\"success\"") "," RUN(2, 2, "push", "in_progress", "null") "]", 0), GH_PENDING);
-    assert_int_equal(classify("[" RUN(1, 1, "push", "completed", "\"failure\"") "," RUN(2, 2, "push", "in_progress", "null") "]", 0), GH_FAILED);
-    assert_int_equal(classify("[" RUN(1, 1, "push", "completed", "\"stale\"") "]", 0), GH_PENDING);
-    assert_int_equal(classify("[" RUN(1, 1, "push", "completed", "\"action_required\"") "]", 0), GH_NEEDS_PERSON);
-    assert_int_equal(classify("[" RUN(1, 1, "push", "waiting", "null") "]", 0), GH_PENDING);
-    assert_int_equal(classify("[" RUN(1, 1, "push", "waiting", "null") "]", 1), GH_NEEDS_PERSON);
-    /* a newer run of the same workflow replaces the older one */
-    assert_int_equal(classify("[" RUN(1, 1, "push", "completed", "\"failure\"") "," RUN(5, 1, "push", "completed", "\"success\"") "]", 0), GH_PASSED);
-    /* other events do not count */
-    assert_int_equal(classify("[" RUN(1, 1, "pull_request", "completed", "\"failure\"") "]", 0), GH_NONE);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan),
         cmocka_unit_test(test_plan_errors),
         cmocka_unit_test(test_variable_match),
-        cmocka_unit_test(test_github_verdict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
