@@ -108,6 +108,8 @@ verb_args() {
         "ci run") echo "--var K=V --dry-run" ;;
         "deploy wait") echo "apps/web --sha $NEW --timeout 15s --kubectl $KUBECTL --context fake" ;;
         "deploy status") echo "apps/web --kubectl $KUBECTL --context fake" ;;
+        "ship watch") echo "--timeout 5s" ;;          # no stages here: the usage error
+        "ship status") echo "" ;;
         "work start") echo "tok-$2" ;;
         "work land") echo "--no-verify --timeout 2s" ;;
         "work clean") echo "tok-$2 --force" ;;
