@@ -26,25 +26,28 @@ wp_ctl POST /__fake/pipelines "{\"repo\":\"acme/web\",\"commit\":\"$SHA\",\"temp
 # ---- --timeout bounds the retries too ----
 # The detail endpoint answers 503 and the stream is refused: each detail
 # read used to retry for the whole minute-long budget, so `--timeout 5s`
-# ran 57 s. It must end on time, as a timeout: the client's requests span
-# at most the timeout plus 10x the 2 s allowed past it (the fake's clock).
+# ran 57 s. It must end on time: the client's requests span at most the
+# timeout plus 10x the 2 s allowed past it (the fake's clock). The server,
+# not the pipeline, is why the wait ended, so it is "unavailable" (6) and
+# says since when (DESIGN.md, "Interrupts, outages, first contact").
 wp_ctl POST /__fake/faults '{"rules":[{"path":"^/api/repos/7/pipelines/[0-9]+$","kind":"503","skip":1},
     {"path":"^/api/stream/","kind":"refuse_stream"}]}' >/dev/null
 n0=$(requests_seen wp)
 hl ci watch "$SHA" --timeout 5s
 span=$(span_since "$n0")
-expect_rc 3 "503s on every detail read: a timeout"
+expect_rc 6 "503s on every detail read until --timeout: unavailable"
+expect_err_contains "unreachable since" "saying since when the server failed"
 check "and on time: requests for at most 5 + 20 s (asked for ${span}s)" at_most 25 "$span"
 
 # The repo lookup failing: its retries used to ignore --timeout as well
-# (60 s, exit 6).
+# (60 s). Now they end at --timeout, as an outage (6).
 wp_ctl POST /__fake/faults '{"rules":[{"path":"^/api/repos/lookup/","kind":"502"}]}' >/dev/null
 n0=$(requests_seen wp)
 hl ci watch "$SHA" --timeout 4s
 span=$(span_since "$n0")
-expect_rc 3 "a repo lookup that keeps failing: a timeout"
+expect_rc 6 "a repo lookup that keeps failing until --timeout: unavailable"
 check "requests for at most 4 + 20 s (asked for ${span}s)" at_most 24 "$span"
-expect_err_contains "timed out" "saying it timed out"
+expect_err_contains "unreachable since" "saying since when the server failed"
 wp_ctl DELETE /__fake/faults >/dev/null
 
 # ---- streaming children take what they started with them ----
