@@ -551,9 +551,15 @@ static int wait_loop(struct deploy *d, double deadline)
     st.deadline = deadline;
     err_clear(&st.e);
     int code = wait_start(&st);
-    if (code < 0)
+    if (code < 0) {
         while ((code = wait_turn(&st)) < 0)
             ;
+        /* The workload existed when the wait started: however its absence
+         * shows now (a delete event, or a re-list or read answering
+         * NotFound), it was deleted while waiting. */
+        if (code == EXIT_NOT_FOUND)
+            code = err_fail(&st.e, EXIT_NOT_FOUND, "%s was deleted while waiting", d->label);
+    }
     kube_watch_release(&st.ww);
     if (st.pw_ready)
         kube_watch_release(&st.pw);
