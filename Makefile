@@ -106,11 +106,13 @@ san:
 	@$(MAKE) --no-print-directory B=build/san CFLAGS="-O1 -g" EXTRA_CFLAGS="$(SAN)" build/san/homelab unit
 
 # tests/run runs the CPU-bound jobs (fuzz replay, lint) only after the
-# unit and integration tests, never beside them.
+# unit and integration tests, never beside them. The three trees build in
+# parallel, one compiler per CPU.
+NPROC ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
-	@$(MAKE) --no-print-directory all unit
-	@$(MAKE) --no-print-directory san
-	@$(MAKE) --no-print-directory fuzz-build
+	@$(MAKE) --no-print-directory -j$(NPROC) all unit
+	@$(MAKE) --no-print-directory -j$(NPROC) san
+	@$(MAKE) --no-print-directory -j$(NPROC) fuzz-build
 	@tests/run build build/san build/fuzz tests/lint.sh
 
 # One long part after the other, so the soak (which checks deadlines) never
@@ -118,8 +120,8 @@ check: deps
 CHAOS_RUNS        ?= 200
 CHAOS_DEPLOY_RUNS ?= 50
 check-long: deps
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory fuzz-build
+	@$(MAKE) --no-print-directory -j$(NPROC) all
+	@$(MAKE) --no-print-directory -j$(NPROC) fuzz-build
 	@$(MAKE) --no-print-directory valgrind-tree VG_TREE=build/valgrind VG_ONLY=
 	@tests/run build/valgrind
 	@bench/chaos --runs $(CHAOS_RUNS) --deploy-runs $(CHAOS_DEPLOY_RUNS)
