@@ -108,6 +108,34 @@ int ci_read_log(struct ci_provider *p, const struct ci_run *r, const struct ci_j
     return p->ops->read_log(p, r, j, st, sink, e);
 }
 
+const char *ci_action_name(enum ci_action a)
+{
+    switch (a) {
+    case CI_ACT_RESTART: case CI_ACT_RESTART_FAILED: return "restart";
+    case CI_ACT_APPROVE: return "approve";
+    case CI_ACT_DECLINE: return "decline";
+    case CI_ACT_CANCEL: return "cancel";
+    case CI_ACT_RUN: return "run";
+    }
+    return "act";
+}
+
+int ci_act(struct ci_provider *p, const struct ci_act_req *req, struct ci_act_result *out,
+           struct err *e)
+{
+    if (!p->ops->act)
+        return unsupported(p, ci_action_name(req->action), e);
+    return p->ops->act(p, req, out, e);
+}
+
+int ci_act_describe(struct ci_provider *p, const struct ci_act_req *req, struct buf *path,
+                    struct buf *body, struct err *e)
+{
+    if (!p->ops->describe)
+        return unsupported(p, ci_action_name(req->action), e);
+    return p->ops->describe(p, req, path, body, e);
+}
+
 void ci_provider_close(struct ci_provider *p)
 {
     if (p->ops && p->ops->close)

@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "ci/model.h"
+#include "core/buf.h"
 #include "core/config.h"
 #include "core/err.h"
 
@@ -42,9 +43,40 @@ struct ci_log_sink {
     void *ctx;
 };
 
-/* What a write verb asks for (issue "write verbs"; NULL op = unsupported). */
+/*
+ * Write verbs (`ci restart/approve/decline/cancel/run`). A provider's `act`
+ * sends one write so that it takes effect at most once: the POST goes out
+ * once (core/http.h http_post); when its answer is lost (no answer, a
+ * 5xx) the state is read back, and only when the write did not take
+ * effect is it sent once more. Errors: EXIT_REFUSED when the token lacks
+ * the permission (the message names it), EXIT_NOT_FOUND for a missing
+ * run/workflow, EXIT_FAILED when the run's state does not allow the write
+ * (the message says the state), EXIT_UNAVAILABLE when no usable answer
+ * came after the second send.
+ */
 enum ci_action { CI_ACT_RESTART = 1, CI_ACT_RESTART_FAILED, CI_ACT_APPROVE, CI_ACT_DECLINE,
-                 CI_ACT_CANCEL };
+                 CI_ACT_CANCEL, CI_ACT_RUN };
+
+struct ci_act_req {
+    enum ci_action action;
+    const struct ci_run *run;   /* the run acted on, as just read; NULL for CI_ACT_RUN */
+    const char *branch;         /* CI_ACT_RUN: the branch, NULL = the repo's default */
+    const char *workflow;       /* CI_ACT_RUN on GitHub: the workflow file name or id */
+    const char *const *vars;    /* CI_ACT_RUN: "KEY=VALUE" strings (inputs, variables) */
+    size_t nvars;
+};
+
+struct ci_act_result {
+    long long run_id;           /* the run acted on, or the one CI_ACT_RUN created */
+    int attempt;                /* its attempt after the write (a re-run's new one) */
+    char status[32];            /* its status as answered or read back; "" unknown */
+    char what[256];             /* what was done, for the progress line */
+    int recovered;              /* the answer was lost; reading back showed the effect */
+    int sends;                  /* POSTs sent: 1, or 2 after one without effect */
+};
+
+/* "restart", "approve", "decline", "cancel", "run" (--failed is a restart). */
+const char *ci_action_name(enum ci_action a);
 
 struct ci_provider;
 
@@ -74,9 +106,14 @@ struct ci_provider_ops {
      * 0; a caught signal returns early (term_interrupted() tells). */
     int (*wait_change)(struct ci_provider *p, double max);
 
-    /* Write verbs. */
-    int (*act)(struct ci_provider *p, enum ci_action a, const struct ci_run *r,
+    /* Write verbs (above): sends req's write; out says what it did. */
+    int (*act)(struct ci_provider *p, const struct ci_act_req *req, struct ci_act_result *out,
                struct err *e);
+    /* The request `act` would send, for --dry-run: method POST, the URL
+     * path as sent (appended to `path`) and the JSON body ("" for none);
+     * reads that resolve the request are allowed, no write is sent. */
+    int (*describe)(struct ci_provider *p, const struct ci_act_req *req, struct buf *path,
+                    struct buf *body, struct err *e);
 
     void (*close)(struct ci_provider *p);
 };
@@ -114,6 +151,10 @@ int ci_runs_of_commit(struct ci_provider *p, const char *sha, const struct ci_fi
 int ci_load_jobs(struct ci_provider *p, struct ci_run *r, int *changed, struct err *e);
 int ci_read_log(struct ci_provider *p, const struct ci_run *r, const struct ci_job *j,
                 const struct ci_step *st, const struct ci_log_sink *sink, struct err *e);
+int ci_act(struct ci_provider *p, const struct ci_act_req *req, struct ci_act_result *out,
+           struct err *e);
+int ci_act_describe(struct ci_provider *p, const struct ci_act_req *req, struct buf *path,
+                    struct buf *body, struct err *e);
 void ci_provider_close(struct ci_provider *p);
 
 #endif

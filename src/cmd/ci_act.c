@@ -9,6 +9,8 @@
  * sends it through woodpecker/write.c, which never sends it twice by
  * accident. restart, approve and run then follow the pipeline as `ci
  * watch` does (ci_watch_number); cancel waits for the final status.
+ * On GitHub the same verbs go through the provider interface instead
+ * (ci_act_gh.c, github/write.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,26 +28,31 @@
 
 static struct {
     int failed, no_watch, dry_run;
-    const char *branch;
-    struct strvec vars;
+    const char *branch, *workflow;
+    struct strvec vars, inputs;
 } act;
 
 #define DRY_RUN_OPT { "dry-run", OPT_BOOL, &act.dry_run, NULL, \
                       "print the request it would send and exit; send nothing" }
 #define NO_WATCH_OPT { "no-watch", OPT_BOOL, &act.no_watch, NULL, \
                        "print the pipeline acted on and exit instead of following it" }
+#define EVENT_OPT { "event", OPT_STRING, &ci_gh_opts.event, "NAME", \
+                    "GitHub: the commit's runs of this event (default push; any)" }
 
 const struct opt ci_restart_opts[] = {
     { "failed", OPT_BOOL, &act.failed, NULL, "GitHub only: re-run only the failed jobs" },
-    NO_WATCH_OPT, DRY_RUN_OPT, OPT_END,
+    NO_WATCH_OPT, DRY_RUN_OPT, EVENT_OPT, OPT_END,
 };
-const struct opt ci_approve_opts[] = { NO_WATCH_OPT, DRY_RUN_OPT, OPT_END };
-const struct opt ci_decline_opts[] = { DRY_RUN_OPT, OPT_END };
-const struct opt ci_cancel_opts[] = { DRY_RUN_OPT, OPT_END };
+const struct opt ci_approve_opts[] = { NO_WATCH_OPT, DRY_RUN_OPT, EVENT_OPT, OPT_END };
+const struct opt ci_decline_opts[] = { DRY_RUN_OPT, EVENT_OPT, OPT_END };
+const struct opt ci_cancel_opts[] = { DRY_RUN_OPT, EVENT_OPT, OPT_END };
 const struct opt ci_run_opts[] = {
     { "branch", OPT_STRING, &act.branch, "BRANCH",
       "the branch to run on (default: the repo's default branch)" },
-    { "var", OPT_LIST, &act.vars, "KEY=VALUE", "a pipeline variable (repeatable)" },
+    { "var", OPT_LIST, &act.vars, "KEY=VALUE", "Woodpecker: a pipeline variable (repeatable)" },
+    { "workflow", OPT_STRING, &act.workflow, "FILE|ID",
+      "GitHub: the workflow to dispatch (deploy.yml, or its id)" },
+    { "input", OPT_LIST, &act.inputs, "KEY=VALUE", "GitHub: a workflow input (repeatable)" },
     NO_WATCH_OPT, DRY_RUN_OPT, OPT_END,
 };
 
@@ -337,8 +344,20 @@ static int act_on_pipeline(struct cmd_ctx *ctx, enum wp_action a, enum pick k)
     return code;
 }
 
+/* The verb on GitHub (ci_act_gh.c, through the provider interface). */
+static int on_github(struct cmd_ctx *ctx, enum ci_action a)
+{
+    struct ci_act_opts o = { act.no_watch, act.dry_run, act.branch, act.workflow,
+                             act.inputs.v, act.inputs.n };
+    return ci_act_gh(ctx, a, &o);
+}
+
 int cmd_ci_restart(struct cmd_ctx *ctx)
 {
+    int gh = ci_github_selected(ctx);
+    if (gh)
+        return gh < 0 ? ctx->err.code
+                      : on_github(ctx, act.failed ? CI_ACT_RESTART_FAILED : CI_ACT_RESTART);
     if (act.failed) {
         err_set(&ctx->err, EXIT_USAGE, "--failed: Woodpecker restarts whole pipelines, not "
                 "single steps");
@@ -350,16 +369,25 @@ int cmd_ci_restart(struct cmd_ctx *ctx)
 
 int cmd_ci_approve(struct cmd_ctx *ctx)
 {
+    int gh = ci_github_selected(ctx);
+    if (gh)
+        return gh < 0 ? ctx->err.code : on_github(ctx, CI_ACT_APPROVE);
     return act_on_pipeline(ctx, WP_APPROVE, PICK_BLOCKED);
 }
 
 int cmd_ci_decline(struct cmd_ctx *ctx)
 {
+    int gh = ci_github_selected(ctx);
+    if (gh)
+        return gh < 0 ? ctx->err.code : on_github(ctx, CI_ACT_DECLINE);
     return act_on_pipeline(ctx, WP_DECLINE, PICK_BLOCKED);
 }
 
 int cmd_ci_cancel(struct cmd_ctx *ctx)
 {
+    int gh = ci_github_selected(ctx);
+    if (gh)
+        return gh < 0 ? ctx->err.code : on_github(ctx, CI_ACT_CANCEL);
     return act_on_pipeline(ctx, WP_CANCEL, PICK_ACTIVE);
 }
 
@@ -411,9 +439,40 @@ static int run_manual(struct cmd_ctx *ctx)
     return code;
 }
 
+/* ci run on GitHub: --workflow and --input KEY=VALUE; --var is Woodpecker's. */
+static int run_github(struct cmd_ctx *ctx)
+{
+    if (ctx->npos)
+        return err_fail(&ctx->err, EXIT_USAGE, "'ci run' takes no arguments, got '%s' "
+                        "(--workflow FILE|ID, --input KEY=VALUE, --branch B)", ctx->pos[0]);
+    if (act.vars.n)
+        return err_fail(&ctx->err, EXIT_USAGE, "--var is for Woodpecker pipelines; a GitHub "
+                        "workflow takes --input KEY=VALUE");
+    if (!act.workflow || !*act.workflow)
+        return err_fail(&ctx->err, EXIT_USAGE, "on GitHub, name the workflow to run with "
+                        "--workflow FILE|ID (e.g. deploy.yml)");
+    for (size_t i = 0; i < act.inputs.n; i++) {
+        const char *eq = strchr(act.inputs.v[i], '=');
+        if (!eq || eq == act.inputs.v[i])
+            return err_fail(&ctx->err, EXIT_USAGE, "--input wants KEY=VALUE, not '%s'",
+                            act.inputs.v[i]);
+    }
+    return on_github(ctx, CI_ACT_RUN);
+}
+
 int cmd_ci_run(struct cmd_ctx *ctx)
 {
-    int code = run_manual(ctx);
+    int code, gh = ci_github_selected(ctx);
+    if (gh < 0)
+        code = ctx->err.code;
+    else if (gh)
+        code = run_github(ctx);
+    else if (act.workflow || act.inputs.n)
+        code = err_fail(&ctx->err, EXIT_USAGE, "--workflow and --input are for GitHub "
+                        "workflows; a Woodpecker pipeline takes --var KEY=VALUE");
+    else
+        code = run_manual(ctx);
     strvec_clear(&act.vars);
+    strvec_clear(&act.inputs);
     return code;
 }

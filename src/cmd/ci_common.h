@@ -10,6 +10,7 @@
 
 #include "git/git.h"
 
+#include "ci/provider.h"
 #include "cmd/cmd.h"
 #include "core/buf.h"
 #include "core/term.h"
@@ -127,5 +128,21 @@ int ci_gh_status(struct cmd_ctx *ctx);
 int ci_gh_list(struct cmd_ctx *ctx);
 int ci_gh_watch(struct cmd_ctx *ctx);
 int ci_gh_logs(struct cmd_ctx *ctx);
+/* For the write verbs: the provider opened for this command, REV or #ID
+ * from ctx->pos (GitHub needs a full commit id), and `ci watch TARGET`
+ * with `extra` (borrowed, may be NULL) merged into its JSON result line. */
+int ci_gh_open(struct cmd_ctx *ctx, struct ci_provider *p);
+int ci_gh_target(struct cmd_ctx *ctx, struct ci_target *t);
+int ci_gh_watch_as(struct cmd_ctx *ctx, const char *target, const json_t *extra);
+
+/* The write verbs' flags, for their provider-interface half (ci_act_gh.c). */
+struct ci_act_opts {
+    int no_watch, dry_run;
+    const char *branch, *workflow;
+    char **inputs;       /* ci run --input KEY=VALUE, checked */
+    size_t ninputs;
+};
+/* A write verb on the GitHub provider: exit code, ctx->err on failure. */
+int ci_act_gh(struct cmd_ctx *ctx, enum ci_action a, const struct ci_act_opts *o);
 
 #endif

@@ -32,6 +32,7 @@
 #define GH_FOLLOW_EVERY 3.0
 
 struct ci_gh_opts ci_gh_opts;
+static const json_t *watch_extra; /* ci_gh_watch_as(): fields for the result line */
 
 /* ---- choosing the provider and the repo ---- */
 
@@ -687,6 +688,8 @@ static int finish(struct ghw *w, int code)
     if (w->ctx->mode == OUTPUT_JSON) {
         json_t *j = json_pack("{s:s, s:s, s:i, s:o}", "event", "result", "status",
                               verdict_word(code), "exit_code", code, "runs", runs_json(&w->runs));
+        if (watch_extra)
+            json_object_update(j, (json_t *)watch_extra);
         term_json_line(j);
         json_decref(j);
     } else {
@@ -984,5 +987,32 @@ int ci_gh_logs(struct cmd_ctx *ctx)
     ci_runset_release(&s);
     ci_provider_close(&p);
     ci_target_release(&t);
+    return code;
+}
+
+/* ---- for the write verbs (ci_act_gh.c) ---- */
+
+int ci_gh_open(struct cmd_ctx *ctx, struct ci_provider *p)
+{
+    return gh_open(ctx, p);
+}
+
+int ci_gh_target(struct cmd_ctx *ctx, struct ci_target *t)
+{
+    return gh_target(ctx, t);
+}
+
+int ci_gh_watch_as(struct cmd_ctx *ctx, const char *target, const json_t *extra)
+{
+    char *pos[1] = { (char *)target };
+    char **saved = ctx->pos;
+    size_t nsaved = ctx->npos;
+    ctx->pos = pos;
+    ctx->npos = 1;
+    watch_extra = extra;
+    int code = ci_gh_watch(ctx);
+    watch_extra = NULL;
+    ctx->pos = saved;
+    ctx->npos = nsaved;
     return code;
 }

@@ -9,6 +9,7 @@
 #include "core/term.h"
 #include "github/logsplit.h"
 #include "github/model.h"
+#include "github/write.h"
 
 #define POLL_INTERVAL 2.5
 
@@ -212,6 +213,8 @@ static const struct ci_provider_ops gh_ops = {
     .load_jobs = gh_load_jobs,
     .read_log = gh_read_log,
     .wait_change = gh_wait_change,
+    .act = gh_act,
+    .describe = gh_act_describe,
     .close = gh_close,
 };
 

@@ -654,7 +654,8 @@ class World:
     def add_workflow(self, repo, w):
         wf = {"id": int(w.get("id", 161335 + len(self.workflows))), "name": w["name"],
               "path": w.get("path", ".github/workflows/%s.yml" % re.sub(r"[^a-z0-9]+", "-", w["name"].lower())),
-              "state": w.get("state", "active"), "repo": repo.full_name}
+              "state": w.get("state", "active"), "repo": repo.full_name,
+              "workflow_dispatch": bool(w.get("workflow_dispatch", True))}
         self.workflows.append(wf)
         return wf
 
@@ -1488,6 +1489,8 @@ class ApiHandler(BaseHandler):
         self.write_allowed()
         wf = self.find_workflow(repo, wid)
         body = self.json_body(True)
+        if not wf.get("workflow_dispatch", True):
+            raise HttpError(422, "Workflow does not have 'workflow_dispatch' trigger")
         if not isinstance(body.get("ref"), str):
             raise HttpError(422, "Invalid request.\n\n\"ref\" wasn't supplied.")
         inputs = body.get("inputs", {})
