@@ -90,7 +90,8 @@ static int fits(enum ci_action a, const struct ci_run *r)
     switch (a) {
     case CI_ACT_RESTART:
     case CI_ACT_RESTART_FAILED:
-        return ci_state_failed(r->state);
+        /* a run that failed at startup has nothing GitHub can re-run */
+        return ci_state_failed(r->state) && strcmp(word(r), "startup_failure");
     case CI_ACT_APPROVE:
     case CI_ACT_DECLINE:
         return r->state == CI_NEEDS_PERSON;

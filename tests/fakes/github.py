@@ -1454,6 +1454,7 @@ class ApiHandler(BaseHandler):
         if att.conclusion != "action_required":
             raise HttpError(403, "This run is not waiting for approval.")
         att.fixed = False
+        att.final = None                     # it runs now: its jobs decide the conclusion
         att.status, att.conclusion = "queued", None
         return 201, {}, []
 
