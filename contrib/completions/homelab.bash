@@ -1,7 +1,7 @@
 # bash completion for homelab.
 # Verbs and flags come from the binary itself (`homelab manifest`, `VERB --help`),
 # so they never drift from the command table. `ci run --branch` completes local
-# branches. `work clean` completes topics from
+# branches, `ci run --workflow` the files in .github/workflows/. `work clean` completes topics from
 # .worktrees/; `deploy wait|status NS/` completes workloads of namespace NS when
 # kubectl answers within two seconds; `ship watch|status` completes branches and tags.
 
@@ -52,6 +52,10 @@ _homelab() {
         "ci run")
             if [[ ${words[cword-1]} == --branch ]]; then
                 COMPREPLY=($(compgen -W "$(git for-each-ref --format='%(refname:short)' refs/heads 2>/dev/null)" -- "$cur"))
+            elif [[ ${words[cword-1]} == --workflow ]]; then
+                local top
+                top=$(git rev-parse --show-toplevel 2>/dev/null) || return
+                COMPREPLY=($(compgen -W "$(cd "$top/.github/workflows" 2>/dev/null && ls *.yml *.yaml 2>/dev/null)" -- "$cur"))
             fi
             ;;
         "work clean")

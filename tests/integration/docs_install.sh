@@ -59,6 +59,9 @@ check "bash completes the write verbs' flags" contains "$out" "--dry-run"
 mkdir -p "$T/repo/.worktrees/fix-login" && git init -q "$T/repo"
 out=$(cd "$T/repo" && complete_words homelab work clean f)
 check "bash completes work clean topics from .worktrees" contains "$out" "fix-login"
+mkdir -p "$T/repo/.github/workflows" && : > "$T/repo/.github/workflows/deploy.yml"
+out=$(cd "$T/repo" && complete_words homelab ci run --workflow d)
+check "bash completes ci run --workflow from .github/workflows" contains "$out" "deploy.yml"
 if command -v zsh >/dev/null; then
     check "the zsh completion parses" zsh -n "$ROOT/contrib/completions/_homelab"
 fi
