@@ -263,6 +263,7 @@ static int settle(struct ghact *g, int (*done)(const struct ci_run *), double bo
                   struct ci_runset *now)
 {
     double end = clock_now() + bound;
+    term_catch_signals(); /* Ctrl-C ends the wait with 130, not mid-line */
     for (;;) {
         ci_runset_release(now);
         now->runs = xcalloc(g->nres, sizeof(*now->runs));

@@ -56,10 +56,12 @@ static void server_text(const struct http_response *r, char *out, size_t n)
     const char *s = m ? m : r->body.data;
     size_t k = 0;
     for (size_t i = 0; s && s[i] && k + 1 < n && i < SERVER_TEXT_MAX; i++) {
-        unsigned char ch = (unsigned char)s[i];
+        char ch = s[i];
         if (ch == '\n' || ch == '\r' || ch == '\t')
             ch = ' ';
-        out[k++] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+        if (ch < 0x20 || ch == 0x7f) /* bytes >= 0x80 are negative here too */
+            ch = '?';
+        out[k++] = ch;
     }
     while (k && out[k - 1] == ' ')
         k--;
@@ -409,7 +411,11 @@ static int set_baseline(struct wr *w, struct err *e)
         return count_approvals(w, &w->baseline, e);
     else if (a == CI_ACT_RUN) {
         long long found;
-        return dispatch_runs(w, 0, &w->baseline, &found, e);
+        if (dispatch_runs(w, 0, &w->baseline, &found, e) == 0)
+            return 0;
+        if (e->code == EXIT_NOT_FOUND)
+            err_set(e, EXIT_NOT_FOUND, "no workflow '%s' in %s", w->req->workflow, w->p->repo);
+        return -1;
     }
     return 0;
 }
