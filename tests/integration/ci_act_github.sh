@@ -278,6 +278,43 @@ expect_rc 0 "a cancel whose answer is lost: the run still ends cancelled"
 check "at most two cancel POSTs" [ "$(posts "/runs/$ID/cancel")" -le 2 ]
 check "cancelled" [ "$(state_of $ID conclusion)" = cancelled ]
 
+newsha; ID=$(failed_run $S)
+fault "{\"kind\":\"secondary\",\"status\":403,\"method\":\"POST\",\"path_regex\":\"/runs/$ID/rerun\$\",\"times\":1}"
+hl ci restart "#$ID" --no-watch; keep
+expect_rc 6 "a write refused by a secondary rate limit: 6"
+expect_err_contains "nothing was done" "says nothing was done"
+check "one POST, no new attempt" [ "$(posts "/runs/$ID/rerun")" = 1 -a "$(state_of $ID run_attempt)" = 1 ]
+
+# A seeded soak: re-runs and dispatches with the connection dropped before
+# or after the fake applied them, at random. A command that succeeds made
+# exactly one attempt/run, one that fails made none; never more than two sends.
+plan=$(python3 -c 'import random; r=random.Random(14); print(" ".join(r.choice(["none","drop_before","drop_after","twice"]) + ":" + r.choice(["rerun","dispatch"]) for _ in range(10)))')
+soak_bad=0
+for step in $plan; do
+    kind=${step%%:*} verb=${step#*:}
+    if [ "$verb" = rerun ]; then
+        newsha; ID=$(failed_run $S); rx="/runs/$ID/rerun\$"
+    else
+        rx="/dispatches\$"; d0=$(dispatch_runs); p0=$(posts /dispatches)
+    fi
+    case $kind in
+        drop_before|drop_after) fault "{\"kind\":\"$kind\",\"method\":\"POST\",\"path_regex\":\"$rx\",\"times\":1}" ;;
+        twice) fault "{\"kind\":\"drop_before\",\"method\":\"POST\",\"path_regex\":\"$rx\",\"times\":2}" ;;
+    esac
+    if [ "$verb" = rerun ]; then
+        hl ci restart "#$ID" --no-watch; keep
+        made=$(( $(state_of $ID run_attempt) - 1 )); sent=$(posts "/runs/$ID/rerun")
+    else
+        hl ci run --workflow deploy.yml --no-watch; keep
+        made=$(( $(dispatch_runs) - d0 )); sent=$(( $(posts /dispatches) - p0 ))
+    fi
+    want=1; [ "$kind" = twice ] && want=0
+    if [ "$made" != "$want" ] || [ "$sent" -gt 2 ] || { [ $want = 1 ] && [ $rc != 0 ]; } || { [ $want = 0 ] && [ $rc != 6 ]; }; then
+        soak_bad=$((soak_bad + 1)); echo "# soak $step: rc=$rc made=$made sent=$sent"
+    fi
+done
+check "soak ($plan): one effect per successful command, none per failed, at most two sends" [ $soak_bad = 0 ]
+
 # ---- the default provider: a GitHub remote ----
 mkdir -p "$T/repo" && git -C "$T/repo" init -q && git -C "$T/repo" remote add origin https://github.test/acme/web.git
 newsha; ID=$(queued_run $S)
