@@ -53,6 +53,8 @@ static void json_result(struct ghact *g, long long run_id, const char *status, i
                           ci_action_name(g->a), "exit_code", code);
     if (run_id > 0)
         json_object_set_new(j, "run_id", json_integer(run_id));
+    if (code == EXIT_INTERRUPTED)
+        status = "interrupted";
     json_object_set_new(j, "status", json_string(status && *status ? status : "unknown"));
     if (code && g->ctx->err.msg[0])
         json_object_set_new(j, "error", json_string(g->ctx->err.msg));

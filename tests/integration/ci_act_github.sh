@@ -188,6 +188,11 @@ newsha; ID=$(queued_run $S ',"advance":{"on":"manual"}')
 hl ci cancel $S --timeout 2s; keep
 expect_rc 3 "a cancel that does not take effect within --timeout: 3"
 expect_err_contains "still queued after" "says its status"
+newsha; ID=$(queued_run $S ',"advance":{"on":"manual"}')
+run_interrupted_when INT "$T/gh.requests" "\"POST\", \"path\": \"[^\"]*/runs/$ID/cancel\"" \
+    "$HOMELAB" ci cancel $S --json; keep
+expect_rc 130 "Ctrl-C while a cancel settles: 130"
+check "the last JSON line says interrupted" json_last "r['status']=='interrupted' and r['exit_code']==130"
 newsha; ID=$(queued_run $S)
 GH_TOKEN=stranger-token hl ci cancel $S; keep
 expect_rc 7 "cancel with a read-only token: 7"
