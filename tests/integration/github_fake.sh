@@ -193,6 +193,11 @@ auth -X POST -d '{"ref":"main"}' "$B/actions/workflows/161337/dispatches"
 check "dispatch without: 204" [ "$code" = 204 ]
 auth -X POST -d '{"inputs":{}}' "$B/actions/workflows/161337/dispatches"
 check "dispatch without ref: 422" [ "$code" = 422 ]
+auth -X POST -d '{"ref":"main"}' "$B/actions/workflows/lint.yml/dispatches"
+checks "dispatch to a workflow without a workflow_dispatch trigger: 422 saying so" \
+    '[ "$code" = 422 ] && contains "$out" "does not have '"'"'workflow_dispatch'"'"' trigger"'
+gh_ctl POST /__fake/advance '{"run": 30000000801, "until": "completed"}' >/dev/null
+check "an approved fork run ends with its jobs' conclusion" [ "$(st 30000000801 'r["conclusion"]')" = success ]
 
 # --- the request log ------------------------------------------------------------------------
 check "the request log records rate cost and no token" python3 - "$T/gh.requests" "$GH_TEST_TOKEN" <<'EOF'
