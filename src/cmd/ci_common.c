@@ -226,8 +226,9 @@ static void timing(long long created, long long started, long long finished, lon
         wp_format_duration(finished - started, d, sizeof(d));
         snprintf(out, outlen, "%s", d);
     } else if (started) {
+        /* the status word before it already says running */
         wp_format_duration(now - started, d, sizeof(d));
-        snprintf(out, outlen, "running %s", d);
+        snprintf(out, outlen, "%s", d);
     } else {
         wp_format_duration(now - created, d, sizeof(d));
         snprintf(out, outlen, "queued %s", d);
@@ -286,6 +287,52 @@ void ci_render_tree(const struct wp_pipeline *p, long long now, int color, struc
 void ci_pipeline_url(const struct ci_session *s, long long number, struct buf *out)
 {
     buf_addf(out, "%s/repos/%lld/pipeline/%lld", s->client.server, s->repo.id, number);
+}
+
+void ci_shell_quote(struct buf *out, const char *s, int always)
+{
+    static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               "0123456789_./:@%+=,-";
+    int ctl = 0;
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+        ctl |= *c < 0x20 || *c == 0x7f;
+    if (!always && *s && s[strspn(s, safe)] == '\0') {
+        buf_adds(out, s);
+    } else if (!ctl) {
+        buf_addc(out, '\'');
+        for (; *s; s++) {
+            if (*s == '\'')
+                buf_adds(out, "'\\''");
+            else
+                buf_addc(out, *s);
+        }
+        buf_addc(out, '\'');
+    } else {
+        buf_adds(out, "$'");
+        for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+            if (*c < 0x20 || *c == 0x7f || *c == '\'' || *c == '\\')
+                buf_addf(out, "\\x%02x", *c);
+            else
+                buf_addc(out, (char)*c);
+        }
+        buf_addc(out, '\'');
+    }
+}
+
+void ci_hint_flags(const struct cmd_ctx *ctx, struct buf *out)
+{
+    const struct {
+        const char *name, *value;
+    } flags[] = {
+        { "provider", ctx->g.provider }, { "server", ctx->g.server }, { "dial", ctx->g.dial },
+        { "cacert", ctx->g.cacert },     { "repo", ctx->g.repo },     { "remote", ctx->g.remote },
+    };
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+        if (!flags[i].value)
+            continue;
+        buf_addf(out, " --%s ", flags[i].name);
+        ci_shell_quote(out, flags[i].value, 0);
+    }
 }
 
 static json_t *step_json(const struct wp_step *st)

@@ -85,6 +85,24 @@ json_t *ci_pipeline_json(const struct ci_session *s, const struct wp_pipeline *p
 /* The web URL of a pipeline. */
 void ci_pipeline_url(const struct ci_session *s, long long number, struct buf *out);
 
+/*
+ * Appends `s` quoted for a POSIX shell: as is when it holds only
+ * [A-Za-z0-9_./:@%+=,-] and not `always`, else in single quotes
+ * ('it'\''s'); a control
+ * byte (never in a value typed on a command line, but possible from a
+ * script) becomes $'\xNN', so the printed text is safe on a terminal.
+ */
+void ci_shell_quote(struct buf *out, const char *s, int always);
+
+/*
+ * Appends the command-line flags that chose the provider, server and repo
+ * (--provider, --server, --dial, --cacert, --repo, --remote), each as
+ * " --flag VALUE" quoted with ci_shell_quote(): a "full log:" or "next:"
+ * hint then works as printed, from where it was printed. Values from the
+ * environment or a config file are left out; they still apply there.
+ */
+void ci_hint_flags(const struct cmd_ctx *ctx, struct buf *out);
+
 /* A step's stored log (woodpecker/logread.h) for the session's repo. */
 int ci_log_read(struct ci_session *s, long long number, long long step_id,
                 struct wp_log_read *rd, struct err *e);

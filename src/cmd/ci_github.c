@@ -457,19 +457,6 @@ static void lines_release(struct lines *L)
 
 /* ---- the failure report ---- */
 
-/* Single quotes for a shell: 'it'\''s'. */
-static void shell_quote(struct buf *out, const char *s)
-{
-    buf_addf(out, "'");
-    for (; *s; s++) {
-        if (*s == '\'')
-            buf_addf(out, "'\\''");
-        else
-            buf_add(out, s, 1);
-    }
-    buf_addf(out, "'");
-}
-
 static void report_run(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_run *r)
 {
     const struct ci_job *j = ci_run_failed_job(r);
@@ -477,6 +464,8 @@ static void report_run(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_run
         fprintf(stderr, "\nfailed: %s #%lld %s before any job ran%s\n", r->workflow, r->number,
                 state_word(r->status), !strcmp(state_word(r->status), "startup_failure")
                     ? " (likely a workflow file issue)" : "");
+        if (r->url && *r->url)
+            fprintf(stderr, "view: %s\n", r->url);
         return;
     }
     const struct ci_step *st = ci_job_failed_step(j);
@@ -504,11 +493,13 @@ static void report_run(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_run
     struct buf js;
     buf_init(&js, 0);
     buf_addf(&js, "%s/%s", j->name, st ? st->name : "");
-    shell_quote(&cmd, st ? js.data : j->name);
+    ci_shell_quote(&cmd, st ? js.data : j->name, 1);
+    ci_hint_flags(ctx, &cmd);
     fprintf(stderr, "full log: %s\n", cmd.data);
+    if (r->url && *r->url)
+        fprintf(stderr, "view: %s\n", r->url);
     buf_release(&js);
     buf_release(&cmd);
-    (void)ctx;
 }
 
 static void failure_report(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_runset *s)
@@ -575,27 +566,40 @@ static void report(struct ghw *w, const char *kind, const char *key, const char 
     buf_release(&k);
 }
 
+/* A verdict comes after the lines that led to it (a run's after its jobs',
+ * a job's after its steps'); a start before them. A finished run whose
+ * jobs are not read yet waits for them. */
 static void report_changes(struct ghw *w)
 {
-    char key[512];
+    char key[512], run_key[512];
     for (size_t i = 0; i < w->runs.n; i++) {
         const struct ci_run *r = &w->runs.runs[i];
         snprintf(key, sizeof(key), "%s #%lld", r->workflow, r->number);
         if (r->attempt > 1)
             snprintf(key + strlen(key), sizeof(key) - strlen(key), " (attempt %d)", r->attempt);
-        report(w, "run", key, state_word(r->status));
+        int run_last = ci_state_final(r->state);
+        if (!run_last)
+            report(w, "run", key, state_word(r->status));
+        snprintf(run_key, sizeof(run_key), "%s", key);
         size_t base = strlen(key);
         for (size_t k = 0; k < r->njobs; k++) {
             const struct ci_job *j = &r->jobs[k];
             snprintf(key + base, sizeof(key) - base, " %s", j->name);
-            report(w, "job", key, state_word(j->status));
+            int job_last = ci_state_final(j->state);
+            if (!job_last)
+                report(w, "job", key, state_word(j->status));
             size_t jb = strlen(key);
             for (size_t m = 0; m < j->nsteps; m++) {
                 snprintf(key + jb, sizeof(key) - jb, "/%s", j->steps[m].name);
                 report(w, "step", key, state_word(j->steps[m].status));
             }
+            key[jb] = '\0';
+            if (job_last)
+                report(w, "job", key, state_word(j->status));
             key[base] = '\0';
         }
+        if (run_last && !w->jobs_due)
+            report(w, "run", run_key, state_word(r->status));
     }
 }
 
@@ -739,8 +743,10 @@ static int watch_loop(struct ghw *w)
         draw(w, 0);
         int v = w->runs.n ? ci_verdict(&w->runs, ci_watch_wait_approval()) : -1;
         if (v >= 0) {
-            if (w->jobs_due && load_all_jobs(&w->p, &w->runs, &w->ctx->err) == 0)
-                report_changes(w);
+            if (w->jobs_due)
+                load_all_jobs(&w->p, &w->runs, &w->ctx->err);
+            w->jobs_due = 0;
+            report_changes(w);
             return finish(w, v);
         }
         double now = clock_now();
@@ -950,8 +956,13 @@ static int logs_run(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_runset
     struct picks ps;
     resolve(s, ci_gh_opts.job, v.step, &ps);
     const char *what = v.step ? v.step : ci_gh_opts.job;
-    if ((what && ps.total != 1) || ps.total == 0)
-        return pick_error(ctx, s, &ps, what ? what : "(any)");
+    if (!what && ps.total == 0) {
+        err_set(&ctx->err, EXIT_NOT_FOUND, "the runs of this commit have no jobs, so there "
+                "are no logs");
+        return EXIT_NOT_FOUND;
+    }
+    if (what && ps.total != 1)
+        return pick_error(ctx, s, &ps, what);
     struct lines L;
     lines_init(&L, stdout, v.follow ? -1 : v.tail, v.timestamps, v.raw);
     int code = 0;

@@ -740,6 +740,17 @@ static int nothing_ran(struct logs *L)
     return EXIT_NOT_FOUND;
 }
 
+/* Whether any of the chosen steps has run (and so may have a log). */
+static int any_ran(const struct logs *L, const struct strvec *names)
+{
+    size_t wi, si;
+    for (size_t i = 0; i + 1 < names->n; i += 2)
+        if (find_step(&L->p, names->v[i], names->v[i + 1], &wi, &si) == 0 &&
+            wp_step_ran(&L->p.workflows[wi].steps[si]))
+            return 1;
+    return 0;
+}
+
 static int run_steps(struct logs *L, const struct strvec *names)
 {
     int code = 0;
@@ -792,7 +803,11 @@ static int logs_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_t
     line_ring_init(&L.ring, logs_opts.tail > 0 ? (size_t)logs_opts.tail : 0);
     term_catch_signals();
 
-    code = run_steps(&L, &names);
+    /* nothing to show: say so once, not under a row of empty headers */
+    if (L.headers && !logs_opts.follow && !any_ran(&L, &names))
+        code = nothing_ran(&L);
+    else
+        code = run_steps(&L, &names);
     flush_text(&L, 1);
     if (code == EXIT_INTERRUPTED)
         err_set(&ctx->err, EXIT_INTERRUPTED, "interrupted");

@@ -218,8 +218,9 @@ static void draw(struct watch *w, int force)
         ci_summary_line(&w->cur, wall, &line);
         int done = wp_status_terminal(w->cur.status);
         buf_addf(&frame, "%s ", done ? " " : term_spinner(w->term.utf8, now));
+        /* the line carries the pipeline's own duration: no second clock */
         term_paint(&frame, w->term.color, ci_status_tone(w->cur.status), line.data);
-        buf_addf(&frame, "  %s\n", elapsed);
+        buf_addc(&frame, '\n');
         buf_release(&line);
         ci_render_tree(&w->cur, wall, w->term.color, &frame);
     }
@@ -595,6 +596,20 @@ static int follow(struct watch *w)
 
 /* ---- failure report ---- */
 
+/* "full log: homelab ci logs '#N' --step 'WF/STEP'" with the flags the user
+ * gave for the server and repo, so it works as printed. */
+static void full_log_hint(struct watch *w, const char *wf, const char *step, struct buf *out)
+{
+    struct buf name;
+    buf_init(&name, 0);
+    buf_addf(&name, "%s/%s", wf, step);
+    buf_addf(out, "full log: homelab ci logs '#%lld' --step ", w->cur.number);
+    ci_shell_quote(out, name.data, 1);
+    ci_hint_flags(w->ctx, out);
+    buf_addc(out, '\n');
+    buf_release(&name);
+}
+
 static void failure_report(struct watch *w, json_t *result)
 {
     json_t *failed = json_array();
@@ -630,8 +645,7 @@ static void failure_report(struct watch *w, json_t *result)
                 buf_addf(&out, "  %s\n", lines.v[l]);
                 json_array_append_new(tail, json_string(lines.v[l]));
             }
-            buf_addf(&out, "full log: homelab ci logs '#%lld' --step '%s/%s'\n", p->number,
-                     wf->name, st->name);
+            full_log_hint(w, wf->name, st->name, &out);
             json_array_append_new(failed, json_pack("{s:s, s:s, s:s, s:i, s:s, s:o}",
                                   "workflow", wf->name, "step", st->name, "state", st->state,
                                   "exit_code", st->exit_code, "error", st->error, "log_tail",
@@ -639,6 +653,9 @@ static void failure_report(struct watch *w, json_t *result)
             strvec_clear(&lines);
         }
     }
+    buf_adds(&out, "view: ");
+    ci_pipeline_url(w->s, p->number, &out);
+    buf_addc(&out, '\n');
     if (w->ctx->mode != OUTPUT_JSON)
         fputs(out.data, stderr);
     json_object_set_new(result, "failed_steps", failed);

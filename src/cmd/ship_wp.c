@@ -153,7 +153,7 @@ static void draw(struct wpw *w, int force)
         int done = wp_status_terminal(w->cur.status);
         buf_addf(&f, "%s ", done ? " " : term_spinner(w->term.utf8, now));
         term_paint(&f, w->term.color, ci_status_tone(w->cur.status), line.data);
-        buf_addf(&f, "  %s\n", el);
+        buf_addc(&f, '\n');
         buf_release(&line);
         ci_render_tree(&w->cur, (long long)clock_wall(), w->term.color, &f);
     }

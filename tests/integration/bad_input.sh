@@ -128,6 +128,41 @@ hl help ci
 expect_rc 0 "help ci"
 expect_out_contains "ci watch" "lists the group's verbs"
 
+# ---- the failure summary: a full-log hint that works as printed ----
+cp "$CERTS/ca.pem" "$T/the ca's.pem"
+mkdir "$T/elsewhere"
+cd "$T/elsewhere"
+HOMELAB_REPO= HOMELAB_WP_IP= HOMELAB_CACERT= hl ci watch '#62' --repo acme/web \
+    --dial "127.0.0.1:$WP_PORT" --cacert "$T/the ca's.pem"
+expect_rc 1 "a failed pipeline, repo, address and CA given as flags"
+expect_err_contains "full log: homelab ci logs '#62' --step 'build/test' --dial 127.0.0.1:$WP_PORT --cacert '$T/the ca'\\''s.pem' --repo acme/web" \
+    "the full-log hint keeps the flags, quoted for the shell"
+hint=$(printf '%s\n' "$err" | sed -n 's/^full log: homelab //p')
+eval "set -- $hint"
+HOMELAB_REPO= HOMELAB_WP_IP= HOMELAB_CACERT= hl "$@"
+expect_rc 0 "and works as printed, from where it was printed"
+expect_out_contains "login_test.go:42" "showing the step's log"
+cd "$T"
+hl ci watch '#62'
+expect_err_contains "view: https://ci.homelab.test/repos/7/pipeline/62" "the failure summary has the pipeline's web URL"
+
+# ---- the live line: the state and a duration once ----
+wp_ctl POST /__fake/pipelines '{"repo":"acme/web","commit":"dddddddddddddddddddddddddddddddddddddddd","branch":"main","template":"running"}' >/dev/null
+python3 "$ROOT/tests/pty_run.py" "$T/live.out" "$HOMELAB" ci watch dddddddd --timeout 2s >/dev/null 2>&1
+check "the live pipeline line says running and one duration" python3 -c '
+import re,sys; t=open(sys.argv[1],"rb").read().decode("utf-8","replace")
+t=re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", t)
+l=[x for x in re.split(r"[\r\n]+", t) if re.search(r"#\d+ running push", x)]
+assert l, t[-800:]
+for x in l:
+    assert x.count("running") == 1 and len(re.findall(r"\b\d+s\b", x)) == 1, x' "$T/live.out"
+
+# ---- ci logs of a pipeline that has no logs ----
+hl ci logs '#61'
+expect_rc 5 "ci logs of a pipeline where nothing ran"
+check "no empty headers on stdout" [ -z "$out" ]
+check "says once that there are no logs" [ "$(printf '%s\n' "$err" | grep -c 'has a log yet')" -eq 1 ]
+
 # ---- doctor with nothing configured ----
 unset WOODPECKER_SERVER WOODPECKER_TOKEN VAULT_ADDR
 hl doctor
@@ -135,5 +170,20 @@ check "doctor lists the server line when nothing is configured" python3 -c '
 import sys; lines=[l.split()[1] for l in sys.argv[1].splitlines() if l and not l.startswith(" ")]
 assert lines[:5]==["config","token","server","auth","repo"], lines' "$out"
 expect_out_contains "FAIL server     no Woodpecker server configured" "and says it is missing"
+
+# ---- the same on GitHub Actions ----
+start_github || exit 1
+export HTTPS_PROXY="$GH_PROXY"
+HOMELAB_GITHUB_REPO= hl ci watch 3cc04daf78c270fa033ab72a386e1166eec897ad --provider github --repo acme/web
+expect_rc 1 "GitHub: a failed run"
+check "plain mode: a run's and a job's verdict lines come after their steps'" python3 -c '
+import sys; l=[x for x in sys.argv[1].splitlines() if x.startswith("CI #102")]
+assert l[-1]=="CI #102 failure" and l.index("CI #102 test failure") > l.index("CI #102 test/Run tests failure"), l' "$err"
+expect_err_contains "full log: homelab ci logs '#30000000201' --step 'test/Run tests' --provider github --repo acme/web" \
+    "the full-log hint keeps --provider and --repo"
+expect_err_contains "view: https://github.test/acme/web/actions/runs/30000000201" "and the run's web URL follows"
+hl ci logs c95853e18184497533eaaff76005eede44c8a091 --provider github
+expect_rc 5 "GitHub: ci logs of runs without jobs"
+expect_err_contains "the runs of this commit have no jobs, so there are no logs" "says so, not \"no job named '(any)'\""
 
 finish
