@@ -36,9 +36,10 @@ import time
 import zipfile
 from datetime import datetime, timezone
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
+from fakehttp import (FakeServer, FaultRules, RequestLog, TlsHandler, listen_tls,
+                      write_port_file)
 from reactions import Reactions
 
 # When a run ends: the workflow's deploy job, as the tests install it
@@ -50,7 +51,6 @@ LOG_HOST = "logs.github.test"
 FAKE_PREFIX = "/__fake/"
 DOCS = "https://docs.github.com/rest"
 DEFAULT_EPOCH = "2026-12-04T10:00:00Z"
-HANDSHAKE_TIMEOUT = 10
 IDLE_TIMEOUT = 120
 RUN_STATUSES = ("requested", "queued", "in_progress", "waiting", "pending", "completed")
 CONCLUSIONS = ("success", "failure", "neutral", "cancelled", "skipped", "timed_out",
@@ -744,69 +744,25 @@ class World:
 # Faults and the request log
 # ---------------------------------------------------------------------------
 
-class Faults:
+class Faults(FaultRules):
     """Rules: {"kind": "secondary"|"primary"|"status", "status": 403|429|500…,
     "retry_after": S, "path_regex": RE, "method": M, "skip": N, "times": N}."""
-
-    def __init__(self):
-        self.rules = []
-        self.lock = threading.Lock()
 
     def add(self, rules):
         if isinstance(rules, dict):
             rules = [rules]
         with self.lock:
-            for r in rules:
-                r = dict(r)
+            for spec in rules:
+                r = self.new_rule(spec)
                 r.setdefault("kind", "status")
                 r["_rx"] = re.compile(r.get("path_regex", ""))
-                r["seen"] = r["hits"] = 0
                 r["id"] = len(self.rules) + 1
                 self.rules.append(r)
             return len(self.rules)
 
     def match(self, method, path):
-        with self.lock:
-            for r in self.rules:
-                if r.get("method") and r["method"] != method:
-                    continue
-                if not r["_rx"].search(path):
-                    continue
-                r["seen"] += 1
-                if r["seen"] <= int(r.get("skip", 0)):
-                    continue
-                if "times" in r and r["hits"] >= int(r["times"]):
-                    continue
-                r["hits"] += 1
-                return r
-        return None
-
-    def list(self):
-        with self.lock:
-            return [{k: v for k, v in r.items() if not k.startswith("_")} for r in self.rules]
-
-
-class RequestLog:
-    def __init__(self, path):
-        self.lock = threading.Lock()
-        self.records = []
-        self.file = open(path, "a", encoding="utf-8") if path else None
-
-    def add(self, rec):
-        with self.lock:
-            rec["seq"] = len(self.records) + 1
-            self.records.append(rec)
-            if self.file:
-                self.file.write(json.dumps(rec) + "\n")
-                self.file.flush()
-
-    def since(self, seq):
-        with self.lock:
-            return [r for r in self.records if r["seq"] > seq]
-
-    def clear(self):
-        with self.lock:
-            self.records = []
+        return self.pick(lambda r: (not r.get("method") or r["method"] == method)
+                         and r["_rx"].search(path))
 
 
 # ---------------------------------------------------------------------------
@@ -857,33 +813,10 @@ class HttpError(Exception):
         self.doc = doc
 
 
-class BaseHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-
-    def setup(self):
-        self.request.settimeout(HANDSHAKE_TIMEOUT)
-        self.request.do_handshake()
-        self.request.settimeout(IDLE_TIMEOUT)
-        super().setup()
-
-    def log_message(self, fmt, *args):
-        if self.server.verbose:
-            sys.stderr.write("github: " + (fmt % args) + "\n")
-
-    def log_request(self, code="-", size="-"):
-        pass
-
+class BaseHandler(TlsHandler):
     def send_response(self, code, message=None):
         # Date and Server come from the handlers (GitHub's, not Python's).
         self.send_response_only(code, message)
-
-    def read_body(self):
-        try:
-            n = int(self.headers.get("Content-Length", "0") or 0)
-        except ValueError:
-            n = 0
-        return self.rfile.read(n) if n > 0 else b""
 
     def send_raw(self, status, body, headers):
         self.send_response(status)
@@ -1564,7 +1497,7 @@ class ApiHandler(BaseHandler):
             if m == "POST":
                 return 200, {"ok": True, "id": srv.faults.add(body)}
             if m == "DELETE":
-                srv.faults.rules = []
+                srv.faults.clear()
                 return 200, {"ok": True}
             return 200, srv.faults.list()
         if p == "ratelimit":
@@ -1724,37 +1657,6 @@ class ProxyServer(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
 
 
-class FakeServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
-    def server_bind(self):
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
-
-    def handle_error(self, request, client_address):
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ssl.SSLError, ConnectionError, socket.timeout, OSError)):
-            return
-        super().handle_error(request, client_address)
-
-
-def tls_context(cert, key):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    ctx.load_cert_chain(cert, key)
-    ctx.set_alpn_protocols(["http/1.1"])
-    return ctx
-
-
-def write_port_file(path, port):
-    tmp = "%s.tmp.%d" % (path, os.getpid())
-    with open(tmp, "w") as f:
-        f.write("%d\n" % port)
-    os.rename(tmp, path)
-
-
 def parse_args(argv):
     p = argparse.ArgumentParser(description="A fake GitHub Actions API for tests.")
     p.add_argument("--cert", required=True, help="API certificate (api.github.test)")
@@ -1786,12 +1688,10 @@ def main(argv):
         sys.stderr.write("github: bad scenario %s: %s: %s\n" % (args.scenario, type(e).__name__, e))
         return 2
 
-    api = FakeServer(("127.0.0.1", args.port), ApiHandler)
-    api.socket = tls_context(args.cert, args.key).wrap_socket(
-        api.socket, server_side=True, do_handshake_on_connect=False)
-    logs = FakeServer(("127.0.0.1", args.log_port), LogHandler)
-    logs.socket = tls_context(args.log_cert, args.log_key).wrap_socket(
-        logs.socket, server_side=True, do_handshake_on_connect=False)
+    api = listen_tls(FakeServer(("127.0.0.1", args.port), ApiHandler), args.cert, args.key)
+    logs = listen_tls(FakeServer(("127.0.0.1", args.log_port), LogHandler),
+                      args.log_cert, args.log_key)
+    api.name = logs.name = "github"
     api.world, api.faults, api.verbose = world, faults, args.verbose
     api.reqlog = RequestLog(args.request_log)
     api.log_port = logs.server_address[1]
@@ -1818,8 +1718,7 @@ def main(argv):
         write_port_file(args.proxy_port_file, api.proxy_port)
     write_port_file(args.port_file, api.server_address[1])
     api.serve_forever(poll_interval=0.2)
-    if api.reqlog.file:
-        api.reqlog.file.close()
+    api.reqlog.close()
     sys.stderr.flush()
     os._exit(0)
 

@@ -49,12 +49,13 @@ import re
 import signal
 import socket
 import ssl
-import struct
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from fakehttp import (FakeServer, FaultRules, RequestLog, TlsHandler, listen_tls, rst_close,
+                      write_atomic, write_port_file)
 
 DEFAULT_TOKEN = "kube-test-token-s3cr3t"
 
@@ -2064,42 +2065,31 @@ FAULT_TYPES = ("status", "reset", "stall", "empty", "truncate", "warning",
 WATCH_FAULTS = ("drop_watch", "gone", "end_watch", "hang_watch", "stale_rv")
 
 
-class Faults:
+class Faults(FaultRules):
     """Scripted misbehaviour. Each rule matches requests (path, path_prefix,
     path_regex, method, watch) and acts on some of them (`skip` the first N,
     then `times` of them, default every one). The first rule that matches
     and has budget left wins; one rule per request."""
 
     def __init__(self):
-        self.lock = threading.Lock()
-        self.rules = []
+        super().__init__()
         self.ids = itertools.count(1)
 
     def add(self, spec):
         specs = spec if isinstance(spec, list) else [spec]
         ids = []
         for s in specs:
-            s = dict(s)
+            s = self.new_rule(s)
             if s.get("type") not in FAULT_TYPES:
                 raise ValueError("unknown fault type %r (known: %s)"
                                  % (s.get("type"), ", ".join(FAULT_TYPES)))
             if s["type"] in WATCH_FAULTS:
                 s.setdefault("watch", True)
             s["id"] = next(self.ids)
-            s["hits"] = 0
-            s["seen"] = 0
             with self.lock:
                 self.rules.append(s)
             ids.append(s["id"])
         return ids if isinstance(spec, list) else ids[0]
-
-    def clear(self):
-        with self.lock:
-            self.rules = []
-
-    def list(self):
-        with self.lock:
-            return [dict(r) for r in self.rules]
 
     @staticmethod
     def matches(rule, method, path, is_watch):
@@ -2119,51 +2109,10 @@ class Faults:
             return False
         return True
 
-    def pick(self, method, path, is_watch):
-        with self.lock:
-            for r in self.rules:
-                if not self.matches(r, method, path, is_watch):
-                    continue
-                if r.get("times") is not None and r["hits"] >= r["times"]:
-                    continue
-                r["seen"] += 1
-                if r["seen"] <= r.get("skip", 0):
-                    continue
-                r["hits"] += 1
-                return dict(r)
-        return None
-
-
-# ---------------------------------------------------------------- request log
-
-class RequestLog:
-    """Every request (no token values, only whether one was sent and valid)."""
-
-    def __init__(self, path, cluster=None):
-        self.lock = threading.Lock()
-        self.entries = []
-        self.file = open(path, "a", buffering=1) if path else None
-        self.cluster = cluster
-
-    def add(self, entry):
-        with self.lock:
-            entry["seq"] = len(self.entries) + 1
-            self.entries.append(entry)
-
-    def written(self, entry):
-        if self.file:
-            with self.lock:
-                self.file.write(json.dumps(entry, sort_keys=True) + "\n")
-        if self.cluster is not None:
-            self.cluster.saw_request(entry)
-
-    def list(self, since=0):
-        with self.lock:
-            return [dict(e) for e in self.entries[since:]]
-
-    def clear(self):
-        with self.lock:
-            self.entries = []
+    def pick_for(self, method, path, is_watch):
+        """A copy of the rule to apply, or None."""
+        r = self.pick(lambda r: self.matches(r, method, path, is_watch))
+        return dict(r) if r is not None else None
 
 
 # ---------------------------------------------------------------- HTTP
@@ -2176,17 +2125,14 @@ API_PATH = re.compile(r"^/(api/v1|apis/apps/v1)(?:/namespaces/([^/]+))?/([^/]+)"
                       r"(?:/([^/]+))?(?:/([^/]+))?$")
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(TlsHandler):
     """The Kubernetes API. The control API (/__fake/) is in ControlHandler."""
 
-    protocol_version = "HTTP/1.1"
+    idle_timeout = None  # watches and kubectl's keep-alive idle as long as they like
     entry = None  # this request's log entry (None for control requests)
     fault = None  # the fault rule applied to this request
 
     # -- plumbing
-
-    def log_message(self, fmt, *args):
-        pass  # the request log carries what matters
 
     def handle(self):
         try:
@@ -2223,10 +2169,6 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_DELETE(self):
         self.dispatch("DELETE")
-
-    def read_body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n > 0 else b""
 
     # -- replies
 
@@ -2282,12 +2224,7 @@ class Handler(BaseHTTPRequestHandler):
         """Closes with a TCP RST before any response."""
         if self.entry is not None:
             self.server.reqlog.written(self.entry)
-        try:
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                       struct.pack("ii", 1, 0))
-            self.connection.close()
-        except OSError:
-            pass
+        rst_close(self.connection)
         raise AbortConnection()
 
     # -- dispatch
@@ -2310,8 +2247,8 @@ class Handler(BaseHTTPRequestHandler):
                       "user_agent": self.headers.get("User-Agent"),
                       "accept": self.headers.get("Accept"), "watch": is_watch,
                       "status": None, "fault": None}
-        self.server.reqlog.add(self.entry)
-        self.fault = self.server.faults.pick(method, path, is_watch)
+        self.server.reqlog.enter(self.entry)
+        self.fault = self.server.faults.pick_for(method, path, is_watch)
         if self.fault:
             self.entry["fault"] = self.fault["type"]
             if self.apply_fault(path):
@@ -2714,7 +2651,7 @@ class ControlHandler(Handler):
             if route == ("GET", "/__fake/state"):
                 return self.reply_json(200, self.server.cluster.state_json())
             if route == ("GET", "/__fake/requests"):
-                return self.reply_json(200, self.server.reqlog.list(int(query.get("since", 0))))
+                return self.reply_json(200, self.server.reqlog.since(int(query.get("since", 0))))
             if route == ("DELETE", "/__fake/requests"):
                 self.server.reqlog.clear()
                 return self.reply_json(200, {"ok": True})
@@ -2758,34 +2695,13 @@ class ControlHandler(Handler):
         return results
 
 
-class KubeServer(ThreadingHTTPServer):
-    """TLS per connection, in the connection's own thread, so a client that
-    never finishes its handshake cannot block accept()."""
+class KubeServer(FakeServer):
+    name = "kube"
+    verbose = True               # failed handshakes and resets go to the log
 
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def server_bind(self):
-        # HTTPServer.server_bind resolves a FQDN we do not need.
-        socket.socket.bind(self.socket, self.server_address)
-        self.server_address = self.socket.getsockname()
-        self.server_name, self.port = "127.0.0.1", self.server_address[1]
-
-    def finish_request(self, request, client_address):
-        request.settimeout(10)
-        try:
-            tls = self.ssl_context.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError) as e:
-            log("TLS handshake from %s failed: %s" % (client_address[0], e))
-            return
-        tls.settimeout(None)
-        try:
-            self.RequestHandlerClass(tls, client_address, self)
-        finally:
-            try:
-                tls.close()
-            except OSError:
-                pass
+    @property
+    def port(self):
+        return self.server_port
 
 
 # ---------------------------------------------------------------- start-up
@@ -2793,13 +2709,6 @@ class KubeServer(ThreadingHTTPServer):
 def log(msg):
     sys.stderr.write("kube: %s\n" % msg)
     sys.stderr.flush()
-
-
-def write_atomic(path, text):
-    tmp = "%s.tmp.%d" % (path, os.getpid())
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def closed_port():
@@ -2858,13 +2767,9 @@ def main(argv):
         log("bad scenario %s: %s" % (args.scenario, e))
         return 2
 
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    ctx.load_cert_chain(args.cert, args.key)
-    server = KubeServer(("127.0.0.1", 0), ControlHandler)
-    server.ssl_context = ctx
+    server = listen_tls(KubeServer(("127.0.0.1", 0), ControlHandler), args.cert, args.key)
     server.cluster, server.store, server.faults = cluster, store, faults
-    server.reqlog = RequestLog(args.request_log, cluster)
+    server.reqlog = RequestLog(args.request_log, cluster.saw_request, sort_keys=True)
     server.token = args.token
     server.ids = Ids(settings["seed"] + 1)
 
@@ -2875,7 +2780,7 @@ def main(argv):
                                                   ca, other_ca, args.token))
     threading.Thread(target=cluster.run_forever, daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    write_atomic(args.port_file, "%d\n" % server.port)
+    write_port_file(args.port_file, server.port)
     log("listening on https://127.0.0.1:%d (scenario %s)" % (server.port, args.scenario))
     try:
         server.serve_forever(poll_interval=0.2)

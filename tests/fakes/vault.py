@@ -15,10 +15,10 @@ Usage: vault.py --cert PEM --key KEY --port-file F --token T --mount secret --ve
 """
 import argparse
 import json
-import os
-import ssl
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from fakehttp import tls_context, write_port_file
 
 
 def parse_args():
@@ -89,14 +89,8 @@ def main():
     srv.daemon_threads = True
     srv.args = args
     if not args.plain_http:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-        ctx.load_cert_chain(args.cert, args.key)
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    tmp = args.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(str(srv.server_address[1]))
-    os.rename(tmp, args.port_file)
+        srv.socket = tls_context(args.cert, args.key).wrap_socket(srv.socket, server_side=True)
+    write_port_file(args.port_file, srv.server_address[1])
     try:
         srv.serve_forever()
     except KeyboardInterrupt:

@@ -44,17 +44,16 @@ import random
 import re
 import signal
 import socket
-import socketserver
 import ssl
-import struct
 import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from fakehttp import (FakeServer, FaultRules, RequestLog, TlsHandler, listen_tls,
+                      rst_close, write_port_file)
 from reactions import Reactions
 
 # ---------------------------------------------------------------------------
@@ -79,7 +78,6 @@ PRIORITY = {s: len(_PRIORITY_ORDER) - i for i, s in enumerate(_PRIORITY_ORDER)}
 MAX_PAGE_SIZE = 50
 DEFAULT_PING_INTERVAL = 30.0
 DEFAULT_LINE_INTERVAL = 0.5      # a running step with no known end logs this fast
-HANDSHAKE_TIMEOUT = 10.0
 IDLE_TIMEOUT = 300.0             # idle keep-alive connections are closed after this
 CHUNKED_LOG_BYTES = 4 << 20      # log bodies above this are sent chunked, built lazily
 FAKE_PREFIX = "/__fake/"
@@ -1144,47 +1142,40 @@ WRITE_FAULTS = {"reset_after"}              # applied by WriteHandler (the write
 FAULT_KINDS = REQUEST_FAULTS | STREAM_FAULTS | EVENT_FAULTS | WRITE_FAULTS
 
 
-class FaultRule:
+class FaultRule(dict):
+    """A rule as installed (its spec plus the counters, see fakehttp), with
+    the parsed fields the engine matches on."""
+
     def __init__(self, spec, installed):
         kind = str(spec.get("kind", ""))
         if kind not in FAULT_KINDS:
             raise ScenarioError("unknown fault kind %r (known: %s)"
                                 % (kind, ", ".join(sorted(FAULT_KINDS))))
-        self.spec = dict(spec)
+        super().__init__(spec)
         self.kind = kind
         self.path = re.compile(spec.get("path", ".*"))
         self.method = spec.get("method")
-        self.count = spec.get("count")
         self.probability = float(spec.get("probability", 1.0))
         self.after = float(spec.get("after", 0))
-        self.skip = int(spec.get("skip", 0))
         self.installed = installed
-        self.seen = 0
-        self.applied = 0
-
-    def get(self, key, default=None):
-        return self.spec.get(key, default)
-
-    def json(self):
-        d = dict(self.spec)
-        d.update(seen=self.seen, applied=self.applied)
-        return d
 
 
-class FaultEngine:
-    """Rules tried in order; the first that matches a request is applied.
-    Probabilities draw from one seeded generator, so a run is reproducible
-    for a given request order."""
+class FaultEngine(FaultRules):
+    """Rules tried in order; the first that matches a request is applied
+    (`count` of them, after `skip`). Probabilities draw from one seeded
+    generator, so a run is reproducible for a given request order."""
+
+    budget_key = "count"
+    count_key = "applied"
 
     def __init__(self, clock):
+        super().__init__()
         self.clock = clock
-        self.lock = threading.Lock()
-        self.rules = []
         self.rng = random.Random(0)
 
     def install(self, rules, seed=None, append=False):
         now = self.clock.now()
-        new = [FaultRule(r, now) for r in rules]
+        new = [FaultRule(self.new_rule(r), now) for r in rules]
         with self.lock:
             if seed is not None:
                 self.rng = random.Random(seed)
@@ -1192,34 +1183,26 @@ class FaultEngine:
 
     def match(self, method, target, route):
         now = self.clock.now()
-        with self.lock:
-            for r in self.rules:
-                if r.kind in STREAM_FAULTS and route not in ("events", "logstream"):
-                    continue
-                if r.kind in EVENT_FAULTS and route != "events":
-                    continue
-                if r.method and r.method.upper() != method:
-                    continue
-                if not r.path.search(target) or now < r.installed + r.after:
-                    continue
-                if r.count is not None and r.applied >= int(r.count):
-                    continue
-                r.seen += 1
-                if r.seen <= r.skip:
-                    continue
-                if r.probability < 1.0 and self.rng.random() >= r.probability:
-                    continue
-                r.applied += 1
-                return r
-        return None
+
+        def concerns(r):
+            if r.kind in STREAM_FAULTS and route not in ("events", "logstream"):
+                return False
+            if r.kind in EVENT_FAULTS and route != "events":
+                return False
+            if r.method and r.method.upper() != method:
+                return False
+            return r.path.search(target) and now >= r.installed + r.after
+
+        def chance(r):
+            return r.probability >= 1.0 or self.rng.random() < r.probability
+        return self.pick(concerns, chance)
 
     def json(self):
-        with self.lock:
-            return [r.json() for r in self.rules]
+        return self.list()
 
 
 # ---------------------------------------------------------------------------
-# Request log
+# Triggers
 # ---------------------------------------------------------------------------
 
 class Triggers:
@@ -1295,32 +1278,6 @@ class Triggers:
                      "fired_at": t.get("fired_at")} for t in self.fired + self.pending]
 
 
-class RequestLog:
-    def __init__(self, path, triggers=None):
-        self.lock = threading.Lock()
-        self.records = []
-        self.file = open(path, "a", encoding="utf-8") if path else None
-        self.triggers = triggers
-
-    def add(self, rec):
-        with self.lock:
-            rec["seq"] = len(self.records) + 1
-            self.records.append(rec)
-            if self.file:
-                self.file.write(json.dumps(rec) + "\n")
-                self.file.flush()
-        if self.triggers is not None:
-            self.triggers.saw(rec["path"])
-
-    def since(self, seq):
-        with self.lock:
-            return self.records[seq:]
-
-    def clear(self):
-        with self.lock:
-            self.records = []
-
-
 # ---------------------------------------------------------------------------
 # HTTP
 # ---------------------------------------------------------------------------
@@ -1353,27 +1310,10 @@ class StreamClosed(Exception):
     """The client went away, or a fault drops the stream."""
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Bodies are written in one call; no Nagle delay between headers and body.
-    disable_nagle_algorithm = True
+class Handler(TlsHandler):
+    idle_timeout = IDLE_TIMEOUT
 
     # --- plumbing ------------------------------------------------------------
-
-    def setup(self):
-        # The TLS handshake runs here, in the connection's own thread, so a
-        # client that never completes it cannot hold up the accept loop.
-        self.request.settimeout(HANDSHAKE_TIMEOUT)
-        self.request.do_handshake()
-        self.request.settimeout(IDLE_TIMEOUT)
-        super().setup()
-
-    def log_message(self, fmt, *args):
-        if self.server.verbose:
-            sys.stderr.write("woodpecker: " + (fmt % args) + "\n")
-
-    def log_request(self, code="-", size="-"):
-        pass                        # we keep our own request log
 
     def send_response(self, code, message=None):
         # Go sends Date but no Server header.
@@ -1384,10 +1324,6 @@ class Handler(BaseHTTPRequestHandler):
         self.dispatch()
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
-
-    def read_body(self):
-        length = go_parse_int(self.headers.get("Content-Length", "0")) or 0
-        return self.rfile.read(length) if length > 0 else b""
 
     def dispatch(self):
         srv = self.server
@@ -1503,15 +1439,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def reset(self):
         """Close the TCP connection with RST and no response."""
-        try:
-            self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except OSError:
-            pass
-        try:
-            # Close the raw socket under the TLS layer: no close_notify, just RST.
-            socket.socket(fileno=self.request.detach()).close()
-        except OSError:
-            pass
+        rst_close(self.request)
         self.close_connection = True
         raise StreamClosed()
 
@@ -2395,26 +2323,6 @@ class WriteHandler(Handler):
 # (end of the write block)
 # ---------------------------------------------------------------------------
 
-
-class FakeServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
-    def server_bind(self):
-        # Skip HTTPServer's getfqdn(), which can stall without DNS.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
-
-    def handle_error(self, request, client_address):
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ssl.SSLError, ConnectionError, socket.timeout, OSError)):
-            if self.verbose:
-                sys.stderr.write("woodpecker: connection from %s: %s\n" % (client_address, exc))
-            return
-        super().handle_error(request, client_address)
-
-
 # ---------------------------------------------------------------------------
 # Start-up
 # ---------------------------------------------------------------------------
@@ -2433,28 +2341,6 @@ def parse_args(argv):
                    help="seconds between SSE keep-alive pings (overrides the scenario)")
     p.add_argument("--verbose", action="store_true", help="log requests to stderr")
     return p.parse_args(argv)
-
-
-def tls_context(cert, key):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    ctx.load_cert_chain(cert, key)
-    ctx.set_alpn_protocols(["http/1.1"])
-
-    def remember_sni(sock, name, _ctx):
-        try:
-            sock.fake_sni = name      # shown in the request log
-        except AttributeError:
-            pass
-    ctx.sni_callback = remember_sni
-    return ctx
-
-
-def write_port_file(path, port):
-    tmp = "%s.tmp.%d" % (path, os.getpid())
-    with open(tmp, "w") as f:
-        f.write("%d\n" % port)
-    os.rename(tmp, path)
 
 
 def main(argv):
@@ -2477,16 +2363,16 @@ def main(argv):
                          % (args.scenario, type(e).__name__, e))
         return 2
 
-    server = FakeServer(("127.0.0.1", args.port), WriteHandler)
-    server.socket = tls_context(args.cert, args.key).wrap_socket(
-        server.socket, server_side=True, do_handshake_on_connect=False)
+    server = listen_tls(FakeServer(("127.0.0.1", args.port), WriteHandler),
+                        args.cert, args.key, remember_sni=True)
+    server.name = "woodpecker"
     server.clock = clock
     server.world = world
     server.faults = faults
     server.hub = EventHub()
     server.triggers = triggers
     triggers.server = server
-    server.reqlog = RequestLog(args.request_log, triggers)
+    server.reqlog = RequestLog(args.request_log, lambda rec: triggers.saw(rec["path"]))
     server.verbose = args.verbose
     server.ping_interval = float(args.ping_interval if args.ping_interval is not None
                                  else scenario.get("ping_interval", DEFAULT_PING_INTERVAL))
@@ -2504,8 +2390,7 @@ def main(argv):
         sys.stderr.write("woodpecker: listening on 127.0.0.1:%d\n" % server.server_address[1])
     server.serve_forever(poll_interval=0.2)
     server.server_close()
-    if server.reqlog.file:
-        server.reqlog.file.close()
+    server.reqlog.close()
     sys.stderr.flush()
     # Daemon threads may sit in blocking reads; leave without waiting for them.
     os._exit(0)

@@ -1,0 +1,236 @@
+"""Plumbing the fakes share (python3 standard library only).
+
+Each fake (woodpecker.py, github.py, kube.py) speaks its own protocol; what
+they have in common lives here so that it is written once:
+
+  * TLS: a server context (TLS 1.2 or newer, ALPN http/1.1) and a listening
+    socket whose handshake runs in the connection's own thread
+    (TlsHandler.setup), so a client that never finishes its handshake
+    cannot hold up the accept loop.
+  * FakeServer: a threaded HTTP server on 127.0.0.1 that does not resolve
+    its own name (HTTPServer's getfqdn() can stall without DNS) and keeps
+    quiet about clients that hang up.
+  * RequestLog: every request as a record with a sequence number, kept in
+    memory (for the control API) and appended to a JSON-lines file (for
+    tests that tail it).
+  * FaultRules: the counting every fault rule shares; which requests a rule
+    matches and what the fault does stay in each fake.
+  * write_atomic / write_port_file: a reader never sees half a file.
+  * rst_close: end a connection with a TCP reset and no answer.
+"""
+
+import json
+import os
+import socket
+import socketserver
+import ssl
+import struct
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HANDSHAKE_TIMEOUT = 10.0
+
+
+# ---------------------------------------------------------------------------
+# TLS and the server
+# ---------------------------------------------------------------------------
+
+def tls_context(cert, key, remember_sni=False):
+    """A server context; with remember_sni the name the client asked for is
+    kept on its socket as `fake_sni` (for request logs)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(cert, key)
+    ctx.set_alpn_protocols(["http/1.1"])
+    if remember_sni:
+        def remember(sock, name, _ctx):
+            try:
+                sock.fake_sni = name
+            except AttributeError:
+                pass
+        ctx.sni_callback = remember
+    return ctx
+
+
+def listen_tls(server, cert, key, remember_sni=False):
+    """Wraps the server's listening socket; the handshake itself is left to
+    TlsHandler.setup(), in the connection's thread."""
+    server.socket = tls_context(cert, key, remember_sni).wrap_socket(
+        server.socket, server_side=True, do_handshake_on_connect=False)
+    return server
+
+
+class FakeServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+    name = "fake"               # prefix of its messages on stderr
+    verbose = False
+
+    def server_bind(self):
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+    def handle_error(self, request, client_address):
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ssl.SSLError, ConnectionError, socket.timeout, OSError)):
+            if self.verbose:
+                sys.stderr.write("%s: connection from %s: %s\n" % (self.name, client_address, exc))
+            return
+        super().handle_error(request, client_address)
+
+
+class TlsHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Bodies are written in one call; no Nagle delay between headers and body.
+    disable_nagle_algorithm = True
+    idle_timeout = 120.0        # idle keep-alive connections close after this; None = never
+
+    def setup(self):
+        self.request.settimeout(HANDSHAKE_TIMEOUT)
+        self.request.do_handshake()
+        self.request.settimeout(self.idle_timeout)
+        super().setup()
+
+    def log_message(self, fmt, *args):
+        if self.server.verbose:
+            sys.stderr.write("%s: %s\n" % (self.server.name, fmt % args))
+
+    def log_request(self, code="-", size="-"):
+        pass                    # each fake keeps its own request log
+
+    def read_body(self):
+        try:
+            n = int(self.headers.get("Content-Length", "0") or 0)
+        except ValueError:
+            n = 0
+        return self.rfile.read(n) if n > 0 else b""
+
+
+def rst_close(sock):
+    """Closes the raw socket under the TLS layer with SO_LINGER 0: no
+    close_notify, no answer, just a TCP RST."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    try:
+        socket.socket(fileno=sock.detach()).close()
+    except OSError:
+        pass
+
+
+# ---------------------------------------------------------------------------
+# Files
+# ---------------------------------------------------------------------------
+
+def write_atomic(path, text):
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def write_port_file(path, port):
+    write_atomic(path, "%d\n" % port)
+
+
+# ---------------------------------------------------------------------------
+# The request log
+# ---------------------------------------------------------------------------
+
+class RequestLog:
+    """Records numbered from 1 (`seq`). add() = enter() then written(): a
+    fake that learns a request's status only later enters it first and calls
+    written() once the status is known. on_written(rec) runs after each
+    written record, outside the lock (triggers that react to requests)."""
+
+    def __init__(self, path, on_written=None, sort_keys=False):
+        self.lock = threading.Lock()
+        self.records = []
+        self.file = open(path, "a", encoding="utf-8") if path else None
+        self.on_written = on_written
+        self.sort_keys = sort_keys
+
+    def enter(self, rec):
+        with self.lock:
+            rec["seq"] = len(self.records) + 1
+            self.records.append(rec)
+        return rec
+
+    def written(self, rec):
+        if self.file:
+            with self.lock:
+                self.file.write(json.dumps(rec, sort_keys=self.sort_keys) + "\n")
+                self.file.flush()
+        if self.on_written is not None:
+            self.on_written(rec)
+
+    def add(self, rec):
+        self.written(self.enter(rec))
+
+    def since(self, seq):
+        """Copies of the records after number `seq`."""
+        with self.lock:
+            return [dict(r) for r in self.records[seq:]]
+
+    def clear(self):
+        with self.lock:
+            self.records = []
+
+    def close(self):
+        if self.file:
+            self.file.close()
+
+
+# ---------------------------------------------------------------------------
+# Fault rules
+# ---------------------------------------------------------------------------
+
+class FaultRules:
+    """Rules (dicts) tried in order; the first one that matches a request
+    and has budget left is applied, one rule per request. A matching rule
+    with budget left counts the request in "seen", lets the first `skip` of
+    them pass, then applies to at most BUDGET of them (no limit when the
+    key is absent), counted in COUNT. Each fake names the two keys its
+    scenarios use; keys starting with "_" are private (compiled regexes)."""
+
+    budget_key = "times"
+    count_key = "hits"
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.rules = []
+
+    def new_rule(self, spec):
+        r = dict(spec)
+        r["seen"] = r[self.count_key] = 0
+        return r
+
+    def pick(self, matches, chance=None):
+        """The rule to apply: matches(rule) says whether it concerns this
+        request; chance(rule), when given, may still let it pass."""
+        with self.lock:
+            for r in self.rules:
+                if not matches(r):
+                    continue
+                limit = r.get(self.budget_key)
+                if limit is not None and r[self.count_key] >= int(limit):
+                    continue
+                r["seen"] += 1
+                if r["seen"] <= int(r.get("skip", 0)):
+                    continue
+                if chance is not None and not chance(r):
+                    continue
+                r[self.count_key] += 1
+                return r
+        return None
+
+    def list(self):
+        with self.lock:
+            return [{k: v for k, v in r.items() if not k.startswith("_")} for r in self.rules]
+
+    def clear(self):
+        with self.lock:
+            self.rules = []
