@@ -50,8 +50,10 @@ stop_kube
 # ---- DaemonSet
 
 # The update is applied once the wait has reported the old image, so the
-# wait sees the rollout node by node however slowly it started.
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); a=d.pop("timeline"); json.dump(d,open(sys.argv[2],"w")); json.dump(a[0],open(sys.argv[3],"w"))' \
+# wait sees the rollout node by node however slowly it started; each new
+# pod takes 3 s to become ready (ten times the fake's usual step), so a
+# client slowed down by a loaded machine still sees a node's pod pass.
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); a=d.pop("timeline"); a[0].setdefault("options", {})["ready_after"] = 3; json.dump(d,open(sys.argv[2],"w")); json.dump(a[0],open(sys.argv[3],"w"))' \
     "$ROOT/tests/data/kube/daemonset-ok.json" "$T/ds-later.json" "$T/ds-set-image.json"
 start_kube "$T/ds-later.json"
 spawn "$HOMELAB" deploy wait daemonset/apps/agent --sha "$AGENT" --timeout 300s

@@ -162,9 +162,11 @@ check "unschedulable: well before the timeout (grace + 10x the 2.5 s allowed pas
     within 28 "$first" "$end"
 stop_kube
 
-# notready: no failure state, so the timeout ends it (exit 3)
+# notready: no failure state, so the timeout ends it (exit 3). The note
+# comes 10 s after the client first saw the pod not Ready (NOT_READY_NOTE);
+# the timeout leaves 30 s more for a slow start on a loaded machine.
 start_kube notready
-hl deploy wait apps/web --sha "$NEW" --timeout 15s
+hl deploy wait apps/web --sha "$NEW" --timeout 40s
 expect_rc 3 "notready: times out"
 expect_out_contains "apps/web timeout (65d15d6)" "notready: timeout summary"
 expect_err_contains "is running but not Ready" "notready: says why"
@@ -199,8 +201,18 @@ stop_kube
 
 # ---- JSON Lines
 
-start_kube crashloop
-hl deploy wait apps/web --sha "$NEW" --timeout 300s --json
+# The update comes once the wait has reported the old image, so there is
+# progress to report before the result however slowly the client started.
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); a=d.pop("timeline"); json.dump(d,open(sys.argv[2],"w")); json.dump(a[0],open(sys.argv[3],"w"))' \
+    "$ROOT/tests/data/kube/crashloop.json" "$T/crashloop-later.json" "$T/crashloop-set.json"
+start_kube "$T/crashloop-later.json"
+start_wait apps/web --sha "$NEW" --timeout 300s --json
+i=0
+while ! grep -q waiting-for-image "$T/dw.out" && kill -0 $dw 2>/dev/null && [ $i -lt 3000 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+kube_ctl POST /__fake/actions "$(cat "$T/crashloop-set.json")" >/dev/null
+end_wait
 expect_rc 1 "json: exit 1"
 check "json: every line is an object; progress events, then one result" python3 -c '
 import json, sys
@@ -215,7 +227,7 @@ assert f["reason"] == "CrashLoopBackOff" and f["container"] == "web" and f["pod"
 assert f["last_termination_reason"] == "Error" and f["restarts"] >= 1
 assert isinstance(f["log"], list) and f["log"]
 assert {"phase", "reason", "image", "desired", "updated", "ready", "available"} <= set(r)
-' "$NEW" <"$T/out"
+' "$NEW" <"$T/dw.out"
 expect_out_lacks "$ESC" "json: no raw escape codes"
 stop_kube
 

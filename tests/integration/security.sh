@@ -476,12 +476,21 @@ hl deploy status apps/web --kubectl "$T/bin/kubectl-huge"
 expect_rc 6 "a kubectl reply over 64 MiB is refused"
 expect_err_contains "larger than" "saying it is too large"
 # An event on the stream over its cap (4 MiB): a pipeline whose message is
-# 5 MB. The stream is dropped at that event; the watch goes on polling.
+# 5 MB. The stream is dropped at that event; the watch goes on polling. The
+# pipeline is held (its steps 1000 s on) until the client opens the stream,
+# which moves the fake's clock on: its changes are events the client sees,
+# however late it starts.
 BIG=abababababababababababababababababababab
-python3 -c 'import json, sys; print(json.dumps({"repo": "acme/web", "commit": sys.argv[1],
-    "branch": "main", "template": "success", "message": "big\n" + "x" * 5242880}))' "$BIG" \
-    >"$T/bigmsg.json"
+python3 -c 'import json, sys
+w = json.load(open(sys.argv[2]))["templates"]["success"]["workflows"]
+for st in w[0]["steps"]:
+    st["start"] += 1000; st["end"] += 1000
+print(json.dumps({"repo": "acme/web", "commit": sys.argv[1], "branch": "main",
+    "workflows": w, "message": "big\n" + "x" * 5242880}))' "$BIG" \
+    "$ROOT/tests/data/woodpecker/basic.json" >"$T/bigmsg.json"
 wp_ctl POST /__fake/pipelines "@$T/bigmsg.json" >/dev/null
+wp_ctl POST /__fake/triggers \
+    '{"triggers": [{"on": {"request": "^/api/stream/events"}, "do": {"advance": 1000}}]}' >/dev/null
 hl ci watch "$BIG" --timeout 60s --verbose
 expect_rc 0 "an event over the stream's cap: the verdict still comes (by polling)"
 expect_err_contains "event stream ended; polling" "the oversized event ended the stream"
