@@ -14,6 +14,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export ROOT
 . "$ROOT/tests/lib.sh"
 export PATH="$ROOT/build:$PATH" USER=demo HOMELAB_REPO=acme/web
+# The verify step runs `make check` as the user would type it, not as a
+# sub-make of `make demo` (which would print make[1]: Entering directory).
+unset MAKELEVEL MAKEFLAGS MFLAGS
 
 say() { printf '\n$ %s\n' "$*" >&2; }
 show() { say "$*"; "$@"; printf '(exit %s)\n' "$?" >&2; }
