@@ -33,7 +33,9 @@ const struct opt global_opts_table[] = {
     { "context", OPT_STRING, &G.context, "NAME", "kube context (deploy.context)" },
     { "timeout", OPT_DURATION, &G.timeout, "DURATION", "bound every wait: 90s, 20m, 1h" },
     { "json", OPT_BOOL, &G.json, NULL, "JSON on stdout" },
-    { "no-color", OPT_BOOL, &G.no_color, NULL, "no colour (also NO_COLOR)" },
+    { "color", OPT_STRING, &G.color, "WHEN", "colour: auto (a terminal, NO_COLOR unset), always, never" },
+    { "no-color", OPT_BOOL, &G.no_color, NULL, "no colour (--color never; also NO_COLOR)" },
+    { "quiet", OPT_BOOL, &G.quiet, NULL, "no live view or progress lines; results and errors only" },
     { "verbose", OPT_BOOL, &G.verbose, NULL, "trace requests to stderr (token redacted)" },
     { "help", OPT_BOOL, &G.help, NULL, "show help for the verb" },
     OPT_END,
@@ -98,7 +100,7 @@ static void usage_line(const struct command *c, struct buf *out)
 static void general_help(struct buf *out)
 {
     buf_adds(out, "homelab: did my change land, pass CI, and go live?\n\n"
-                  "usage: homelab VERB [ARGS] [flags]\n\nverbs:\n");
+                  "usage: homelab [global flags] VERB [ARGS] [flags]\n\nverbs:\n");
     for (size_t i = 0; i < ncommands; i++)
         buf_addf(out, "  %-12s %-6s %s\n", commands[i].path, commands[i].tier,
                  commands[i].summary);
@@ -270,12 +272,68 @@ static int unknown_verb(int argc, char **argv, struct err *e)
     return EXIT_USAGE;
 }
 
-static void choose_output(struct cmd_ctx *ctx)
+/* A flag before the verb that is not global: say where it goes. */
+static int not_global(const char *flag, struct err *e)
 {
+    struct buf verbs;
+    buf_init(&verbs, 0);
+    const char *first = NULL;
+    for (size_t i = 0; i < ncommands; i++) {
+        const struct opt *const verb[] = { commands[i].opts, NULL };
+        char *one[] = { (char *)flag };
+        if (cli_flag_words(verb, 1, one, 0) > 0) {
+            buf_addf(&verbs, "%s'%s'", verbs.len ? ", " : "", commands[i].path);
+            first = first ? first : commands[i].path;
+        }
+    }
+    const char *more = strlen(flag) > 40 ? "..." : "";
+    if (first) {
+        err_set(e, EXIT_USAGE, "'%.40s%s' is a flag of %s, not a global flag", flag, more,
+                verbs.data);
+        err_hint(e, "put it after the verb: homelab %s %.40s%s ...", first, flag, more);
+    } else {
+        err_set(e, EXIT_USAGE, "unknown flag '%.40s%s' before the verb", flag, more);
+        err_hint(e, "only global flags may come before the verb; 'homelab help' lists them");
+    }
+    buf_release(&verbs);
+    return -1;
+}
+
+/*
+ * Global flags before the verb (`homelab --json ci status`, `homelab -R x
+ * ci watch`), taken as git and gh take them. Returns how many words of argv
+ * they are, or -1 with e filled for a flag that is not global (a verb's own
+ * flag must follow the verb: several verbs share names with other meanings).
+ */
+static int leading_flags(int argc, char **argv, struct err *e)
+{
+    const struct opt *const globals[] = { global_opts_table, NULL };
+    int i = 0;
+    while (i < argc && argv[i][0] == '-' && argv[i][1] && strcmp(argv[i], "--")) {
+        int n = cli_flag_words(globals, argc, argv, i);
+        if (n == 0)
+            return not_global(argv[i], e);
+        i += n;
+    }
+    if (i == argc)
+        return err_set(e, EXIT_USAGE, "no verb after the flags; 'homelab help' lists them");
+    return i;
+}
+
+static int choose_output(struct cmd_ctx *ctx)
+{
+    const char *when = ctx->g.color ? ctx->g.color : "auto";
+    if (strcmp(when, "auto") && strcmp(when, "always") && strcmp(when, "never"))
+        return err_set(&ctx->err, EXIT_USAGE, "--color wants auto, always or never, not "
+                       "'%.40s%s'", when, strlen(when) > 40 ? "..." : "");
+    int never = ctx->g.no_color || !strcmp(when, "never"), always = !strcmp(when, "always");
     ctx->stdout_tty = isatty(STDOUT_FILENO);
-    ctx->mode = ctx->g.json ? OUTPUT_JSON : term_capable(STDERR_FILENO) ? OUTPUT_TTY : OUTPUT_PLAIN;
-    ctx->color = term_color_wanted(STDERR_FILENO, ctx->g.no_color);
-    ctx->stdout_color = term_color_wanted(STDOUT_FILENO, ctx->g.no_color);
+    ctx->mode = ctx->g.json ? OUTPUT_JSON
+                : term_capable(STDERR_FILENO) && !ctx->g.quiet ? OUTPUT_TTY : OUTPUT_PLAIN;
+    ctx->color = !never && (always || term_color_wanted(STDERR_FILENO, 0));
+    ctx->stdout_color = !never && (always || term_color_wanted(STDOUT_FILENO, 0));
+    term_set_quiet(ctx->g.quiet);
+    return 0;
 }
 
 /* A full disk or closed pipe must not end in exit 0. */
@@ -306,7 +364,11 @@ static int run_command(const struct command *c, int argc, char **argv)
     ctx.g = G;
     ctx.pos = pos.v;
     ctx.npos = pos.n;
-    choose_output(&ctx);
+    if (choose_output(&ctx) < 0) {
+        err_print(&ctx.err);
+        strvec_clear(&pos);
+        return EXIT_USAGE;
+    }
     if (G.help) {
         struct buf out;
         buf_init(&out, 0);
@@ -348,14 +410,26 @@ int main(int argc, char **argv)
         argv[1] = "help";
     if (!strcmp(argv[1], "--version"))
         argv[1] = "version";
+    struct err e;
+    err_clear(&e);
+    int lead = leading_flags(argc - 1, argv + 1, &e);
+    if (lead < 0) {
+        err_print(&e);
+        return EXIT_USAGE;
+    }
     int used = 0;
-    const struct command *c = match_command(argc - 1, argv + 1, &used);
+    const struct command *c = match_command(argc - 1 - lead, argv + 1 + lead, &used);
     if (!c) {
-        struct err e;
-        err_clear(&e);
-        int code = unknown_verb(argc - 1, argv + 1, &e);
+        int code = unknown_verb(argc - 1 - lead, argv + 1 + lead, &e);
         err_print(&e);
         return code;
     }
-    return run_command(c, argc - 1 - used, argv + 1 + used);
+    /* the flags before the verb, then everything after it */
+    int n = argc - 1 - used;
+    char **args = xcalloc((size_t)n + 1, sizeof(*args));
+    memcpy(args, argv + 1, (size_t)lead * sizeof(*args));
+    memcpy(args + lead, argv + 1 + lead + used, (size_t)(n - lead) * sizeof(*args));
+    int code = run_command(c, n, args);
+    free(args);
+    return code;
 }

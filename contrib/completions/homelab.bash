@@ -1,6 +1,7 @@
 # bash completion for homelab.
 # Verbs and flags come from the binary itself (`homelab manifest`, `VERB --help`),
-# so they never drift from the command table. `ci run --branch` completes local
+# so they never drift from the command table. Before the verb only the global
+# flags are offered (the parser takes only those there). `ci run --branch` completes local
 # branches, `ci run --workflow` the files in .github/workflows/. `work clean` completes topics from
 # .worktrees/; `deploy wait|status NS/` completes workloads of namespace NS when
 # kubectl answers within two seconds; `ship watch|status` completes branches and tags.
@@ -15,27 +16,55 @@ _homelab() {
         COMPREPLY=($(compgen -W "woodpecker github" -- "$cur"))
         return
     fi
+    if [[ ${words[cword-1]} == --color ]]; then
+        COMPREPLY=($(compgen -W "auto always never" -- "$cur"))
+        return
+    fi
 
-    # The verb path typed so far: the words before the current one that are not flags.
+    # Global flags that take a value (from `homelab help`: "-R, --repo OWNER/NAME"),
+    # so a value before the verb (homelab --repo acme/web ci ...) is not taken
+    # for a verb word, and nothing is offered where a value goes.
+    local valflags
+    valflags=" $(homelab help 2>/dev/null | sed -nE 's/^ +(-([A-Za-z]), )?(--[a-z][a-z-]*) [A-Z].*/\3 -\2/p' | tr '\n' ' ') "
+    if [[ $valflags == *" ${words[cword-1]} "* && ${words[cword-1]} != - ]]; then
+        return
+    fi
+
+    # The verb path typed so far: the words before the current one that are
+    # neither flags nor the values of global flags.
     local path="" i
     for ((i = 1; i < cword; i++)); do
-        case ${words[i]} in -*) ;; *) path="${path:+$path }${words[i]}" ;; esac
+        case ${words[i]} in
+            -*=*) ;;
+            -*) [[ $valflags == *" ${words[i]} "* ]] && ((i++)) ;;
+            *) path="${path:+$path }${words[i]}" ;;
+        esac
     done
 
     local verbs
     verbs=$(homelab manifest 2>/dev/null | sed -E 's/ +(read|write) .*//')
 
-    if [[ $cur == -* ]]; then
-        local flags
-        flags=$(homelab $path --help 2>/dev/null | grep -oE -- '--[a-z][a-z-]*' | sort -u)
-        COMPREPLY=($(compgen -W "$flags" -- "$cur"))
-        return
-    fi
-
     local verb=""
     while IFS= read -r v; do
         [[ $path == "$v" || $path == "$v "* ]] && verb=$v
     done <<< "$verbs"
+
+    if [[ $cur == -* ]]; then
+        # after a verb: its flags and the global ones; before it: global ones
+        # only; none inside a verb path ("ci --json status" is refused)
+        local flags
+        if [[ -z $verb && -n $path ]]; then
+            return
+        elif [[ -n $verb ]]; then
+            flags=$(homelab $verb --help 2>/dev/null | grep -oE -- '^ +(-[A-Za-z], )?--[a-z][a-z-]*')
+        else
+            flags=$(homelab help 2>/dev/null | sed -n '/^global flags:/,/^$/p' |
+                grep -oE -- '^ +(-[A-Za-z], )?--[a-z][a-z-]*')
+        fi
+        flags=$(printf '%s\n' "$flags" | grep -oE -- '--[a-z][a-z-]*' | sort -u)
+        COMPREPLY=($(compgen -W "$flags" -- "$cur"))
+        return
+    fi
 
     if [[ -z $verb ]]; then
         # complete the next word of a verb path

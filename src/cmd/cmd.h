@@ -27,6 +27,8 @@ struct global_opts {
     double timeout;  /* seconds; 0 = the verb's default */
     int json;
     int no_color;
+    const char *color; /* --color always|never|auto (NULL: auto) */
+    int quiet;       /* -q: no live view or progress lines */
     int verbose;
     int help;
 };

@@ -15,6 +15,63 @@ static const struct opt *find_opt(const struct opt *const *tables, const char *n
     return NULL;
 }
 
+/*
+ * The short forms, one table (as curl's aliases[]): the letters gh users
+ * expect for the common options. A letter works where its long flag does.
+ */
+static const struct {
+    char letter;
+    const char *name;
+} shorts[] = {
+    { 'R', "repo" }, { 'L', "limit" }, { 'q', "quiet" }, { 'v', "verbose" }, { 'h', "help" },
+};
+
+static const char *short_name(char letter)
+{
+    for (size_t i = 0; i < sizeof(shorts) / sizeof(shorts[0]); i++)
+        if (shorts[i].letter == letter)
+            return shorts[i].name;
+    return NULL;
+}
+
+static char short_letter(const char *name)
+{
+    for (size_t i = 0; i < sizeof(shorts) / sizeof(shorts[0]); i++)
+        if (!strcmp(shorts[i].name, name))
+            return shorts[i].letter;
+    return 0;
+}
+
+/* The option a word names: "--name", "--name=v", "-X", "-Xvalue"; *inline_val
+ * gets what follows '=' (or the letter), NULL when the value is the next word. */
+static const struct opt *word_opt(const struct opt *const *tables, const char *a,
+                                  const char **inline_val)
+{
+    *inline_val = NULL;
+    if (a[0] != '-' || !a[1])
+        return NULL;
+    if (a[1] == '-') {
+        const char *eq = strchr(a + 2, '=');
+        if (eq)
+            *inline_val = eq + 1;
+        return find_opt(tables, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+    }
+    const char *name = short_name(a[1]);
+    const struct opt *o = name ? find_opt(tables, name, strlen(name)) : NULL;
+    if (o && a[2])
+        *inline_val = a + 2;
+    return o;
+}
+
+int cli_flag_words(const struct opt *const *tables, int argc, char **argv, int i)
+{
+    const char *val;
+    const struct opt *o = word_opt(tables, argv[i], &val);
+    if (!o)
+        return 0;
+    return o->type == OPT_BOOL || val || i + 1 >= argc ? 1 : 2;
+}
+
 size_t cli_edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
@@ -161,6 +218,33 @@ static int parse_long_opt(const struct opt *const *tables, int argc, char **argv
     return set_value(o, val, e);
 }
 
+/* "-R acme/web", "-Racme/web", "-q": a letter of shorts[] whose long flag is
+ * in the tables. */
+static int parse_short_opt(const struct opt *const *tables, int argc, char **argv, int *i,
+                           struct err *e)
+{
+    const char *a = argv[*i], *val;
+    const struct opt *o = word_opt(tables, a, &val);
+    if (!o)
+        return err_set(e, EXIT_USAGE, "unknown flag '%.40s%s' (short flags: -R --repo, "
+                       "-L --limit, -q --quiet, -v --verbose, -h --help; the rest are long)",
+                       a, strlen(a) > 40 ? "..." : "");
+    if (o->type == OPT_BOOL) {
+        if (val)
+            return err_set(e, EXIT_USAGE, "-%c (--%s) takes no value: '%.40s'", a[1], o->name,
+                           a);
+        *(int *)o->value = 1;
+        return 0;
+    }
+    if (!val) {
+        if (*i + 1 >= argc)
+            return err_set(e, EXIT_USAGE, "-%c (--%s) needs a value (%s)", a[1], o->name,
+                           o->argname ? o->argname : "VALUE");
+        val = argv[++*i];
+    }
+    return set_value(o, val, e);
+}
+
 int cli_parse(const struct opt *const *tables, int argc, char **argv,
               struct strvec *pos, struct err *e)
 {
@@ -175,14 +259,8 @@ int cli_parse(const struct opt *const *tables, int argc, char **argv,
             if (parse_long_opt(tables, argc, argv, &i, e) < 0)
                 return -1;
         } else if (a[0] == '-' && a[1] && !(a[1] >= '0' && a[1] <= '9')) {
-            if (!strcmp(a, "-h")) {
-                const char *help = "--help";
-                const struct opt *o = find_opt(tables, help + 2, 4);
-                if (o)
-                    *(int *)o->value = 1;
-                continue;
-            }
-            return err_set(e, EXIT_USAGE, "unknown flag '%s' (flags are long: --name)", a);
+            if (parse_short_opt(tables, argc, argv, &i, e) < 0)
+                return -1;
         } else {
             strvec_push(pos, a);
         }
@@ -193,11 +271,10 @@ int cli_parse(const struct opt *const *tables, int argc, char **argv,
 void cli_describe(const struct opt *table, struct buf *out)
 {
     for (const struct opt *o = table; o->name; o++) {
-        char left[64];
-        if (o->argname)
-            snprintf(left, sizeof(left), "--%s %s", o->name, o->argname);
-        else
-            snprintf(left, sizeof(left), "--%s", o->name);
-        buf_addf(out, "  %-26s %s\n", left, o->help ? o->help : "");
+        char left[64], letter = short_letter(o->name);
+        snprintf(left, sizeof(left), "%s%c%s--%s%s%s", letter ? "-" : "", letter ? letter : ' ',
+                 letter ? ", " : "   ", o->name, o->argname ? " " : "",
+                 o->argname ? o->argname : "");
+        buf_addf(out, "  %-29s %s\n", left, o->help ? o->help : "");
     }
 }

@@ -5,7 +5,9 @@
  * options (server, timeout, output mode…) form another table. cli_parse()
  * consumes both from anywhere on the command line, accepting `--name value`
  * and `--name=value`, and collects the positional arguments. `--` ends the
- * options. An unknown flag or a malformed value is a usage error (exit 2)
+ * options. A few options have a short form (-R repo, -L limit, -q quiet,
+ * -v verbose, -h help: `-R x`, `-Rx`), working wherever the long one does;
+ * cli_describe() shows it. An unknown flag or a malformed value is a usage error (exit 2)
  * whose message names the closest known flag.
  */
 #ifndef HOMELAB_CLI_H
@@ -51,6 +53,13 @@ int cli_parse(const struct opt *const *tables, int argc, char **argv,
  * and at most CLI_DURATION_MAX. Returns 0, or -1 leaving *seconds alone.
  */
 int cli_parse_duration(const char *s, double *seconds);
+
+/*
+ * How many words of argv, from argv[i], one flag of `tables` takes: 1 ("--json",
+ * "--repo=x", "-Rx"), 2 ("--repo x", "-R x"), or 0 when argv[i] is not one
+ * of their flags. For finding flags before a verb.
+ */
+int cli_flag_words(const struct opt *const *tables, int argc, char **argv, int i);
 
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t cli_edit_distance(const char *a, const char *b);

@@ -347,9 +347,16 @@ void term_stage_prefix(struct buf *out)
         buf_addf(out, "%s: ", stage_name);
 }
 
+static int quiet_progress;
+
+void term_set_quiet(int quiet)
+{
+    quiet_progress = quiet;
+}
+
 int term_plain_line(struct term_plain *p, FILE *f, const char *line)
 {
-    if (p->last && !strcmp(p->last, line))
+    if (quiet_progress || (p->last && !strcmp(p->last, line)))
         return 0;
     free(p->last);
     p->last = xstrdup(line);

@@ -117,8 +117,11 @@ struct term_plain {
     char *last; /* the last line printed, NULL before the first */
 };
 #define TERM_PLAIN_INIT {0}
-/* Prints line + '\n' to `f` unless it equals the previous one; returns 1 when printed. */
+/* Prints line + '\n' to `f` unless it equals the previous one or progress
+ * is off (term_set_quiet); returns 1 when printed. */
 int term_plain_line(struct term_plain *p, FILE *f, const char *line);
+/* --quiet: term_plain_line() prints nothing from now on. */
+void term_set_quiet(int quiet);
 void term_plain_release(struct term_plain *p);
 
 /*

@@ -163,6 +163,38 @@ expect_rc 5 "ci logs of a pipeline where nothing ran"
 check "no empty headers on stdout" [ -z "$out" ]
 check "says once that there are no logs" [ "$(printf '%s\n' "$err" | grep -c 'has a log yet')" -eq 1 ]
 
+# ---- global flags before the verb, short flags, --color, --quiet ----
+hl --json ci status '#64'
+expect_rc 0 "a global flag before the verb is taken, as git and gh do"
+check "and applies (JSON out)" python3 -c 'import json,sys; assert json.loads(sys.argv[1])["pipeline"]["number"]==64' "$out"
+HOMELAB_REPO= hl -R acme/web --timeout=30s ci status '#64'
+expect_rc 0 "-R VALUE and --flag=VALUE before the verb"
+hl --log-lines 5 ci watch '#64'
+expect_rc 2 "a verb's own flag before the verb is refused"
+expect_err_contains "'--log-lines' is a flag of 'ci watch', not a global flag" "saying whose flag it is"
+expect_err_contains "put it after the verb" "and where it goes"
+hl --bogus ci status
+expect_rc 2 "an unknown flag before the verb"
+expect_err_lacks "unknown verb" "is not taken for a verb"
+hl --json
+expect_rc 2 "flags but no verb"
+hl ci list -L 2
+expect_rc 0 "-L is --limit"
+check "and limits" [ "$(printf '%s\n' "$out" | grep -c '^6[0-9] ')" -eq 2 ]
+hl ci watch '#62' -q
+expect_rc 1 "-q: the verdict is the same"
+expect_err_lacks "#62 build/clone success" "without progress lines"
+expect_err_contains "failed: build/test" "but with the failure report"
+expect_out_contains "#62 failure" "and the result on stdout"
+hl ci logs '#62' --color always
+check "--color always keeps colour on a pipe" contains "$out" "$(printf '\033[')"
+hl ci logs '#62' --color never
+check "--color never" lacks "$out" "$(printf '\033[')"
+hl ci status '#64' --color sometimes
+expect_rc 2 "--color with another word"
+hl help
+expect_out_contains "-R, --repo OWNER/NAME" "help shows the short forms"
+
 # ---- doctor with nothing configured ----
 unset WOODPECKER_SERVER WOODPECKER_TOKEN VAULT_ADDR
 hl doctor

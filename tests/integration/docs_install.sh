@@ -10,8 +10,10 @@ for verb in $(printf '%s\n' "$verbs" | tr ' ' '_'); do
     v=$(printf '%s' "$verb" | tr '_' ' ')
     grep -q "^\*$v\*" "$man" || missing="$missing [$v]"
     "$HOMELAB" $v --help > "$T/help" 2>&1
-    for flag in $(grep -oE -- '^  --[a-z][a-z-]*' "$T/help" | tr -d ' '); do
+    for flag in $(grep -oE -- '^ +(-[A-Za-z], )?--[a-z][a-z-]*' "$T/help" | tr -d ' ,'); do
+        case $flag in -?--*) short=${flag%%--*} flag=--${flag#*--} ;; *) short= ;; esac
         grep -qF -- "*$flag*" "$man" || missing="$missing $v:$flag"
+        [ -z "$short" ] || grep -qF -- "*$short*" "$man" || missing="$missing $v:$short"
     done
 done
 check "every verb and flag of the command table is in the man page${missing:+ (missing:$missing)}" [ -z "$missing" ]
@@ -62,8 +64,26 @@ check "bash completes work clean topics from .worktrees" contains "$out" "fix-lo
 mkdir -p "$T/repo/.github/workflows" && : > "$T/repo/.github/workflows/deploy.yml"
 out=$(cd "$T/repo" && complete_words homelab ci run --workflow d)
 check "bash completes ci run --workflow from .github/workflows" contains "$out" "deploy.yml"
+out=$(complete_words homelab --repo acme/web ci w)
+check "bash: a global flag's value before the verb is not taken for a verb word" contains "$out" "watch"
+out=$(complete_words homelab --)
+check "bash: before the verb only global flags are offered, as the parser takes them" \
+    sh -c 'case "$1" in *--json*) ;; *) exit 1 ;; esac; case "$1" in *--deploy*|*--limit*) exit 1 ;; esac' _ "$out"
+out=$(complete_words homelab ci --)
+check "bash: no flags inside a verb path" [ -z "$out" ]
+out=$(complete_words homelab --color "")
+check "bash completes --color's values" contains "$out" "always"
 if command -v zsh >/dev/null; then
     check "the zsh completion parses" zsh -n "$ROOT/contrib/completions/_homelab"
+    # compadd stubbed: what the function offers for a command line
+    zcomplete() {
+        PATH="$T/bin:$PATH" zsh -c 'compadd() { [[ $1 == -- ]] && shift; [[ $1 == -S ]] && shift 2; print -r -- "$*"; }
+words=(${(s: :)1}); [[ $1 == *" " ]] && words+=(""); CURRENT=${#words}; source "$2"' _ "$1" "$ROOT/contrib/completions/_homelab" 2>&1
+    }
+    out=$(zcomplete "homelab --repo acme/web ci w")
+    check "zsh completes verbs after global flags (and keeps its PATH)" contains "$out" "watch"
+    out=$(zcomplete "homelab --")
+    check "zsh: before the verb only global flags" sh -c 'case "$1" in *--json*) ;; *) exit 1 ;; esac; case "$1" in *--deploy*) exit 1 ;; esac' _ "$out"
 fi
 
 finish

@@ -112,13 +112,48 @@ static void test_cli__usage_errors(void **state)
     (void)state;
     expect_usage("--jsn", "unknown flag '--jsn' (did you mean '--json'?)");
     expect_usage("--zzzzzzzzzz", "unknown flag '--zzzzzzzzzz'");
-    expect_usage("-j", "unknown flag '-j' (flags are long: --name)");
+    expect_usage("-j", "unknown flag '-j' (short flags: -R --repo, -L --limit, -q --quiet, "
+                       "-v --verbose, -h --help; the rest are long)");
+    expect_usage("-h=1", "-h (--help) takes no value: '-h=1'");
+    expect_usage("-L", "-L (--limit) needs a value (N)");
     expect_usage("--json=1", "--json takes no value");
     expect_usage("--limit", "--limit needs a value (N)");
     expect_usage("--limit -3", "--limit wants a whole number from 0 to 1000000000, not '-3'");
     expect_usage("--limit=5x", "--limit wants a whole number from 0 to 1000000000, not '5x'");
     expect_usage("--timeout soon",
                  "--timeout wants a duration from 1ms to 7 days such as 90s, 20m, 1h30m or 500ms, not 'soon'");
+}
+
+/* -R, -L, -h: short forms of long flags, where the long flag exists. */
+static void test_cli__short_flags(void **state)
+{
+    (void)state;
+    struct strvec pos = STRVEC_INIT;
+    struct err e;
+    assert_int_equal(parse("x -R a/b -L5 -h", &pos, &e), 0);
+    assert_string_equal(o_repo, "a/b");
+    assert_int_equal(o_limit, 5);
+    assert_int_equal(o_help, 1);
+    assert_int_equal(pos.n, 1);
+    strvec_clear(&pos);
+    assert_int_equal(parse("-Rc/d -L 7", &pos, &e), 0);
+    assert_string_equal(o_repo, "c/d");
+    assert_int_equal(o_limit, 7);
+    strvec_clear(&pos);
+    /* -q has no --quiet in these tables */
+    expect_usage("-q", "unknown flag '-q' (short flags: -R --repo, -L --limit, -q --quiet, "
+                       "-v --verbose, -h --help; the rest are long)");
+    /* how many words a flag takes, for flags before a verb */
+    char *argv[] = { "--repo", "a/b", "--repo=a/b", "-R", "x", "-Rx", "--json", "--nope", "ci",
+                     "-R" };
+    assert_int_equal(cli_flag_words(tables, 10, argv, 0), 2);
+    assert_int_equal(cli_flag_words(tables, 10, argv, 2), 1);
+    assert_int_equal(cli_flag_words(tables, 10, argv, 3), 2);
+    assert_int_equal(cli_flag_words(tables, 10, argv, 5), 1);
+    assert_int_equal(cli_flag_words(tables, 10, argv, 6), 1);
+    assert_int_equal(cli_flag_words(tables, 10, argv, 7), 0);
+    assert_int_equal(cli_flag_words(tables, 10, argv, 8), 0);
+    assert_int_equal(cli_flag_words(tables, 10, argv, 9), 1); /* its missing value: cli_parse says */
 }
 
 static void test_cli__durations(void **state)
@@ -146,8 +181,8 @@ static void test_cli__edit_distance_and_describe(void **state)
     struct buf b;
     buf_init(&b, 0);
     cli_describe(verb_t, &b);
-    assert_string_equal(b.data, "  --limit N                  at most N\n"
-                                "  --deploy NS/NAME           wait for it\n");
+    assert_string_equal(b.data, "  -L, --limit N                 at most N\n"
+                                "      --deploy NS/NAME          wait for it\n");
     buf_release(&b);
 }
 
@@ -157,6 +192,7 @@ int main(void)
         cmocka_unit_test_setup(test_cli__flags_anywhere, reset),
         cmocka_unit_test_setup(test_cli__double_dash_ends_options, reset),
         cmocka_unit_test_setup(test_cli__usage_errors, reset),
+        cmocka_unit_test_setup(test_cli__short_flags, reset),
         cmocka_unit_test_setup(test_cli__durations, reset),
         cmocka_unit_test_setup(test_cli__edit_distance_and_describe, reset),
     };
