@@ -22,7 +22,7 @@ int ci_repo_name(struct cmd_ctx *ctx, char **full_name, struct err *e)
     /* one git process for the remote and its URL */
     if (git_choose_remote_url(&git_here, ctx->cfg.remote, &remote, &url, e) < 0) {
         if (e->kind == ERR_NOT_A_REPO) {
-            err_set_kind(e, ERR_NOT_A_REPO, EXIT_NOT_FOUND,
+            err_set_kind(e, ERR_NOT_A_REPO, EXIT_USAGE,
                          "not in a git repository and no repo given");
             err_hint(e, "run inside a clone, or pass --repo OWNER/NAME (HOMELAB_REPO, ci.repo)");
         }
@@ -31,9 +31,9 @@ int ci_repo_name(struct cmd_ctx *ctx, char **full_name, struct err *e)
     int rc = 0;
     if (git_remote_full_name(url, full_name) < 0)
         /* the URL itself may carry user:password@, so it is not shown */
-        rc = err_set(e, EXIT_NOT_FOUND, "cannot tell OWNER/NAME from the URL of remote '%s'",
+        rc = err_set(e, EXIT_USAGE, "cannot tell OWNER/NAME from the URL of remote '%s'",
                      remote);
-    if (rc < 0 && e->code == EXIT_NOT_FOUND && !e->hint[0])
+    if (rc < 0 && (e->code == EXIT_NOT_FOUND || e->code == EXIT_USAGE) && !e->hint[0])
         err_hint(e, "pass --repo OWNER/NAME (HOMELAB_REPO, ci.repo)");
     free(remote);
     free(url);
@@ -128,7 +128,7 @@ int ci_target_finish(struct ci_target *t, struct err *e)
         if (!git_is_hex_id(rev)) {
             *e = gerr;
             if (e->kind == ERR_NOT_A_REPO) {
-                err_set_kind(e, ERR_NOT_A_REPO, EXIT_NOT_FOUND,
+                err_set_kind(e, ERR_NOT_A_REPO, EXIT_USAGE,
                              "not in a git repository, so '%s' means nothing", rev);
                 err_hint(e, "give a commit id (7+ hex digits) or #N, with --repo OWNER/NAME");
             } else if (e->code == EXIT_NOT_FOUND && rev[strspn(rev, "0123456789")] == '\0') {

@@ -94,7 +94,7 @@ int ci_gh_repo_name(struct cmd_ctx *ctx, char **repo, struct err *e)
     strvec_clear(&urls);
     if (*repo)
         return 0;
-    err_set(e, EXIT_NOT_FOUND, "cannot tell the GitHub repository (OWNER/NAME)");
+    err_set(e, EXIT_USAGE, "cannot tell the GitHub repository (OWNER/NAME)"); /* setup */
     err_hint(e, "pass --repo OWNER/NAME (HOMELAB_GITHUB_REPO, github.repo)");
     return -1;
 }

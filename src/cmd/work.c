@@ -126,13 +126,15 @@ static int main_worktree(struct cmd_ctx *ctx, char **repo)
     struct git here = { NULL, 0 };
     struct git_worktree_list wl;
     if (git_worktrees(&here, &wl, &ctx->err) < 0) {
-        if (ctx->err.kind == ERR_NOT_A_REPO)
-            err_set_kind(&ctx->err, ERR_NOT_A_REPO, EXIT_NOT_FOUND, "not in a git repository");
+        if (ctx->err.kind == ERR_NOT_A_REPO) {
+            err_set_kind(&ctx->err, ERR_NOT_A_REPO, EXIT_USAGE, "not in a git repository");
+            err_hint(&ctx->err, "run it inside a clone of the repository");
+        }
         return -1;
     }
     int rc = 0;
     if (wl.n == 0)
-        rc = err_set(&ctx->err, EXIT_NOT_FOUND, "not in a git repository");
+        rc = err_set_kind(&ctx->err, ERR_NOT_A_REPO, EXIT_USAGE, "not in a git repository");
     else if (wl.v[0].bare)
         rc = err_set(&ctx->err, EXIT_USAGE,
                      "the repository is bare; work needs one with a work tree");

@@ -434,8 +434,10 @@ static int land_prepare(struct land *l, const char **status)
     struct git here = { NULL, 0 };
     *status = "error";
     if (git_toplevel(&here, &l->w.dir, &ctx->err) < 0) {
-        if (ctx->err.kind == ERR_NOT_A_REPO)
-            err_set_kind(&ctx->err, ERR_NOT_A_REPO, EXIT_NOT_FOUND, "not in a git repository");
+        if (ctx->err.kind == ERR_NOT_A_REPO) {
+            err_set_kind(&ctx->err, ERR_NOT_A_REPO, EXIT_USAGE, "not in a git repository");
+            err_hint(&ctx->err, "run it inside the work tree of the branch to land");
+        }
         return work_err_code(ctx);
     }
     l->w.g.dir = l->w.dir;

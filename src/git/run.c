@@ -175,7 +175,8 @@ int git_fail_with(const char *const *args, const struct buf *errout, int code, s
     complaint(errout->data, &why);
     /* git's own words are the only place this failure can be told apart */
     if (strstr(why.data, "not a git repository"))
-        err_set_kind(e, ERR_NOT_A_REPO, EXIT_NOT_FOUND, "not a git repository");
+        /* a setup problem (where it was run), not a missing object */
+        err_set_kind(e, ERR_NOT_A_REPO, EXIT_USAGE, "not a git repository");
     else
         err_set(e, code, "git %s: %s", args[0], why.len ? why.data : "failed");
     buf_release(&why);

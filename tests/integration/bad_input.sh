@@ -163,6 +163,31 @@ expect_rc 5 "ci logs of a pipeline where nothing ran"
 check "no empty headers on stdout" [ -z "$out" ]
 check "says once that there are no logs" [ "$(printf '%s\n' "$err" | grep -c 'has a log yet')" -eq 1 ]
 
+# ---- setup problems outside a git repository: usage (2) with a hint ----
+mkdir -p "$T/norepo" && cd "$T/norepo"
+HOMELAB_REPO= hl ci status
+expect_rc 2 "ci status outside a git repository"
+expect_err_contains "give a commit id (7+ hex digits) or #N, with --repo OWNER/NAME" "with a hint"
+HOMELAB_REPO= hl ci status '#64'
+expect_rc 2 "ci status '#64' outside a git repository, no repo given"
+expect_err_contains "pass --repo OWNER/NAME" "with a hint"
+HOMELAB_REPO= hl ci watch --json
+expect_rc 2 "ci watch --json outside a git repository"
+check "--json: the result line says 2 too" python3 -c '
+import json,sys; r=json.loads(sys.argv[1].splitlines()[-1]); assert r["exit_code"]==2, r' "$out"
+hl deploy wait apps/web --timeout 5s
+expect_rc 2 "deploy wait outside a git repository"
+expect_err_contains "pass --sha SHA" "with a hint"
+hl work land --json
+expect_rc 2 "work land outside a git repository"
+expect_err_contains "run it inside the work tree" "with a hint"
+printf '[ship]\n  stages = build\n[stage "build"]\n  provider = woodpecker\n  repo = acme/web\n' >"$T/shipconf"
+HOMELAB_CONFIG="$T/shipconf" hl ship watch --timeout 5s
+expect_rc 2 "ship watch outside a git repository"
+HOMELAB_CONFIG="$T/shipconf" hl ship status
+expect_rc 2 "ship status outside a git repository"
+cd "$T"
+
 # ---- global flags before the verb, short flags, --color, --quiet ----
 hl --json ci status '#64'
 expect_rc 0 "a global flag before the verb is taken, as git and gh do"
@@ -214,6 +239,9 @@ assert l[-1]=="CI #102 failure" and l.index("CI #102 test failure") > l.index("C
 expect_err_contains "full log: homelab ci logs '#30000000201' --step 'test/Run tests' --provider github --repo acme/web" \
     "the full-log hint keeps --provider and --repo"
 expect_err_contains "view: https://github.test/acme/web/actions/runs/30000000201" "and the run's web URL follows"
+HOMELAB_GITHUB_REPO= hl ci status '#30000000201' --provider github
+expect_rc 2 "GitHub: no repo to be found outside a git repository is a usage problem"
+expect_err_contains "pass --repo OWNER/NAME" "with a hint"
 hl ci logs c95853e18184497533eaaff76005eede44c8a091 --provider github
 expect_rc 5 "GitHub: ci logs of runs without jobs"
 expect_err_contains "the runs of this commit have no jobs, so there are no logs" "says so, not \"no job named '(any)'\""

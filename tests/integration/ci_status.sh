@@ -70,7 +70,7 @@ expect_rc 5 "--remote picks another remote"
 expect_err_contains "wrong/repo" "and the repo named by it is not found"
 cd "$T"
 hl ci status '#60'
-expect_rc 5 "outside a git repository without --repo"
+expect_rc 2 "outside a git repository without --repo: a usage problem"
 expect_err_contains "not in a git repository" "says so"
 hl ci status '#60' --repo acme/web
 expect_rc 0 "--repo works outside a repository"

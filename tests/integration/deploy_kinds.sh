@@ -121,7 +121,7 @@ expect_out_contains "complete ($(echo "$head" | cut -c1-7))" "default sha: HEAD'
 cd "$T/norepo"
 hl deploy wait apps/web --timeout 300s
 cd "$ROOT"
-expect_rc 5 "outside a repository without --sha: an error"
+expect_rc 2 "outside a repository without --sha: a usage problem"
 expect_err_contains "--sha" "outside a repository: suggests --sha"
 stop_kube
 

@@ -122,7 +122,7 @@ expect_rc 2 "a detached HEAD"
 expect_err_contains "detached" "says so"
 cd "$T"
 hl work land --no-verify
-expect_rc 5 "outside a repository"
+expect_rc 2 "outside a repository: a usage problem"
 
 # ---- verification ----
 topic broken broken.txt || exit 1

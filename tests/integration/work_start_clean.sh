@@ -113,10 +113,10 @@ check "backquotes neither" no_path "$R/pwned2"
 # ---- outside a repository ----
 cd "$T"
 hl work start x
-expect_rc 5 "work start outside a repository"
+expect_rc 2 "work start outside a repository: a usage problem"
 expect_err_contains "not in a git repository" "says so"
 hl work clean x
-expect_rc 5 "work clean outside a repository"
+expect_rc 2 "work clean outside a repository: a usage problem"
 
 # ---- the default branch ----
 new_remote old master || exit 1
