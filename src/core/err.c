@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void err_clear(struct err *e)
@@ -12,11 +13,74 @@ void err_clear(struct err *e)
     e->hint[0] = '\0';
 }
 
+#define LONG_RUN 160 /* a run of non-blank bytes longer than this is shortened */
+#define RUN_HEAD 100
+#define RUN_TAIL 40
+
+/*
+ * Copies src into dst[cap], cutting any run of more than LONG_RUN non-blank
+ * bytes to its first RUN_HEAD and last RUN_TAIL bytes around "..." (at
+ * UTF-8 character boundaries). An echoed value (a 100 KB --repo, a URL
+ * that holds it) then cannot push the cause, which comes after it, out of
+ * the fixed-size message.
+ */
+static void shorten_into(char *dst, size_t cap, const char *src)
+{
+    size_t o = 0;
+    while (*src && o + 1 < cap) {
+        size_t run = strcspn(src, " \n\t");
+        if (run == 0)
+            run = 1; /* the blank itself */
+        size_t head = run, skip_to = run;
+        if (run > LONG_RUN) {
+            head = RUN_HEAD;
+            while (head && ((unsigned char)src[head] & 0xC0) == 0x80)
+                head--;
+            skip_to = run - RUN_TAIL;
+            while (skip_to < run && ((unsigned char)src[skip_to] & 0xC0) == 0x80)
+                skip_to++;
+        }
+        for (size_t i = 0; i < head && o + 1 < cap; i++)
+            dst[o++] = src[i];
+        if (skip_to > head) {
+            for (const char *d = "..."; *d && o + 1 < cap; d++)
+                dst[o++] = *d;
+            for (size_t i = skip_to; i < run && o + 1 < cap; i++)
+                dst[o++] = src[i];
+        }
+        src += run;
+    }
+    dst[o] = '\0';
+}
+
+/* vsnprintf() into dst[cap] through shorten_into(). */
+static void vformat_short(char *dst, size_t cap, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void vformat_short(char *dst, size_t cap, const char *fmt, va_list ap)
+{
+    va_list aq;
+    va_copy(aq, ap);
+    int n = vsnprintf(NULL, 0, fmt, aq);
+    va_end(aq);
+    if (n < 0) {
+        dst[0] = '\0';
+        return;
+    }
+    char *full = malloc((size_t)n + 1);
+    if (!full) {
+        vsnprintf(dst, cap, fmt, ap);
+        return;
+    }
+    vsnprintf(full, (size_t)n + 1, fmt, ap);
+    shorten_into(dst, cap, full);
+    free(full);
+}
+
 static void err_vset(struct err *e, enum err_kind kind, int code, const char *fmt, va_list ap)
     __attribute__((format(printf, 4, 0)));
 static void err_vset(struct err *e, enum err_kind kind, int code, const char *fmt, va_list ap)
 {
-    vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+    vformat_short(e->msg, sizeof(e->msg), fmt, ap);
     e->code = code;
     e->kind = kind;
     e->hint[0] = '\0';
@@ -53,7 +117,7 @@ void err_hint(struct err *e, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->hint, sizeof(e->hint), fmt, ap);
+    vformat_short(e->hint, sizeof(e->hint), fmt, ap);
     va_end(ap);
 }
 
@@ -63,7 +127,7 @@ int err_wrap(struct err *e, const char *fmt, ...)
     char old[sizeof(e->msg)];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(prefix, sizeof(prefix), fmt, ap);
+    vformat_short(prefix, sizeof(prefix), fmt, ap);
     va_end(ap);
     memcpy(old, e->msg, sizeof(old));
     size_t n = strlen(prefix);

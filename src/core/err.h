@@ -7,6 +7,10 @@
  * "doing X on Y: why". The message starts lower-case, has no final period,
  * and never contains a token.
  *
+ * Messages and hints are shortened where they echo a long value: a run of
+ * more than 160 non-blank bytes keeps its first 100 and last 40 around
+ * "...", so the cause after it always fits.
+ *
  * Code that must react to one particular failure branches on its kind, set
  * where the error is born (as curl branches on CURLE_* and never on text):
  * the message is for people and may be reworded freely.

@@ -163,6 +163,13 @@ expect_rc 5 "ci logs of a pipeline where nothing ran"
 check "no empty headers on stdout" [ -z "$out" ]
 check "says once that there are no logs" [ "$(printf '%s\n' "$err" | grep -c 'has a log yet')" -eq 1 ]
 
+# ---- a huge echoed value is shortened, the cause kept ----
+BIG=$(python3 -c 'print("x" * 100000)')
+hl ci status '#64' --repo "acme/$BIG"
+check "a 100 KB --repo: the message keeps the cause (the server's 414)" contains "$err" "answered HTTP 414"
+check "and shortens the value with ..." contains "$err" "xxx...xxx"
+check "to a readable length (${#err} bytes)" [ "${#err}" -lt 600 ]
+
 # ---- setup problems outside a git repository: usage (2) with a hint ----
 mkdir -p "$T/norepo" && cd "$T/norepo"
 HOMELAB_REPO= hl ci status
