@@ -16,6 +16,7 @@
 #include "cmd/work.h"
 #include "core/buf.h"
 #include "core/sanitize.h"
+#include "core/signal.h"
 #include "core/term.h"
 #include "git/git.h"
 #include "git/suite.h"
@@ -60,6 +61,13 @@ static void land_json(struct land *l, json_t *j)
 /* The last line of output in every mode: what happened, and the exit code. */
 static int land_result(struct land *l, const char *status, int code)
 {
+    /* ^C ended whatever step this was (git, the verification): say so */
+    if (signal_interrupted() && code != EXIT_OK) {
+        status = "interrupted";
+        code = EXIT_INTERRUPTED;
+        if (l->w.ctx->err.code != EXIT_INTERRUPTED)
+            err_set(&l->w.ctx->err, EXIT_INTERRUPTED, "interrupted");
+    }
     if (l->json) {
         json_t *j = json_pack("{s:s, s:s, s:i}", "stage", "result", "status", status,
                               "exit_code", code);
@@ -323,16 +331,21 @@ static int land_loop(struct land *l)
 {
     struct cmd_ctx *ctx = l->w.ctx;
     for (int attempt = 1;; attempt++) {
+        /* a ^C between steps stops before the next one (never a push after it) */
+        if (signal_interrupted())
+            return land_result(l, "interrupted", EXIT_INTERRUPTED);
         int code = land_merge(l);
         if (code)
             return land_result(l, code == EXIT_FAILED ? "conflict" : "error", code);
-        code = land_verify(l, attempt);
+        code = signal_interrupted() ? EXIT_INTERRUPTED : land_verify(l, attempt);
         if (code)
             return land_result(l, code == EXIT_FAILED ? "failure" : "error", code);
         free(l->sha);
         l->sha = NULL;
         if (git_rev_parse(&l->w.g, "HEAD", &l->sha, &ctx->err) < 0)
             return land_result(l, "error", ctx->err.code);
+        if (signal_interrupted())
+            return land_result(l, "interrupted", EXIT_INTERRUPTED);
         fprintf(stderr, "work: pushing %.7s to %s %s\n", l->sha, l->w.remote, l->w.def);
         struct buf dst;
         buf_init(&dst, 0);
@@ -492,6 +505,9 @@ int cmd_work_land(struct cmd_ctx *ctx)
                                                "topic's worktree)");
         goto out;
     }
+    /* from the start: ^C while merging, verifying or pushing ends with a
+     * result (and the JSON result line), not by the default action */
+    signal_catch();
     code = land_prepare(&l, &status);
     if (code) {
         code = land_result(&l, status, code);

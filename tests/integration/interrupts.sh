@@ -160,6 +160,20 @@ for case in up stalled down; do
 done
 faults '{"rules":[]}'
 
+# ---- work land, before the watch: ^C during the verification ----
+# (the verify command signals its parent, homelab, and then succeeds: the
+# push must not happen, and --json still ends with the result line)
+cd "$T/app" && W=$("$HOMELAB" work start topic-int) && cd "$W" &&
+    git commit -q --allow-empty -m "topic int" || exit 1
+before=$(git -C "$T/app.git" rev-parse main)
+run "$HOMELAB" work land --verify-cmd 'kill -INT $PPID' --json --timeout 20s
+expect_rc 130 "work land, ^C while verifying: exit 130"
+check "work land, ^C while verifying: the last JSON line says interrupted" python3 -c '
+import json,sys; r=json.loads(sys.argv[1].splitlines()[-1])
+assert r["stage"]=="result" and r["status"]=="interrupted" and r["exit_code"]==130, r' "$out"
+check "work land, ^C while verifying: nothing was pushed" [ "$(git -C "$T/app.git" rev-parse main)" = "$before" ]
+cd "$T"
+
 # ---- a server that is gone for good (the process stopped) ----
 # (the wrapper turns TERM into the INT for the watch: a background shell
 # cannot trap INT, it starts ignored)
