@@ -41,10 +41,34 @@ static void test_ci_render__summary_and_tree(void **state)
     json_decref(j);
 }
 
+/* Values in a printed next command: safe for the shell and the terminal. */
+static void test_ci_render__shell_quote(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 0);
+    ci_shell_quote(&b, "acme/web", 0);
+    assert_string_equal(b.data, "acme/web");
+    buf_reset(&b);
+    ci_shell_quote(&b, "build/test", 1);
+    assert_string_equal(b.data, "'build/test'");
+    buf_reset(&b);
+    ci_shell_quote(&b, "/tmp/the ca's.pem", 0);
+    assert_string_equal(b.data, "'/tmp/the ca'\\''s.pem'");
+    buf_reset(&b);
+    ci_shell_quote(&b, "", 0);
+    assert_string_equal(b.data, "''");
+    buf_reset(&b);
+    ci_shell_quote(&b, "a\x1b[31m'\\b", 0);
+    assert_string_equal(b.data, "$'a\\x1b[31m\\x27\\x5cb'");
+    buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ci_render__summary_and_tree),
+        cmocka_unit_test(test_ci_render__shell_quote),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
