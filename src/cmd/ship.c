@@ -57,8 +57,12 @@ static int resolve_sha(struct ship *s, const char *rev)
     struct ci_target t;
     if (rev && rev[0] == '#')
         return err_set(&s->ctx->err, EXIT_USAGE, "ship follows a commit, not a pipeline number");
-    if (ci_target_parse(rev, &t, &s->ctx->err) < 0)
+    if (ci_target_parse(rev, &t, &s->ctx->err) < 0) {
+        if (s->ctx->err.kind == ERR_NOT_A_REPO) /* the ci verbs' hint offers #N */
+            err_hint(&s->ctx->err, "give a commit id (7+ hex digits), or run it inside the "
+                     "repository");
         return -1;
+    }
     snprintf(s->sha, sizeof(s->sha), "%s", t.sha);
     ci_target_release(&t);
     return 0;

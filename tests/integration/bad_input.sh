@@ -191,6 +191,7 @@ expect_err_contains "run it inside the work tree" "with a hint"
 printf '[ship]\n  stages = build\n[stage "build"]\n  provider = woodpecker\n  repo = acme/web\n' >"$T/shipconf"
 HOMELAB_CONFIG="$T/shipconf" hl ship watch --timeout 5s
 expect_rc 2 "ship watch outside a git repository"
+expect_err_contains "give a commit id (7+ hex digits), or run it inside the repository" "with ship's own hint (no #N)"
 HOMELAB_CONFIG="$T/shipconf" hl ship status
 expect_rc 2 "ship status outside a git repository"
 cd "$T"
