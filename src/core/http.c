@@ -391,6 +391,10 @@ static int classify_curl_error(CURLcode rc, const char *errbuf, const char *url,
         err_hint(e, "pass the server's CA with --cacert FILE (ci.cacert); verification "
                     "cannot be switched off");
         return -1;
+    case CURLE_URL_MALFORMAT: /* a bad --server (a 100 KB host name): no retry helps */
+        err_set(e, EXIT_USAGE, "cannot use the URL %s: %s", url, why);
+        err_hint(e, "check the server URL (--server/ci.server, github.api, VAULT_ADDR)");
+        return -1;
     default:
         return err_set(e, EXIT_UNAVAILABLE, "cannot reach %s: %s", url, why);
     }
@@ -779,7 +783,8 @@ int http_get_json(struct http_client *c, const char *path, json_t **out, long *s
             /* TLS refusals, oversized answers, interrupts and the verb's
              * own time limit will not change on retry */
             if (attempt_err.code == EXIT_REFUSED || attempt_err.code == EXIT_INTERRUPTED ||
-                attempt_err.code == EXIT_TIMEOUT || attempt_err.kind == ERR_TOO_LARGE) {
+                attempt_err.code == EXIT_TIMEOUT || attempt_err.code == EXIT_USAGE ||
+                attempt_err.kind == ERR_TOO_LARGE) {
                 *e = attempt_err;
                 break;
             }

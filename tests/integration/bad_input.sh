@@ -169,6 +169,12 @@ hl ci status '#64' --repo "acme/$BIG"
 check "a 100 KB --repo: the message keeps the cause (the server's 414)" contains "$err" "answered HTTP 414"
 check "and shortens the value with ..." contains "$err" "xxx...xxx"
 check "to a readable length (${#err} bytes)" [ "${#err}" -lt 600 ]
+t0=$(date +%s)
+hl ci status '#64' --server "https://$BIG"
+t1=$(date +%s)
+expect_rc 2 "a 100 KB --server host is a usage error"
+expect_err_contains "Too long host name" "naming curl's cause"
+check "found at once, not after the minute of retries (took $((t1 - t0)) s)" [ $((t1 - t0)) -lt 15 ]
 
 # ---- setup problems outside a git repository: usage (2) with a hint ----
 mkdir -p "$T/norepo" && cd "$T/norepo"
