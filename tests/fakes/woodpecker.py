@@ -2155,81 +2155,71 @@ class WriteHandler(Handler):
                     "synced": now if self.user else 0, "created": 0, "updated": 0}
         self.json_reply(body)
 
-    def h_w_restart(self, rid, raw_number):
+    def pipeline_write(self, rid, raw_number, act):
+        """The shape of every write on one pipeline: SetPipeline, then
+        act(p, now) under the world's lock. act returns a refusal made before
+        anything changed, as respond() arguments (status, [body, type]), or
+        the pipeline to answer with (None: 204) once its events are out."""
         world = self.server.world
         with world.cond:
             now = world.clock.now()
             world.tick(now)
             p = self.write_target(rid, raw_number, now)
             if p is None:
-                return
+                return None
+            out = act(p, now)
+            if isinstance(out, tuple):
+                return self.respond(*out)
+            publish_due(world, self.server.hub, now)
+            world.cond.notify_all()
+            body = None if out is None else go_json(out.json(out.frame_at(now), now, True))
+        if body is None:
+            return self.respond(204)
+        return self.respond(200, body, JSON_TYPE)
+
+    def h_w_restart(self, rid, raw_number):
+        world = self.server.world
+
+        def act(p, now):
             if "event" in self.query:
                 if self.q("event") != "deployment":
-                    return self.empty(400)
+                    return (400,)
                 if not p.repo.json().get("allow_deploy"):
-                    return self.empty(403)
-            status = p.frame_at(now)["status"]
-            if status == "blocked":
-                return self.respond(400, b"cannot restart a pipeline with status blocked",
-                                    TEXT_TYPE)
+                    return (403,)
+            if p.frame_at(now)["status"] == "blocked":
+                return 400, b"cannot restart a pipeline with status blocked", TEXT_TYPE
             spec = rerun_spec(world, p)
             if "event" in self.query:
                 spec.update(event="deployment",
                             deploy_to=self.q("deploy_to") or p.deploy_to)
-            new = world.add_pipeline(p.repo, spec, world.max_number(p.repo) + 1, now)
-            publish_due(world, self.server.hub, now)
-            world.cond.notify_all()
-            body = go_json(new.json(new.frame_at(now), now, True))
-        self.respond(200, body, JSON_TYPE)
+            return world.add_pipeline(p.repo, spec, world.max_number(p.repo) + 1, now)
+        return self.pipeline_write(rid, raw_number, act)
 
     def h_w_approve(self, rid, raw_number):
-        world = self.server.world
-        with world.cond:
-            now = world.clock.now()
-            world.tick(now)
-            p = self.write_target(rid, raw_number, now)
-            if p is None:
-                return
+        def act(p, now):
             status = p.frame_at(now)["status"]
             if status != "blocked":
-                return self.respond(400, ("cannot approve a pipeline with status %s"
-                                          % status).encode(), TEXT_TYPE)
-            world.approve(p.repo.full_name, p.number, self.login(), now)
-            publish_due(world, self.server.hub, now)
-            world.cond.notify_all()
-            body = go_json(p.json(p.frame_at(now), now, True))
-        self.respond(200, body, JSON_TYPE)
+                text = "cannot approve a pipeline with status %s" % status
+                return 400, text.encode(), TEXT_TYPE
+            self.server.world.approve(p.repo.full_name, p.number, self.login(), now)
+            return p
+        return self.pipeline_write(rid, raw_number, act)
 
     def h_w_decline(self, rid, raw_number):
-        world = self.server.world
-        with world.cond:
-            now = world.clock.now()
-            world.tick(now)
-            p = self.write_target(rid, raw_number, now)
-            if p is None:
-                return
+        def act(p, now):
             if p.frame_at(now)["status"] != "blocked":
-                return self.empty(500)     # a plain fmt.Errorf: handlePipelineErr → 500
-            world.decline(p.repo.full_name, p.number, self.login(), now)
-            publish_due(world, self.server.hub, now)
-            world.cond.notify_all()
-            body = go_json(p.json(p.frame_at(now), now, True))
-        self.respond(200, body, JSON_TYPE)
+                return (500,)              # a plain fmt.Errorf: handlePipelineErr → 500
+            self.server.world.decline(p.repo.full_name, p.number, self.login(), now)
+            return p
+        return self.pipeline_write(rid, raw_number, act)
 
     def h_w_cancel(self, rid, raw_number):
-        world = self.server.world
-        with world.cond:
-            now = world.clock.now()
-            world.tick(now)
-            p = self.write_target(rid, raw_number, now)
-            if p is None:
-                return
+        def act(p, now):
             if p.frame_at(now)["status"] not in ACTIVE:
-                return self.respond(400, CANCEL_TEXT.encode(), TEXT_TYPE)
+                return 400, CANCEL_TEXT.encode(), TEXT_TYPE
             cancel_frames(p, now, self.login())
-            publish_due(world, self.server.hub, now)
-            world.cond.notify_all()
-        self.respond(204)
+            return None
+        return self.pipeline_write(rid, raw_number, act)
 
     def manual_body(self):
         """PipelineOptions decoded as encoding/json would; None means 400."""
