@@ -29,21 +29,7 @@ now() { python3 -c 'import time; print("%.3f" % time.time())'; }
 
 start_woodpecker "$ROOT/tests/data/woodpecker/ship.json" >/dev/null || exit 1
 git init -q "$T/repo" && cd "$T/repo" && git commit -q --allow-empty -m first
-cat >.homelab <<'INI'
-[ship]
-    stages = build deploy live
-[stage "build"]
-    provider = woodpecker
-    repo = acme/web
-    event = push
-[stage "deploy"]
-    provider = woodpecker
-    repo = acme/web
-    match = variable IMAGE_TAG
-[stage "live"]
-    workload = apps/web
-    container = web
-INI
+fleet_stages woodpecker >.homelab
 
 : >"$T/results"
 # one_run SLOW: SLOW=0 the fleet chain at template speed (the latency runs);
@@ -53,10 +39,10 @@ one_run() {
     SHA=$(python3 -c 'import os; print(os.urandom(20).hex())')
     start_kube "$ROOT/tests/data/git/kube-web.json" >/dev/null || exit 1
     kpid=${FAKE_PIDS##* }
-    wp_fleet_reactions "$KUBE_PORT"
     if [ "$1" = 1 ]; then  # no deploy job: the test starts the deploy pipeline late
-        wp_ctl POST /__fake/reactions "$(wp_ctl GET /__fake/reactions | python3 -c '
-import json,sys; r=json.load(sys.stdin)["rules"]; print(json.dumps({"rules": r[1:]}))')" >/dev/null
+        wp_ctl POST /__fake/reactions "{\"rules\":[$(fleet_kubectl "$KUBE_PORT")]}" >/dev/null
+    else
+        wp_fleet_reactions "$KUBE_PORT"
     fi
     : >"$T/kube.requests"
     ( "$HOMELAB" ship watch "$SHA" --json --timeout 2m >"$T/out" 2>"$T/err"

@@ -62,21 +62,7 @@ unset KUBE_PORT
 wp_fleet_reactions "$KP"
 cd "$T/web" && git checkout -q main && git pull -q
 W=$(homelab work start ship-stages) && cd "$W"
-cat > .homelab <<'INI'
-[ship]
-    stages = build deploy live
-[stage "build"]
-    provider = woodpecker
-    repo = acme/web
-    event = push
-[stage "deploy"]
-    provider = woodpecker
-    repo = acme/web
-    match = variable IMAGE_TAG
-[stage "live"]
-    workload = apps/web
-    container = web
-INI
+fleet_stages woodpecker > .homelab
 cat .homelab >&2
 git add .homelab && git commit -q -m "Declare the ship stages"
 show homelab work land --timeout 90s

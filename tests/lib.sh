@@ -325,23 +325,70 @@ run_interrupted_when() {
     err=$(cat "$T/err")
 }
 
-# wp_fleet_reactions KUBE_PORT [BEHAVIOUR]: the fleet's deploy chain on the
-# fakes (tests/fakes/reactions.py). When a push pipeline of acme/web
-# succeeds, its "deploy job" POSTs a manual pipeline with IMAGE_TAG=<sha8>
-# through the fake Woodpecker's API; when that manual pipeline succeeds, its
-# "kubectl set image" sets registry.lan:5000/web:<IMAGE_TAG> on
-# deployment/apps/web of the fake cluster (pods behaving as BEHAVIOUR, ok).
-wp_fleet_reactions() {
-    wp_ctl POST /__fake/reactions "{\"rules\":[
-  {\"when\":{\"repo\":\"acme/web\",\"event\":\"push\",\"status\":\"success\"},
+# The fleet's deploy chain on the fakes (tests/fakes/reactions.py), as
+# reaction rules (JSON). fleet_deploy_job: the build's deploy job; when a
+# push run or pipeline of acme/web succeeds, it POSTs a manual pipeline
+# with IMAGE_TAG=<sha8> through the fake Woodpecker's API.
+# fleet_kubectl KUBE_PORT [BEHAVIOUR]: the deploy pipeline's kubectl; when
+# that manual pipeline succeeds, it sets registry.lan:5000/web:<IMAGE_TAG>
+# on deployment/apps/web of the fake cluster (pods behaving as BEHAVIOUR,
+# ok). wp_fleet_reactions KUBE_PORT [BEHAVIOUR] installs both on Woodpecker.
+fleet_deploy_job() {
+    printf '%s' "{\"when\":{\"repo\":\"acme/web\",\"event\":\"push\",\"status\":\"success\"},
    \"cacert\":\"$CERTS/ca.pem\",
    \"post\":{\"connect\":\"127.0.0.1:$WP_PORT\",\"host\":\"ci.homelab.test\",
              \"path\":\"/api/repos/7/pipelines\",\"headers\":{\"Authorization\":\"Bearer $TOKEN\"},
              \"body\":{\"branch\":\"main\",\"variables\":{\"IMAGE_TAG\":\"{sha8}\",
-                       \"IMAGE_NAME\":\"registry.lan:5000/web\"}}}},
-  {\"when\":{\"repo\":\"acme/web\",\"event\":\"manual\",\"status\":\"success\",\"variable\":\"IMAGE_TAG\"},
+                       \"IMAGE_NAME\":\"registry.lan:5000/web\"}}}}"
+}
+fleet_kubectl() {
+    printf '%s' "{\"when\":{\"repo\":\"acme/web\",\"event\":\"manual\",\"status\":\"success\",\"variable\":\"IMAGE_TAG\"},
    \"cacert\":\"$CERTS/ca.pem\",
    \"post\":{\"connect\":\"127.0.0.1:$1\",\"host\":\"127.0.0.1\",\"path\":\"/__fake/actions\",
              \"body\":{\"action\":\"set_image\",\"target\":\"deployment/apps/web\",\"container\":\"web\",
-                       \"behaviour\":\"${2:-ok}\",\"image\":\"registry.lan:5000/web:{var:IMAGE_TAG}\"}}}]}" >/dev/null
+                       \"behaviour\":\"${2:-ok}\",\"image\":\"registry.lan:5000/web:{var:IMAGE_TAG}\"}}}"
+}
+wp_fleet_reactions() {
+    wp_ctl POST /__fake/reactions "{\"rules\":[$(fleet_deploy_job),$(fleet_kubectl "$@")]}" >/dev/null
+}
+
+# fleet_stages PROVIDER [APPEAR_TIMEOUT]: the .homelab of the fleet's
+# repository on stdout: a build on PROVIDER (push events), the deploy
+# pipeline that names the commit in IMAGE_TAG on Woodpecker (appearing
+# within APPEAR_TIMEOUT, default 1m), the rollout of apps/web.
+fleet_stages() {
+    cat <<INI
+[ship]
+    stages = build deploy live
+[stage "build"]
+    provider = $1
+    repo = acme/web
+    event = push
+[stage "deploy"]
+    provider = woodpecker
+    repo = acme/web
+    match = variable IMAGE_TAG
+    appear-timeout = ${2:-1m}
+[stage "live"]
+    workload = apps/web
+    container = web
+INI
+}
+
+# fleet_repo HOOK PROVIDER: the fleet's repository. A bare $T/app.git whose
+# post-receive is HOOK (the push-mirror to a fake CI), seeded with
+# fleet_stages PROVIDER 30s, and its clone $T/app.
+# fleet_topic NAME: a work tree of $T/app with one commit, and cd there.
+fleet_repo() {
+    git init -q --bare -b main "$T/app.git" &&
+        cp "$1" "$T/app.git/hooks/post-receive" &&
+        git init -q -b main "$T/seed" && fleet_stages "$2" 30s >"$T/seed/.homelab" &&
+        git -C "$T/seed" add .homelab && git -C "$T/seed" commit -q -m "ship stages" &&
+        git -C "$T/seed" push -q "$T/app.git" HEAD:refs/heads/main &&
+        git clone -q "$T/app.git" "$T/app" 2>/dev/null ||
+        { echo "not ok - setting up the repository"; return 1; }
+}
+fleet_topic() {
+    cd "$T/app" && W=$("$HOMELAB" work start "$1" 2>/dev/null) && printf '%s\n' "$1" >"$W/$1.txt" &&
+        git -C "$W" add "$1.txt" && git -C "$W" commit -q -m "$1" && cd "$W"
 }

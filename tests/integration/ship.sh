@@ -22,24 +22,7 @@ deploy() { # BRANCH TAG
         --data "{\"branch\":\"$1\",\"variables\":{\"IMAGE_TAG\":\"$2\",\"IMAGE_NAME\":\"registry.lan:5000/web\"}}" \
         https://ci.homelab.test/api/repos/7/pipelines >/dev/null
 }
-stages() { # APPEAR_TIMEOUT
-    cat >"$T/repo/.homelab" <<INI
-[ship]
-    stages = build deploy live
-[stage "build"]
-    provider = woodpecker
-    repo = acme/web
-    event = push
-[stage "deploy"]
-    provider = woodpecker
-    repo = acme/web
-    match = variable IMAGE_TAG
-    appear-timeout = ${1:-1m}
-[stage "live"]
-    workload = apps/web
-    container = web
-INI
-}
+stages() { fleet_stages woodpecker "${1:-1m}" >"$T/repo/.homelab"; } # [APPEAR_TIMEOUT]
 
 # ---- no stages ----
 hl ship watch "$NEW"

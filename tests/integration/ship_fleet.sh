@@ -21,35 +21,10 @@ echo success >"$HOOK_CI_TEMPLATE_FILE"
 reactions() { wp_fleet_reactions "$KUBE_PORT" "$1"; }
 reactions ok
 
-git init -q --bare -b main "$T/app.git" &&
-    cp "$ROOT/tests/data/git/post-receive" "$T/app.git/hooks/post-receive" &&
-    git init -q -b main "$T/seed" && cd "$T/seed" &&
-    cat >.homelab <<'INI' &&
-[ship]
-    stages = build deploy live
-[stage "build"]
-    provider = woodpecker
-    repo = acme/web
-[stage "deploy"]
-    provider = woodpecker
-    repo = acme/web
-    match = variable IMAGE_TAG
-    appear-timeout = 30s
-[stage "live"]
-    workload = apps/web
-    container = web
-INI
-    git add .homelab && git commit -q -m "ship stages" &&
-    git push -q "$T/app.git" HEAD:refs/heads/main && git clone -q "$T/app.git" "$T/app" 2>/dev/null ||
-    { echo "not ok - setting up the repository"; exit 1; }
-
-topic() { # NAME
-    cd "$T/app" && W=$("$HOMELAB" work start "$1" 2>/dev/null) && printf '%s\n' "$1" >"$W/$1.txt" &&
-        git -C "$W" add "$1.txt" && git -C "$W" commit -q -m "$1" && cd "$W"
-}
+fleet_repo "$ROOT/tests/data/git/post-receive" woodpecker || exit 1
 
 # ---- green: landed, built, deployed, rolled out ----
-topic green || exit 1
+fleet_topic green || exit 1
 hl work land --verify-cmd true --timeout 2m
 expect_rc 0 "work land with stages: landed, built, deployed, live"
 landed=$(printf '%s\n' "$out" | head -1)
@@ -82,7 +57,7 @@ expect_out_contains "live: deployment apps/web complete" "ship status: live"
 
 # ---- a failed build: nothing is deployed ----
 echo failure >"$HOOK_CI_TEMPLATE_FILE"
-topic red || exit 1
+fleet_topic red || exit 1
 hl work land --verify-cmd true --timeout 2m
 expect_rc 1 "the build fails: exit 1"
 expect_err_contains "failed: build/test (failure, exit code 2)" "the failing step"
@@ -93,7 +68,7 @@ check "no deploy pipeline was created for it" [ "$(deploys_of "$(git rev-parse H
 # ---- the rollout crash-loops ----
 echo success >"$HOOK_CI_TEMPLATE_FILE"
 reactions crashloop
-topic crash || exit 1
+fleet_topic crash || exit 1
 hl work land --verify-cmd true --timeout 2m
 expect_rc 1 "the rollout crash-loops: exit 1"
 expect_out_contains "build: success" "the build passed"

@@ -68,46 +68,13 @@ start_woodpecker "$ROOT/tests/data/woodpecker/ship.json" || exit 1
 start_kube "$ROOT/tests/data/git/kube-web.json" || exit 1
 export GH_PORT CERTS HOOK_GH_FAIL_FILE="$T/gh-fail"
 # the workflow's deploy job: POST Woodpecker's API for the manual pipeline
-gh_ctl POST /__fake/reactions "{\"rules\":[
-  {\"when\":{\"repo\":\"acme/web\",\"event\":\"push\",\"status\":\"success\"},
-   \"cacert\":\"$CERTS/ca.pem\",
-   \"post\":{\"connect\":\"127.0.0.1:$WP_PORT\",\"host\":\"ci.homelab.test\",
-             \"path\":\"/api/repos/7/pipelines\",\"headers\":{\"Authorization\":\"Bearer $TOKEN\"},
-             \"body\":{\"branch\":\"main\",\"variables\":{\"IMAGE_TAG\":\"{sha8}\",
-                       \"IMAGE_NAME\":\"registry.lan:5000/web\"}}}}]}" >/dev/null
+gh_ctl POST /__fake/reactions "{\"rules\":[$(fleet_deploy_job)]}" >/dev/null
 # the deploy pipeline's kubectl (and no deploy job on the Woodpecker side)
-wp_fleet_reactions "$KUBE_PORT"
-wp_ctl POST /__fake/reactions "$(wp_ctl GET /__fake/reactions | python3 -c '
-import json,sys; print(json.dumps({"rules": json.load(sys.stdin)["rules"][1:]}))')" >/dev/null
+wp_ctl POST /__fake/reactions "{\"rules\":[$(fleet_kubectl "$KUBE_PORT")]}" >/dev/null
 
-git init -q --bare -b main "$T/app.git" &&
-    cp "$ROOT/tests/data/git/post-receive-github" "$T/app.git/hooks/post-receive" &&
-    git init -q -b main "$T/seed" && cd "$T/seed" &&
-    cat >.homelab <<'INI' &&
-[ship]
-    stages = build deploy live
-[stage "build"]
-    provider = github
-    repo = acme/web
-[stage "deploy"]
-    provider = woodpecker
-    repo = acme/web
-    match = variable IMAGE_TAG
-    appear-timeout = 30s
-[stage "live"]
-    workload = apps/web
-    container = web
-INI
-    git add .homelab && git commit -q -m "ship stages" &&
-    git push -q "$T/app.git" HEAD:refs/heads/main && git clone -q "$T/app.git" "$T/app" 2>/dev/null ||
-    { echo "not ok - setting up the repository"; exit 1; }
+fleet_repo "$ROOT/tests/data/git/post-receive-github" github || exit 1
 export USER=me
-topic() { # NAME
-    cd "$T/app" && W=$("$HOMELAB" work start "$1" 2>/dev/null) && printf '%s\n' "$1" >"$W/$1.txt" &&
-        git -C "$W" add "$1.txt" && git -C "$W" commit -q -m "$1" && cd "$W"
-}
-
-topic green || exit 1
+fleet_topic green || exit 1
 hl work land --verify-cmd true --timeout 2m
 expect_rc 0 "fleet: pushed, built on GitHub, deployed by Woodpecker, rolled out"
 landed=$(printf '%s\n' "$out" | head -1)
@@ -116,7 +83,7 @@ expect_out_contains "deploy: success" "the Woodpecker deploy pipeline"
 expect_out_contains "live: deployment apps/web complete ($(printf '%.7s' "$landed"))" "the rollout of the landed commit"
 
 echo fail >"$HOOK_GH_FAIL_FILE"
-topic red || exit 1
+fleet_topic red || exit 1
 hl work land --verify-cmd true --timeout 2m
 expect_rc 1 "fleet: the GitHub build fails"
 expect_err_contains "failed: CI / build / Run tests (failure)" "the failing GitHub job and step"
