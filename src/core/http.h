@@ -16,6 +16,11 @@
  * never retried. The token is never printed: --verbose traces show it as
  * "Bearer <redacted>".
  *
+ * One API, several files: the client and its settings (http.c), responses
+ * and their headers (http_response.c), one attempt and the POST path
+ * (http_request.c), streams (http_stream.c), the retry policy and waits
+ * (http_retry.c); core/http_internal.h is what they share.
+ *
  * Interrupts: every wait in here (a request in flight, a retry's sleep) is
  * cut within about 100 ms of SIGINT/SIGTERM (signal_interrupted()), ending
  * in EXIT_INTERRUPTED "interrupted". Long waits call the client's on_wait
