@@ -25,18 +25,11 @@
 #define LOG_LINES 30
 
 struct ghw {
-    struct cmd_ctx *ctx;
-    const struct ship_stage *st;
-    const char *sha;
+    struct ship_follow fl;
     struct ci_provider p;
     int open;
     struct ci_runset runs;
     json_t *shown;         /* run id -> the state last reported */
-    struct term_plain plain;
-    struct term term;
-    double started, last_ok;
-    struct ship_run *r;
-    int quiet;
 };
 
 static const char *s_or(const char *s, const char *dflt)
@@ -47,7 +40,7 @@ static const char *s_or(const char *s, const char *dflt)
 static int gh_open(struct ghw *w, struct err *e)
 {
     w->shown = json_object();
-    if (gh_provider_open(&w->p, &w->ctx->cfg, w->st->repo, w->ctx->g.verbose, e) < 0)
+    if (gh_provider_open(&w->p, &w->fl.ctx->cfg, w->fl.st->repo, w->fl.ctx->g.verbose, e) < 0)
         return -1;
     w->open = 1;
     return 0;
@@ -63,9 +56,9 @@ static void report_runs(struct ghw *w)
         if (before && !strcmp(before, s_or(r->status, "?")))
             continue;
         json_object_set_new(w->shown, key, json_string(s_or(r->status, "?")));
-        if (w->quiet || w->ctx->mode == OUTPUT_TTY)
+        if (w->fl.quiet || w->fl.ctx->mode == OUTPUT_TTY)
             continue;
-        if (w->ctx->mode == OUTPUT_JSON) {
+        if (w->fl.ctx->mode == OUTPUT_JSON) {
             json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:i, s:s}", "event", "run", "workflow",
                                   s_or(r->workflow, ""), "id", (json_int_t)r->id, "number",
                                   (json_int_t)r->number, "attempt", r->attempt, "status",
@@ -75,37 +68,34 @@ static void report_runs(struct ghw *w)
         } else {
             snprintf(line, sizeof(line), "%s #%lld %s", s_or(r->workflow, "run"), r->number,
                      s_or(r->status, "?"));
-            term_plain_line(&w->plain, stderr, line);
+            term_plain_line(&w->fl.plain, stderr, line);
         }
     }
 }
 
-static void draw(struct ghw *w, int force)
+static void frame(void *follower, struct buf *f, double now, const char *el)
 {
-    if (w->quiet || w->ctx->mode != OUTPUT_TTY)
-        return;
-    struct buf f;
-    buf_init(&f, 0);
-    double now = clock_now();
-    char el[32];
-    term_fmt_duration(el, sizeof(el), now - w->started);
+    struct ghw *w = follower;
     if (!w->runs.n)
-        buf_addf(&f, "%s waiting for runs of %.7s in %s  %s\n", term_spinner(w->term.utf8, now),
-                 w->sha, w->st->repo, el);
+        buf_addf(f, "%s waiting for runs of %.7s in %s  %s\n", term_spinner(w->fl.term.utf8, now),
+                 w->fl.sha, w->fl.st->repo, el);
     for (size_t i = 0; i < w->runs.n; i++)
-        buf_addf(&f, "%s %s #%lld %s  %s\n", term_spinner(w->term.utf8, now),
+        buf_addf(f, "%s %s #%lld %s  %s\n", term_spinner(w->fl.term.utf8, now),
                  s_or(w->runs.runs[i].workflow, "run"), w->runs.runs[i].number,
                  s_or(w->runs.runs[i].status, "?"), el);
-    term_live(&w->term, f.data, now, force);
-    buf_release(&f);
+}
+
+static void draw(struct ghw *w, int force)
+{
+    ship_follow_draw(&w->fl, frame, w, force);
 }
 
 /* Reads the runs of the commit; returns the verdict (-1 undecided) or -2 on error. */
 static int poll_runs(struct ghw *w, struct err *e)
 {
-    struct ci_filter f = { w->st->event ? w->st->event : "any", NULL };
+    struct ci_filter f = { w->fl.st->event ? w->fl.st->event : "any", NULL };
     int changed = 0;
-    if (ci_runs_of_commit(&w->p, w->sha, &f, &w->runs, &changed, e) < 0)
+    if (ci_runs_of_commit(&w->p, w->fl.sha, &f, &w->runs, &changed, e) < 0)
         return -2;
     report_runs(w);
     draw(w, 0);
@@ -125,30 +115,30 @@ static int follow(struct ghw *w, double appear_deadline, double deadline)
         if (v >= 0)
             return v;
         if (v == -1) {
-            w->last_ok = clock_now();
+            w->fl.last_ok = clock_now();
         } else if (e.code == EXIT_REFUSED || e.code == EXIT_NOT_FOUND || e.code == EXIT_USAGE ||
                    e.code == EXIT_INTERRUPTED) {
-            w->ctx->err = e;
+            w->fl.ctx->err = e;
             return e.code;
         } else {
             last = e;
         }
         double now = clock_now();
         if (!w->runs.n && now >= appear_deadline) {
-            err_set(&w->ctx->err, EXIT_NOT_FOUND, "stage %s: no workflow run of %.7s appeared "
-                    "in %s within %.0fs", w->st->name, w->sha, w->st->repo,
-                    w->st->appear_timeout);
-            snprintf(w->r->status, sizeof(w->r->status), "never-appeared");
-            snprintf(w->r->next, sizeof(w->r->next), "homelab ci list --provider github "
-                     "--repo %s", w->st->repo);
+            err_set(&w->fl.ctx->err, EXIT_NOT_FOUND, "stage %s: no workflow run of %.7s appeared "
+                    "in %s within %.0fs", w->fl.st->name, w->fl.sha, w->fl.st->repo,
+                    w->fl.st->appear_timeout);
+            snprintf(w->fl.r->status, sizeof(w->fl.r->status), "never-appeared");
+            snprintf(w->fl.r->next, sizeof(w->fl.r->next), "homelab ci list --provider github "
+                     "--repo %s", w->fl.st->repo);
             return EXIT_NOT_FOUND;
         }
         if (now >= deadline)
-            return err_set(&w->ctx->err, EXIT_TIMEOUT, "stage %s: timed out", w->st->name),
+            return err_set(&w->fl.ctx->err, EXIT_TIMEOUT, "stage %s: timed out", w->fl.st->name),
                    EXIT_TIMEOUT;
-        if (now - w->last_ok > OUTAGE_LIMIT) {
-            w->ctx->err = last;
-            w->ctx->err.code = EXIT_UNAVAILABLE;
+        if (now - w->fl.last_ok > OUTAGE_LIMIT) {
+            w->fl.ctx->err = last;
+            w->fl.ctx->err.code = EXIT_UNAVAILABLE;
             return EXIT_UNAVAILABLE;
         }
         for (double until = now + POLL; clock_now() < until && clock_now() < deadline;) {
@@ -210,7 +200,7 @@ static void failure_report(struct ghw *w, struct ci_run *run)
     if (!j) {
         buf_addf(&out, "failed: %s #%lld %s before any job ran\n", s_or(run->workflow, "run"),
                  run->number, s_or(run->status, "?"));
-        snprintf(w->r->next, sizeof(w->r->next), "open %s", s_or(run->url, "the run's page"));
+        snprintf(w->fl.r->next, sizeof(w->fl.r->next), "open %s", s_or(run->url, "the run's page"));
     } else {
         buf_addf(&out, "failed: %s / %s / %s (%s)\n", s_or(run->workflow, "run"), j->name,
                  st ? st->name : "-", s_or(st ? st->status : j->status, "?"));
@@ -233,24 +223,21 @@ static void failure_report(struct ghw *w, struct ci_run *run)
         }
         line_ring_release(&t.ring);
         buf_release(&t.tmp);
-        snprintf(w->r->next, sizeof(w->r->next),
+        snprintf(w->fl.r->next, sizeof(w->fl.r->next),
                  "homelab ci logs '#%lld' --provider github --repo %s --step '%s/%s'", run->id,
-                 w->st->repo, j->name, st ? st->name : "");
-        buf_addf(&out, "full log: %s\n", w->r->next);
+                 w->fl.st->repo, j->name, st ? st->name : "");
+        buf_addf(&out, "full log: %s\n", w->fl.r->next);
         json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:o}", "job", j->name, "step",
                                              st ? st->name : "", "status",
                                              s_or(st ? st->status : j->status, ""), "log_tail",
                                              tail));
     }
-    if (w->ctx->mode != OUTPUT_JSON)
-        fputs(out.data, stderr);
-    buf_release(&out);
-    w->r->report = json_pack("{s:o}", "failed_jobs", arr);
+    ship_follow_report(&w->fl, &out, "failed_jobs", arr);
 }
 
 static void fill_run(struct ghw *w, int code)
 {
-    struct ship_run *r = w->r;
+    struct ship_run *r = w->fl.r;
     r->code = code;
     if (!r->status[0])
         snprintf(r->status, sizeof(r->status), "%s",
@@ -272,7 +259,7 @@ static void gh_close(struct ghw *w)
     json_decref(w->shown);
     if (w->open)
         ci_provider_close(&w->p);
-    term_plain_release(&w->plain);
+    ship_follow_release(&w->fl);
 }
 
 int ship_gh_watch(struct cmd_ctx *ctx, const struct ship_stage *st, const char *sha,
@@ -280,12 +267,7 @@ int ship_gh_watch(struct cmd_ctx *ctx, const struct ship_stage *st, const char *
 {
     struct ghw w;
     memset(&w, 0, sizeof(w));
-    w.ctx = ctx;
-    w.st = st;
-    w.sha = sha;
-    w.r = r;
-    w.started = w.last_ok = clock_now();
-    term_init(&w.term, STDERR_FILENO, ctx->color);
+    ship_follow_init(&w.fl, ctx, st, sha, r, 0);
     struct err e;
     err_clear(&e);
     int code;
@@ -296,10 +278,7 @@ int ship_gh_watch(struct cmd_ctx *ctx, const struct ship_stage *st, const char *
         w.p.deadline = deadline;
         code = follow(&w, appear_deadline, deadline);
     }
-    if (ctx->mode == OUTPUT_TTY) {
-        draw(&w, 1);
-        term_live_done(&w.term);
-    }
+    ship_follow_done(&w.fl, frame, &w);
     w.p.deadline = clock_now() + 15; /* the report's own budget */
     struct ci_run *run = decisive(&w);
     if (code == EXIT_FAILED && run && w.open)
@@ -311,7 +290,6 @@ int ship_gh_watch(struct cmd_ctx *ctx, const struct ship_stage *st, const char *
         strncat(r->next, ")", sizeof(r->next) - strlen(r->next) - 1);
     fill_run(&w, code);
     gh_close(&w);
-    term_release(&w.term);
     return code;
 }
 
@@ -320,25 +298,16 @@ int ship_gh_status(struct cmd_ctx *ctx, const struct ship_stage *st, const char 
 {
     struct ghw w;
     memset(&w, 0, sizeof(w));
-    w.ctx = ctx;
-    w.st = st;
-    w.sha = sha;
-    w.r = r;
-    w.quiet = 1;
+    ship_follow_init(&w.fl, ctx, st, sha, r, 1);
     struct err e;
     err_clear(&e);
     int rc = 0, v = -1;
-    if (gh_open(&w, &e) < 0 || (v = poll_runs(&w, &e)) == -2) {
-        rc = e.code;
-        r->code = e.code;
-        snprintf(r->status, sizeof(r->status), "%s", exit_code_name(e.code));
-        snprintf(r->line, sizeof(r->line), "%s: %s", r->status, e.msg);
-    } else if (!w.runs.n) {
-        snprintf(r->status, sizeof(r->status), "none");
-        snprintf(r->line, sizeof(r->line), "no workflow run of %.7s in %s yet", sha, st->repo);
-    } else {
+    if (gh_open(&w, &e) < 0 || (v = poll_runs(&w, &e)) == -2)
+        rc = ship_run_unreadable(r, &e);
+    else if (!w.runs.n)
+        ship_run_none(r, "no workflow run of %.7s in %s yet", sha, st->repo);
+    else
         fill_run(&w, v);
-    }
     gh_close(&w);
     return rc;
 }

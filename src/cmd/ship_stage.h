@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "cmd/cmd.h"
+#include "core/term.h"
 #include "ship/stages.h"
 
 struct ship_run {
@@ -27,6 +28,59 @@ struct ship_run {
     char next[600];        /* the next command to run after a failure, "" = none */
     json_t *report;        /* failure details (JSON), NULL = none; owned */
 };
+
+/*
+ * What both stage followers (ship_wp.c, ship_gh.c) keep besides their
+ * provider's state: the stage, the commit, the record they fill, and the
+ * terminal they report on (quiet for `ship status`, which prints the record
+ * itself). ship_follow_init() starts the clock (started, last_ok: the last
+ * answer, for the outage limit); ship_follow_release() frees the terminal
+ * state. Both followers embed it as their first member `fl`.
+ */
+struct ship_follow {
+    struct cmd_ctx *ctx;
+    const struct ship_stage *st;
+    const char *sha;
+    struct ship_run *r;
+    struct term term;
+    struct term_plain plain;
+    double started, last_ok;
+    int quiet;
+};
+
+void ship_follow_init(struct ship_follow *f, struct cmd_ctx *ctx, const struct ship_stage *st,
+                      const char *sha, struct ship_run *r, int quiet);
+void ship_follow_release(struct ship_follow *f);
+
+/*
+ * The live view (a terminal, not quiet): ship_follow_draw() asks `frame`
+ * for the stage's lines (now: clock_now(); elapsed: "1m02s" since the
+ * start) and shows them (at most every 100 ms unless `force`);
+ * ship_follow_done() shows the last frame and leaves the cursor below it.
+ */
+typedef void (*ship_frame_fn)(void *follower, struct buf *frame, double now,
+                              const char *elapsed);
+void ship_follow_draw(struct ship_follow *f, ship_frame_fn frame, void *follower, int force);
+void ship_follow_done(struct ship_follow *f, ship_frame_fn frame, void *follower);
+
+/*
+ * The record of a stage `ship status` could not read: its exit code, the
+ * code's name as status, "NAME: message" as line. Returns e->code.
+ */
+int ship_run_unreadable(struct ship_run *r, const struct err *e);
+
+/*
+ * The failure report of a stage: `out` (the text, released here) goes to
+ * stderr unless the output is JSON; `details` (a new reference, stolen)
+ * becomes r->report as {KEY: details}.
+ */
+void ship_follow_report(struct ship_follow *f, struct buf *out, const char *key,
+                        json_t *details);
+
+/* The record of a stage with nothing to follow yet: status "none", the
+ * line from `fmt`. */
+void ship_run_none(struct ship_run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /*
  * Follows a Woodpecker stage for `sha` until its verdict. The pipeline must

@@ -28,18 +28,11 @@
 #define LIST_PAGE 20
 
 struct wpw {
-    struct cmd_ctx *ctx;
-    const struct ship_stage *st;
-    const char *sha;
+    struct ship_follow fl;
     struct ci_session s;
     int open;
     struct wp_pipeline cur;
     int have;
-    struct term term;
-    struct term_plain plain;
-    double started, last_ok;
-    struct ship_run *r;
-    int quiet;             /* ship status: no progress output */
 };
 
 static int verdict(const char *status)
@@ -53,9 +46,9 @@ static int verdict(const char *status)
 
 static int session_open(struct wpw *w, struct err *e)
 {
-    if (wp_client_open(&w->s.client, &w->ctx->cfg, w->ctx->g.verbose, e) < 0)
+    if (wp_client_open(&w->s.client, &w->fl.ctx->cfg, w->fl.ctx->g.verbose, e) < 0)
         return -1;
-    if (wp_repo_lookup(&w->s.client, w->st->repo, &w->s.repo, e) < 0) {
+    if (wp_repo_lookup(&w->s.client, w->fl.st->repo, &w->s.repo, e) < 0) {
         wp_client_close(&w->s.client);
         return -1;
     }
@@ -65,16 +58,16 @@ static int session_open(struct wpw *w, struct err *e)
 
 static void what_is_matched(const struct wpw *w, char *out, size_t n)
 {
-    if (w->st->match == SHIP_MATCH_VARIABLE)
-        snprintf(out, n, "a pipeline with %s naming %.7s", w->st->variable, w->sha);
+    if (w->fl.st->match == SHIP_MATCH_VARIABLE)
+        snprintf(out, n, "a pipeline with %s naming %.7s", w->fl.st->variable, w->fl.sha);
     else
-        snprintf(out, n, "a pipeline of %.7s", w->sha);
+        snprintf(out, n, "a pipeline of %.7s", w->fl.sha);
 }
 
 /* The newest pipeline on the list's first page that belongs to the stage. */
 static int newest_match(struct wpw *w, long long *number, struct err *e)
 {
-    struct wp_list_filter f = { NULL, NULL, w->st->event };
+    struct wp_list_filter f = { NULL, NULL, w->fl.st->event };
     json_t *items;
     if (wp_list_pipelines(&w->s.client, w->s.repo.id, &f, 1, LIST_PAGE, &items, e) < 0)
         return -1;
@@ -83,7 +76,7 @@ static int newest_match(struct wpw *w, long long *number, struct err *e)
     json_t *it;
     json_array_foreach(items, i, it) {
         long long n = json_integer_value(json_object_get(it, "number"));
-        if (n > *number && ship_wp_matches(w->st, it, w->sha))
+        if (n > *number && ship_wp_matches(w->fl.st, it, w->fl.sha))
             *number = n;
     }
     json_decref(items);
@@ -94,7 +87,7 @@ static int newest_match(struct wpw *w, long long *number, struct err *e)
 
 static void event_line(struct wpw *w, const char *wf, const char *step, const char *state)
 {
-    if (w->ctx->mode == OUTPUT_JSON) {
+    if (w->fl.ctx->mode == OUTPUT_JSON) {
         json_t *j = json_pack("{s:s, s:I, s:s}", "event", step ? "step" : "pipeline", "number",
                               (json_int_t)w->cur.number, "status", w->cur.status);
         if (step)
@@ -110,7 +103,7 @@ static void event_line(struct wpw *w, const char *wf, const char *step, const ch
         snprintf(line, sizeof(line), "#%lld %s/%s %s", w->cur.number, wf, step, state);
     else
         snprintf(line, sizeof(line), "#%lld %s", w->cur.number, w->cur.status);
-    term_plain_line(&w->plain, stderr, line);
+    term_plain_line(&w->fl.plain, stderr, line);
 }
 
 static void report_changes(struct wpw *w, const struct wp_pipeline *old)
@@ -132,33 +125,30 @@ static void report_changes(struct wpw *w, const struct wp_pipeline *old)
         }
 }
 
-static void draw(struct wpw *w, int force)
+static void frame(void *follower, struct buf *f, double now, const char *el)
 {
-    if (w->quiet || w->ctx->mode != OUTPUT_TTY)
-        return;
-    struct buf f;
-    buf_init(&f, 0);
-    double now = clock_now();
-    char el[32];
-    term_fmt_duration(el, sizeof(el), now - w->started);
+    struct wpw *w = follower;
     if (!w->have) {
         char what[160];
         what_is_matched(w, what, sizeof(what));
-        buf_addf(&f, "%s waiting for %s in %s  %s\n", term_spinner(w->term.utf8, now), what,
-                 w->st->repo, el);
-    } else {
-        struct buf line;
-        buf_init(&line, 0);
-        ci_summary_line(&w->cur, (long long)clock_wall(), &line);
-        int done = wp_status_terminal(w->cur.status);
-        buf_addf(&f, "%s ", done ? " " : term_spinner(w->term.utf8, now));
-        term_paint(&f, w->term.color, ci_status_tone(w->cur.status), line.data);
-        buf_addc(&f, '\n');
-        buf_release(&line);
-        ci_render_tree(&w->cur, (long long)clock_wall(), w->term.color, &f);
+        buf_addf(f, "%s waiting for %s in %s  %s\n", term_spinner(w->fl.term.utf8, now), what,
+                 w->fl.st->repo, el);
+        return;
     }
-    term_live(&w->term, f.data, now, force);
-    buf_release(&f);
+    struct buf line;
+    buf_init(&line, 0);
+    ci_summary_line(&w->cur, (long long)clock_wall(), &line);
+    int done = wp_status_terminal(w->cur.status);
+    buf_addf(f, "%s ", done ? " " : term_spinner(w->fl.term.utf8, now));
+    term_paint(f, w->fl.term.color, ci_status_tone(w->cur.status), line.data);
+    buf_addc(f, '\n'); /* the summary line has its own duration */
+    buf_release(&line);
+    ci_render_tree(&w->cur, (long long)clock_wall(), w->fl.term.color, f);
+}
+
+static void draw(struct wpw *w, int force)
+{
+    ship_follow_draw(&w->fl, frame, w, force);
 }
 
 /* ---- reading ---- */
@@ -168,15 +158,15 @@ static int read_detail(struct wpw *w, long long number, struct err *e)
     struct wp_pipeline fresh;
     if (wp_get_pipeline(&w->s.client, w->s.repo.id, number, &fresh, e) < 0)
         return -1;
-    if (w->quiet) {
+    if (w->fl.quiet) {
         /* nothing to show */
-    } else if (w->have && fresh.number != w->cur.number && w->ctx->mode != OUTPUT_JSON) {
+    } else if (w->have && fresh.number != w->cur.number && w->fl.ctx->mode != OUTPUT_JSON) {
         char msg[200];
         snprintf(msg, sizeof(msg), "#%lld is replaced by the newer #%lld", w->cur.number,
                  fresh.number);
-        if (w->ctx->mode == OUTPUT_TTY)
-            term_live_clear(&w->term);
-        term_plain_line(&w->plain, stderr, msg);
+        if (w->fl.ctx->mode == OUTPUT_TTY)
+            term_live_clear(&w->fl.term);
+        term_plain_line(&w->fl.plain, stderr, msg);
     } else if (w->have && fresh.number != w->cur.number) {
         json_t *j = json_pack("{s:s, s:I, s:I}", "event", "replaced", "from",
                               (json_int_t)w->cur.number, "number", (json_int_t)fresh.number);
@@ -187,7 +177,7 @@ static int read_detail(struct wpw *w, long long number, struct err *e)
     int had = w->have;
     w->cur = fresh;
     w->have = 1;
-    if (!w->quiet && w->ctx->mode != OUTPUT_TTY)
+    if (!w->fl.quiet && w->fl.ctx->mode != OUTPUT_TTY)
         report_changes(w, had ? &old : NULL);
     if (had)
         wp_pipeline_release(&old);
@@ -216,10 +206,10 @@ static int never_appeared(struct wpw *w)
 {
     char what[160];
     what_is_matched(w, what, sizeof(what));
-    err_set(&w->ctx->err, EXIT_NOT_FOUND, "stage %s: no %s appeared in %s within %.0fs",
-            w->st->name, what + 2, w->st->repo, w->st->appear_timeout);
-    snprintf(w->r->next, sizeof(w->r->next), "homelab ci list --repo %s", w->st->repo);
-    snprintf(w->r->status, sizeof(w->r->status), "never-appeared");
+    err_set(&w->fl.ctx->err, EXIT_NOT_FOUND, "stage %s: no %s appeared in %s within %.0fs",
+            w->fl.st->name, what + 2, w->fl.st->repo, w->fl.st->appear_timeout);
+    snprintf(w->fl.r->next, sizeof(w->fl.r->next), "homelab ci list --repo %s", w->fl.st->repo);
+    snprintf(w->fl.r->status, sizeof(w->fl.r->status), "never-appeared");
     return EXIT_NOT_FOUND;
 }
 
@@ -238,18 +228,18 @@ static int follow(struct wpw *w, double appear_deadline, double deadline)
         int switched = 0;
         if (!w->have || now >= next_list) {
             if (newest_match(w, &n, &e) == 0) {
-                w->last_ok = now;
+                w->fl.last_ok = now;
                 next_list = now + (w->have ? LIST_EVERY : POLL);
                 if (n && (!w->have || n > w->cur.number)) {
                     switched = read_detail(w, n, &e) == 0;
-                    w->last_ok = switched ? clock_now() : w->last_ok;
+                    w->fl.last_ok = switched ? clock_now() : w->fl.last_ok;
                 }
             }
         }
         if (w->have && !switched && !e.code && read_detail(w, w->cur.number, &e) == 0)
-            w->last_ok = clock_now();
+            w->fl.last_ok = clock_now();
         if (e.code && fatal(&e)) {
-            w->ctx->err = e;
+            w->fl.ctx->err = e;
             return e.code;
         }
         if (e.code)
@@ -263,13 +253,13 @@ static int follow(struct wpw *w, double appear_deadline, double deadline)
         if (!w->have && now >= appear_deadline)
             return never_appeared(w);
         if (now >= deadline) {
-            err_set(&w->ctx->err, EXIT_TIMEOUT, "stage %s: timed out", w->st->name);
+            err_set(&w->fl.ctx->err, EXIT_TIMEOUT, "stage %s: timed out", w->fl.st->name);
             return EXIT_TIMEOUT;
         }
-        if (now - w->last_ok > OUTAGE_LIMIT) {
-            w->ctx->err = last;
-            err_wrap(&w->ctx->err, "stage %s: no answer for %.0fs", w->st->name, OUTAGE_LIMIT);
-            w->ctx->err.code = EXIT_UNAVAILABLE;
+        if (now - w->fl.last_ok > OUTAGE_LIMIT) {
+            w->fl.ctx->err = last;
+            err_wrap(&w->fl.ctx->err, "stage %s: no answer for %.0fs", w->fl.st->name, OUTAGE_LIMIT);
+            w->fl.ctx->err.code = EXIT_UNAVAILABLE;
             return EXIT_UNAVAILABLE;
         }
         double until = now + POLL;
@@ -292,7 +282,7 @@ static void report_step(struct wpw *w, const struct wp_workflow *wf, const struc
     struct strvec lines = STRVEC_INIT;
     struct err e;
     err_clear(&e);
-    if (ci_log_tail(&w->s, w->cur.number, st->id, LOG_LINES, w->ctx->color && w->ctx->stdout_tty,
+    if (ci_log_tail(&w->s, w->cur.number, st->id, LOG_LINES, w->fl.ctx->color && w->fl.ctx->stdout_tty,
                     &lines, &e) < 0)
         buf_addf(out, "  (log unavailable: %s)\n", e.msg);
     json_t *tail = json_array();
@@ -303,10 +293,10 @@ static void report_step(struct wpw *w, const struct wp_workflow *wf, const struc
     strvec_clear(&lines);
     char next[600];
     snprintf(next, sizeof(next), "homelab ci logs '#%lld' --repo %s --step '%s/%s'",
-             w->cur.number, w->st->repo, wf->name, st->name);
+             w->cur.number, w->fl.st->repo, wf->name, st->name);
     buf_addf(out, "full log: %s\n", next);
-    if (!w->r->next[0])
-        snprintf(w->r->next, sizeof(w->r->next), "%s", next);
+    if (!w->fl.r->next[0])
+        snprintf(w->fl.r->next, sizeof(w->fl.r->next), "%s", next);
     json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i, s:o}", "workflow", wf->name, "step",
                                          st->name, "state", st->state, "exit_code", st->exit_code,
                                          "log_tail", tail));
@@ -327,18 +317,15 @@ static void failure_report(struct wpw *w)
             if (wp_status_failed(wf->steps[k].state) && strcmp(wf->steps[k].state, "canceled"))
                 report_step(w, wf, &wf->steps[k], arr, &out);
     }
-    if (!w->r->next[0])
-        snprintf(w->r->next, sizeof(w->r->next), "homelab ci status '#%lld' --repo %s",
-                 w->cur.number, w->st->repo);
-    if (w->ctx->mode != OUTPUT_JSON)
-        fputs(out.data, stderr);
-    buf_release(&out);
-    w->r->report = json_pack("{s:o}", "failed_steps", arr);
+    if (!w->fl.r->next[0])
+        snprintf(w->fl.r->next, sizeof(w->fl.r->next), "homelab ci status '#%lld' --repo %s",
+                 w->cur.number, w->fl.st->repo);
+    ship_follow_report(&w->fl, &out, "failed_steps", arr);
 }
 
 static void fill_run(struct wpw *w, int code)
 {
-    struct ship_run *r = w->r;
+    struct ship_run *r = w->fl.r;
     r->code = code;
     if (!w->have) {
         if (!r->status[0])
@@ -369,12 +356,7 @@ int ship_wp_watch(struct cmd_ctx *ctx, const struct ship_stage *st, const char *
 {
     struct wpw w;
     memset(&w, 0, sizeof(w));
-    w.ctx = ctx;
-    w.st = st;
-    w.sha = sha;
-    w.r = r;
-    w.started = w.last_ok = clock_now();
-    term_init(&w.term, STDERR_FILENO, ctx->color);
+    ship_follow_init(&w.fl, ctx, st, sha, r, 0);
     int code;
     struct err e;
     err_clear(&e);
@@ -385,10 +367,7 @@ int ship_wp_watch(struct cmd_ctx *ctx, const struct ship_stage *st, const char *
         w.s.client.http.deadline = deadline;
         code = follow(&w, appear_deadline, deadline);
     }
-    if (ctx->mode == OUTPUT_TTY) {
-        draw(&w, 1);
-        term_live_done(&w.term);
-    }
+    ship_follow_done(&w.fl, frame, &w);
     if (w.open) {
         /* the verdict is in: the report gets a short budget of its own */
         w.s.client.http.deadline = clock_now() + 15;
@@ -402,8 +381,7 @@ int ship_wp_watch(struct cmd_ctx *ctx, const struct ship_stage *st, const char *
         wp_pipeline_release(&w.cur);
     if (w.open)
         ci_session_close(&w.s);
-    term_plain_release(&w.plain);
-    term_release(&w.term);
+    ship_follow_release(&w.fl);
     return code;
 }
 
@@ -412,26 +390,18 @@ int ship_wp_status(struct cmd_ctx *ctx, const struct ship_stage *st, const char 
 {
     struct wpw w;
     memset(&w, 0, sizeof(w));
-    w.ctx = ctx;
-    w.st = st;
-    w.sha = sha;
-    w.r = r;
-    w.quiet = 1; /* `ship status` prints the record */
+    ship_follow_init(&w.fl, ctx, st, sha, r, 1); /* `ship status` prints the record */
     struct err e;
     err_clear(&e);
     long long n = 0;
     int rc = 0;
     if (session_open(&w, &e) < 0 || newest_match(&w, &n, &e) < 0 ||
         (n && read_detail(&w, n, &e) < 0)) {
-        rc = e.code;
-        r->code = e.code;
-        snprintf(r->status, sizeof(r->status), "%s", exit_code_name(e.code));
-        snprintf(r->line, sizeof(r->line), "%s: %s", r->status, e.msg);
+        rc = ship_run_unreadable(r, &e);
     } else if (!n) {
         char what[160];
         what_is_matched(&w, what, sizeof(what));
-        snprintf(r->status, sizeof(r->status), "none");
-        snprintf(r->line, sizeof(r->line), "no %s in %s yet", what + 2, st->repo);
+        ship_run_none(r, "no %s in %s yet", what + 2, st->repo);
     } else {
         fill_run(&w, verdict(w.cur.status));
     }
@@ -439,5 +409,6 @@ int ship_wp_status(struct cmd_ctx *ctx, const struct ship_stage *st, const char 
         wp_pipeline_release(&w.cur);
     if (w.open)
         ci_session_close(&w.s);
+    ship_follow_release(&w.fl);
     return rc;
 }
