@@ -246,14 +246,21 @@ void ci_summary_line(const struct wp_pipeline *p, long long now, struct buf *out
         out->data[--out->len] = '\0';
 }
 
-static void step_line(const struct wp_step *st, long long now, int color, struct buf *out)
+/* The start of a row of the tree: indented name, status, duration so far. */
+static void tree_row(struct buf *out, int indent, const char *name, const char *state,
+                     long long started, long long finished, long long now, int color)
 {
     char d[32] = "";
-    if (st->started)
-        wp_format_duration(wp_elapsed(st->started, st->finished, now), d, sizeof(d));
-    buf_addf(out, "    %-24s ", st->name);
-    ci_paint_status(out, color, st->state, 8);
+    if (started)
+        wp_format_duration(wp_elapsed(started, finished, now), d, sizeof(d));
+    buf_addf(out, "%*s%-*s ", indent, "", 28 - indent, name);
+    ci_paint_status(out, color, state, 8);
     buf_addf(out, " %6s", d);
+}
+
+static void step_line(const struct wp_step *st, long long now, int color, struct buf *out)
+{
+    tree_row(out, 4, st->name, st->state, st->started, st->finished, now, color);
     if (wp_status_failed(st->state) && st->exit_code)
         buf_addf(out, "  exit %d", st->exit_code);
     if (st->error[0]) {
@@ -273,12 +280,8 @@ void ci_render_tree(const struct wp_pipeline *p, long long now, int color, struc
     }
     for (size_t i = 0; i < p->nworkflows; i++) {
         const struct wp_workflow *w = &p->workflows[i];
-        char d[32] = "";
-        if (w->started)
-            wp_format_duration(wp_elapsed(w->started, w->finished, now), d, sizeof(d));
-        buf_addf(out, "  %-26s ", w->name);
-        ci_paint_status(out, color, w->state, 8);
-        buf_addf(out, " %6s\n", d);
+        tree_row(out, 2, w->name, w->state, w->started, w->finished, now, color);
+        buf_addc(out, '\n');
         for (size_t k = 0; k < w->nsteps; k++)
             step_line(&w->steps[k], now, color, out);
     }

@@ -746,22 +746,28 @@ int cmd_deploy_status(struct cmd_ctx *ctx)
     return status_target(ctx, ctx->pos[0], opt_sha);
 }
 
-int deploy_stage_wait(struct cmd_ctx *ctx, const char *target, const char *sha,
-                      const char *container)
+typedef int (*target_fn)(struct cmd_ctx *ctx, const char *target, const char *sha);
+
+/* Runs a verb's target function for a ship stage, whose container stands
+ * in for --container. */
+static int as_stage(target_fn fn, struct cmd_ctx *ctx, const char *target, const char *sha,
+                    const char *container)
 {
     const char *saved = opt_container;
     opt_container = container;
-    int code = deploy_wait_target(ctx, target, sha);
+    int code = fn(ctx, target, sha);
     opt_container = saved;
     return code;
+}
+
+int deploy_stage_wait(struct cmd_ctx *ctx, const char *target, const char *sha,
+                      const char *container)
+{
+    return as_stage(deploy_wait_target, ctx, target, sha, container);
 }
 
 int deploy_stage_status(struct cmd_ctx *ctx, const char *target, const char *sha,
                         const char *container)
 {
-    const char *saved = opt_container;
-    opt_container = container;
-    int code = status_target(ctx, target, sha);
-    opt_container = saved;
-    return code;
+    return as_stage(status_target, ctx, target, sha, container);
 }

@@ -55,18 +55,43 @@ int git_common_dir(const struct git *g, char **path, struct err *e)
     return 0;
 }
 
+/* Reading -z output: NUL-terminated fields, one after the other. */
+struct z_reader {
+    const char *data;
+    size_t len, i;
+};
+
 /*
- * The NUL-terminated field of -z output at *i, moving *i past it; NULL
- * when the output ends before the field's NUL (git always writes one).
+ * The next field and its length, moving past it; NULL when the output ends
+ * before the field's NUL (git always writes one).
  */
-static const char *z_field(const char *data, size_t len, size_t *i, size_t *n)
+static const char *z_next(struct z_reader *z, size_t *n)
 {
-    const char *f = data + *i;
-    *n = strnlen(f, len - *i);
-    if (*i + *n >= len)
+    const char *f = z->data + z->i;
+    *n = strnlen(f, z->len - z->i);
+    if (z->i + *n >= z->len)
         return NULL;
-    *i += *n + 1;
+    z->i += *n + 1;
     return f;
+}
+
+typedef int (*z_field_fn)(struct z_reader *z, const char *f, size_t n, void *ud);
+
+/*
+ * The one loop of the -z parsers: hands each field to `field` (which may
+ * take the fields that belong to it with z_next()); returns -1 as soon as
+ * the output is malformed or `field` says so, else 0.
+ */
+static int z_parse(const char *data, size_t len, z_field_fn field, void *ud)
+{
+    struct z_reader z = { data, len, 0 };
+    while (z.i < len) {
+        size_t n;
+        const char *f = z_next(&z, &n);
+        if (!f || field(&z, f, n, ud) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 void git_worktree_list_release(struct git_worktree_list *wl)
@@ -81,48 +106,57 @@ void git_worktree_list_release(struct git_worktree_list *wl)
     wl->n = 0;
 }
 
-int git_parse_worktrees(const char *data, size_t len, struct git_worktree_list *wl)
+/* Parsing `git worktree list --porcelain -z`: the list, and the record
+ * being read (NULL between records). */
+struct worktree_parse {
+    struct git_worktree_list *wl;
+    struct git_worktree *cur;
+};
+
+static int worktree_field(struct z_reader *z, const char *f, size_t n, void *ud)
 {
-    wl->v = NULL;
-    wl->n = 0;
-    struct git_worktree *cur = NULL;
-    size_t i = 0;
-    while (i < len) {
-        size_t n;
-        const char *f = z_field(data, len, &i, &n);
-        if (!f)
-            goto bad;
-        if (n == 0) {
-            cur = NULL;
-            continue;
-        }
-        if (!strncmp(f, "worktree ", 9)) {
-            wl->v = xrealloc(wl->v, (wl->n + 1) * sizeof(*wl->v));
-            cur = &wl->v[wl->n++];
-            memset(cur, 0, sizeof(*cur));
-            cur->path = xstrdup(f + 9);
-            continue;
-        }
-        if (!cur)
-            goto bad;
-        if (!strncmp(f, "HEAD ", 5)) {
-            free(cur->head);
-            cur->head = xstrdup(f + 5);
-        } else if (!strncmp(f, "branch ", 7)) {
-            free(cur->branch);
-            cur->branch = xstrdup(f + 7);
-        } else if (!strcmp(f, "bare")) {
-            cur->bare = 1;
-        } else if (!strcmp(f, "detached")) {
-            cur->detached = 1;
-        } else if (!strncmp(f, "prunable", 8) && (f[8] == '\0' || f[8] == ' ')) {
-            cur->prunable = 1;
-        }
+    struct worktree_parse *p = ud;
+    struct git_worktree_list *wl = p->wl;
+    struct git_worktree *cur = p->cur;
+    (void)z;
+    if (n == 0) { /* the end of a record */
+        p->cur = NULL;
+        return 0;
+    }
+    if (!strncmp(f, "worktree ", 9)) {
+        wl->v = xrealloc(wl->v, (wl->n + 1) * sizeof(*wl->v));
+        p->cur = &wl->v[wl->n++];
+        memset(p->cur, 0, sizeof(*p->cur));
+        p->cur->path = xstrdup(f + 9);
+        return 0;
+    }
+    if (!cur)
+        return -1;
+    if (!strncmp(f, "HEAD ", 5)) {
+        free(cur->head);
+        cur->head = xstrdup(f + 5);
+    } else if (!strncmp(f, "branch ", 7)) {
+        free(cur->branch);
+        cur->branch = xstrdup(f + 7);
+    } else if (!strcmp(f, "bare")) {
+        cur->bare = 1;
+    } else if (!strcmp(f, "detached")) {
+        cur->detached = 1;
+    } else if (!strncmp(f, "prunable", 8) && (f[8] == '\0' || f[8] == ' ')) {
+        cur->prunable = 1;
     }
     return 0;
-bad:
-    git_worktree_list_release(wl);
-    return -1;
+}
+
+int git_parse_worktrees(const char *data, size_t len, struct git_worktree_list *wl)
+{
+    struct worktree_parse p = { wl, NULL };
+    memset(wl, 0, sizeof(*wl));
+    if (z_parse(data, len, worktree_field, &p) < 0) {
+        git_worktree_list_release(wl);
+        return -1;
+    }
+    return 0;
 }
 
 int git_worktrees(const struct git *g, struct git_worktree_list *wl, struct err *e)
@@ -235,32 +269,36 @@ void git_status_release(struct git_status *st)
     st->n = 0;
 }
 
-int git_parse_status(const char *data, size_t len, struct git_status *st)
+/* One "XY PATH" field of `git status --porcelain -z`, with the ORIG field
+ * that follows a rename or copy; `ud` is the status. */
+static int status_field(struct z_reader *z, const char *f, size_t n, void *ud)
 {
-    st->v = NULL;
-    st->n = 0;
-    size_t i = 0;
-    while (i < len) {
-        size_t n, on;
-        const char *f = z_field(data, len, &i, &n);
-        if (!f || n < 4 || f[2] != ' ')
-            goto bad;
-        st->v = xrealloc(st->v, (st->n + 1) * sizeof(*st->v));
-        struct git_status_entry *en = &st->v[st->n++];
-        memset(en, 0, sizeof(*en));
-        memcpy(en->xy, f, 2);
-        en->path = xstrdup(f + 3);
-        if (f[0] == 'R' || f[0] == 'C' || f[1] == 'R' || f[1] == 'C') {
-            const char *o = z_field(data, len, &i, &on);
-            if (!o || on == 0)
-                goto bad;
-            en->orig = xstrdup(o);
-        }
+    struct git_status *st = ud;
+    if (n < 4 || f[2] != ' ')
+        return -1;
+    st->v = xrealloc(st->v, (st->n + 1) * sizeof(*st->v));
+    struct git_status_entry *en = &st->v[st->n++];
+    memset(en, 0, sizeof(*en));
+    memcpy(en->xy, f, 2);
+    en->path = xstrdup(f + 3);
+    if (f[0] == 'R' || f[0] == 'C' || f[1] == 'R' || f[1] == 'C') {
+        size_t on;
+        const char *o = z_next(z, &on);
+        if (!o || on == 0)
+            return -1;
+        en->orig = xstrdup(o);
     }
     return 0;
-bad:
-    git_status_release(st);
-    return -1;
+}
+
+int git_parse_status(const char *data, size_t len, struct git_status *st)
+{
+    memset(st, 0, sizeof(*st));
+    if (z_parse(data, len, status_field, st) < 0) {
+        git_status_release(st);
+        return -1;
+    }
+    return 0;
 }
 
 int git_status(const struct git *g, struct git_status *st, struct err *e)
