@@ -17,10 +17,14 @@ they have in common lives here so that it is written once:
     matches and what the fault does stay in each fake.
   * write_atomic / write_port_file: a reader never sees half a file.
   * rst_close: end a connection with a TCP reset and no answer.
+  * The start and the end: the options every scenario-driven fake takes,
+    reading the scenario, and serving until SIGTERM/SIGINT (exit 0 at once,
+    open streams and stalled requests included).
 """
 
 import json
 import os
+import signal
 import socket
 import socketserver
 import ssl
@@ -234,3 +238,46 @@ class FaultRules:
     def clear(self):
         with self.lock:
             self.rules = []
+
+
+# ---------------------------------------------------------------------------
+# Start and end
+# ---------------------------------------------------------------------------
+
+def add_common_args(p):
+    """The options of a fake that serves a scenario over TLS."""
+    p.add_argument("--cert", required=True, help="server certificate (PEM)")
+    p.add_argument("--key", required=True, help="server key (PEM)")
+    p.add_argument("--scenario", required=True, help="scenario file (JSON)")
+    p.add_argument("--port-file", required=True, help="where to write the port once listening")
+    p.add_argument("--request-log", help="append every request here as JSON lines")
+    p.add_argument("--port", type=int, default=0, help="port to listen on (default: any)")
+    p.add_argument("--token", action="append", default=[],
+                   help="another valid token for the scenario's first user (repeatable)")
+    p.add_argument("--verbose", action="store_true", help="log requests to stderr")
+    return p
+
+
+def load_json(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def stop_on_signals(server):
+    """SIGTERM and SIGINT end server.serve_forever(). Install it before the
+    port file is written: a test may signal as soon as it sees the port."""
+    def stop(_sig, _frame):
+        # shutdown() waits for serve_forever() to return, so not from this thread.
+        threading.Thread(target=server.shutdown, daemon=True).start()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
+def serve(server):
+    """Serves until a signal (stop_on_signals), then leaves at once with
+    status 0: daemon threads may sit in blocking reads, not waited for."""
+    server.serve_forever(poll_interval=0.2)
+    server.server_close()
+    server.reqlog.close()
+    sys.stderr.flush()
+    os._exit(0)

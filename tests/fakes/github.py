@@ -23,10 +23,8 @@ import argparse
 import hashlib
 import io
 import json
-import os
 import re
 import select
-import signal
 import socket
 import socketserver
 import ssl
@@ -38,8 +36,8 @@ from datetime import datetime, timezone
 from email.utils import formatdate
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-from fakehttp import (FakeServer, FaultRules, RequestLog, TlsHandler, listen_tls,
-                      write_port_file)
+from fakehttp import (FakeServer, FaultRules, RequestLog, TlsHandler, add_common_args,
+                      listen_tls, load_json, serve, stop_on_signals, write_port_file)
 from reactions import Reactions
 
 # When a run ends: the workflow's deploy job, as the tests install it
@@ -1658,29 +1656,20 @@ class ProxyServer(socketserver.ThreadingTCPServer):
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="A fake GitHub Actions API for tests.")
-    p.add_argument("--cert", required=True, help="API certificate (api.github.test)")
-    p.add_argument("--key", required=True)
+    p = add_common_args(argparse.ArgumentParser(description="A fake GitHub Actions API for tests."))
     p.add_argument("--log-cert", required=True, help="log host certificate (logs.github.test)")
     p.add_argument("--log-key", required=True)
-    p.add_argument("--scenario", required=True)
-    p.add_argument("--port-file", required=True, help="the API port is written here once listening")
     p.add_argument("--log-port-file", help="the log host's port is written here")
     p.add_argument("--proxy-port-file", help="also run a CONNECT proxy; its port is written here")
-    p.add_argument("--request-log", help="append every request (API and log host) as JSON lines")
-    p.add_argument("--port", type=int, default=0)
     p.add_argument("--log-port", type=int, default=0)
     p.add_argument("--log-origin", help="origin in log redirects (default https://logs.github.test:LOGPORT)")
-    p.add_argument("--token", action="append", default=[], help="another valid token for the first user")
-    p.add_argument("--verbose", action="store_true")
     return p.parse_args(argv)
 
 
 def main(argv):
     args = parse_args(argv)
     try:
-        with open(args.scenario, encoding="utf-8") as f:
-            scenario = json.load(f)
+        scenario = load_json(args.scenario)
         world = World(scenario, args.token)
         faults = Faults()
         faults.add(scenario.get("faults", []))
@@ -1708,20 +1697,13 @@ def main(argv):
     for s in servers[1:]:
         threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
 
-    def stop(_sig, _frame):
-        threading.Thread(target=api.shutdown, daemon=True).start()
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stop_on_signals(api)
     if args.log_port_file:
         write_port_file(args.log_port_file, api.log_port)
     if args.proxy_port_file:
         write_port_file(args.proxy_port_file, api.proxy_port)
     write_port_file(args.port_file, api.server_address[1])
-    api.serve_forever(poll_interval=0.2)
-    api.reqlog.close()
-    sys.stderr.flush()
-    os._exit(0)
-
+    serve(api)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

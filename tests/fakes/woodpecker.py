@@ -38,11 +38,9 @@ import hashlib
 import itertools
 import json
 import math
-import os
 import queue
 import random
 import re
-import signal
 import socket
 import ssl
 import sys
@@ -52,8 +50,9 @@ from datetime import datetime, timedelta, timezone
 from email.utils import formatdate
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from fakehttp import (FakeServer, FaultRules, RequestLog, TlsHandler, listen_tls,
-                      rst_close, write_port_file)
+from fakehttp import (FakeServer, FaultRules, RequestLog, TlsHandler, add_common_args,
+                      listen_tls, load_json, rst_close, serve, stop_on_signals,
+                      write_port_file)
 from reactions import Reactions
 
 # ---------------------------------------------------------------------------
@@ -908,24 +907,13 @@ class World:
         return None
 
     def repo_by_id(self, rid):
-        for r in self.repos:
-            if r.id == rid:
-                return r
-        return None
+        return next((r for r in self.repos if r.id == rid), None)
 
     def user_for_token(self, token):
-        if not token:
-            return None
-        for u in self.users:
-            if u.has_token(token):
-                return u
-        return None
+        return next((u for u in self.users if u.has_token(token)), None) if token else None
 
     def user_by_login(self, login):
-        for u in self.users:
-            if u.login == login:
-                return u
-        return None
+        return next((u for u in self.users if u.login == login), None)
 
     @staticmethod
     def can_pull(user, repo):
@@ -2318,26 +2306,16 @@ class WriteHandler(Handler):
 # ---------------------------------------------------------------------------
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="A fake Woodpecker CI server for tests.")
-    p.add_argument("--cert", required=True, help="server certificate (PEM)")
-    p.add_argument("--key", required=True, help="server key (PEM)")
-    p.add_argument("--scenario", required=True, help="scenario file (JSON)")
-    p.add_argument("--port-file", required=True, help="where to write the port once listening")
-    p.add_argument("--request-log", help="append every API request here as JSON lines")
-    p.add_argument("--port", type=int, default=0, help="port to listen on (default: any)")
-    p.add_argument("--token", action="append", default=[],
-                   help="another valid token for the scenario's first user (repeatable)")
+    p = add_common_args(argparse.ArgumentParser(description="A fake Woodpecker CI server for tests."))
     p.add_argument("--ping-interval", type=float,
                    help="seconds between SSE keep-alive pings (overrides the scenario)")
-    p.add_argument("--verbose", action="store_true", help="log requests to stderr")
     return p.parse_args(argv)
 
 
 def main(argv):
     args = parse_args(argv)
     try:
-        with open(args.scenario, encoding="utf-8") as f:
-            scenario = json.load(f)
+        scenario = load_json(args.scenario)
         clock = Clock()
         world = World(scenario, clock, args.token)
         faults = FaultEngine(clock)
@@ -2369,22 +2347,11 @@ def main(argv):
     threading.Thread(target=run_scheduler, args=(world, server.hub), daemon=True,
                      name="scheduler").start()
 
-    def stop(_sig, _frame):
-        # shutdown() waits for serve_forever() to return, so not from this thread.
-        threading.Thread(target=server.shutdown, daemon=True).start()
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-
+    stop_on_signals(server)
     write_port_file(args.port_file, server.server_address[1])
     if args.verbose:
         sys.stderr.write("woodpecker: listening on 127.0.0.1:%d\n" % server.server_address[1])
-    server.serve_forever(poll_interval=0.2)
-    server.server_close()
-    server.reqlog.close()
-    sys.stderr.flush()
-    # Daemon threads may sit in blocking reads; leave without waiting for them.
-    os._exit(0)
-
+    serve(server)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
