@@ -17,15 +17,21 @@ static void header(struct http_response *r, const char *line)
     assert_int_equal(http_on_header(copy, 1, n, r), n);
 }
 
+/* A response that captures one header. */
+static void start(struct http_response *r, struct http_capture *cap)
+{
+    http_response_init(r, 0);
+    r->capture = cap;
+    r->ncapture = 1;
+}
+
 static void test_response__keeps_what_decisions_need(void **state)
 {
     (void)state;
     char etag[8];
     struct http_capture cap = { "ETag", etag, sizeof(etag) };
     struct http_response r;
-    http_response_init(&r, 0);
-    r.capture = &cap;
-    r.ncapture = 1;
+    start(&r, &cap);
     header(&r, "HTTP/1.1 429 Too Many Requests");
     header(&r, "content-type:   application/json; charset=utf-8");
     header(&r, "Retry-After: 7200");
@@ -47,9 +53,7 @@ static void test_response__a_new_response_starts_fresh(void **state)
     char loc[64];
     struct http_capture cap = { "Location", loc, sizeof(loc) };
     struct http_response r;
-    http_response_init(&r, 0);
-    r.capture = &cap;
-    r.ncapture = 1;
+    start(&r, &cap);
     header(&r, "HTTP/1.1 302 Found");
     header(&r, "Location: https://logs.example/blob");
     header(&r, "Retry-After: 1");
