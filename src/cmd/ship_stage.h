@@ -5,8 +5,8 @@
  * word, exit code, start and end, and what it followed. The Woodpecker CI
  * stage lives in ship_wp.c (it matches by commit or by a variable, which
  * only the pipeline list shows); the GitHub build stage in ship_gh.c, on
- * the GitHub provider. The rollout stage is `deploy wait` itself
- * (deploy_stage_wait()).
+ * the GitHub provider; what the two share is in ship_stage.c. The rollout
+ * stage is `deploy wait` itself (deploy_stage_wait()).
  */
 #ifndef HOMELAB_CMD_SHIP_STAGE_H
 #define HOMELAB_CMD_SHIP_STAGE_H
@@ -65,7 +65,8 @@ void ship_follow_done(struct ship_follow *f, ship_frame_fn frame, void *follower
 
 /*
  * The record of a stage `ship status` could not read: its exit code, the
- * code's name as status, "NAME: message" as line. Returns e->code.
+ * code's name as status, "<that name>: <e's message>" as line. Returns
+ * e->code.
  */
 int ship_run_unreadable(struct ship_run *r, const struct err *e);
 
