@@ -176,7 +176,9 @@ wait_request() {
 # on stderr (or has exited); reap waits for it and records $out, $err and
 # $rc (and $T/out, $T/err) like `run`. For a control call that must come after the client showed
 # it saw the state before.
-spawn() { "$@" >"$T/bg.out" 2>"$T/bg.err" & bg=$!; }
+# The files are emptied before the start: the background job opens them only
+# once it runs, and a wait_stderr before that must not read the last run's.
+spawn() { : >"$T/bg.out"; : >"$T/bg.err"; "$@" >"$T/bg.out" 2>"$T/bg.err" & bg=$!; }
 wait_stderr() {
     _w=0
     while ! grep -qF -- "$1" "$T/bg.err" && kill -0 "$bg" 2>/dev/null &&
@@ -299,6 +301,8 @@ run_interrupted_when() {
     sig=$1 file=$2 pattern=$3; shift 3
     skip=0
     [ "$file" != "$T/err" ] && [ -f "$file" ] && skip=$(wc -l < "$file")
+    # emptied before the start: the job opens them only once it runs
+    : >"$T/out"; : >"$T/err"
     "$@" >"$T/out" 2>"$T/err" &
     pid=$!
     i=0

@@ -26,7 +26,9 @@ within() { python3 -c 'import sys; a,b,c=sys.argv[1:]; sys.exit(0 if b != "none"
 # waits until it has printed TEXT on stderr (or exited); end_wait collects
 # it like `run` and takes $end. The test's next step (a control call) then
 # happens after the client has shown it saw the state before, however slow.
-start_wait() { "$HOMELAB" deploy wait "$@" >"$T/dw.out" 2>"$T/dw.err" & dw=$!; }
+# (The files are emptied first: the job opens them only once it runs, and a
+# wait_err before that must not find the previous wait's lines.)
+start_wait() { : >"$T/dw.out"; : >"$T/dw.err"; "$HOMELAB" deploy wait "$@" >"$T/dw.out" 2>"$T/dw.err" & dw=$!; }
 wait_err() {
     i=0
     while ! grep -qF -- "$1" "$T/dw.err" && kill -0 $dw 2>/dev/null && [ $i -lt 3000 ]; do
