@@ -34,12 +34,14 @@ struct ci_filter {
 /*
  * A log as lines. on_line gets one line without its newline, borrowed
  * (valid during the call), not yet sanitised; `ts` is the line's own time
- * (unix seconds, fractional) or 0 when the log has none. Returning
+ * (unix seconds, fractional) or 0 when the log has none, and `text` the
+ * offset where the line's text starts after that time stamp (0 when
+ * none): a verb that strips time stamps needs no provider's format. Returning
  * non-zero stops the read (the read then returns -1 with e as the
  * callback left it, or EXIT_FAILED "stopped").
  */
 struct ci_log_sink {
-    int (*on_line)(void *ctx, const char *line, size_t len, double ts);
+    int (*on_line)(void *ctx, const char *line, size_t len, double ts, size_t text);
     void *ctx;
 };
 
@@ -81,7 +83,8 @@ const char *ci_action_name(enum ci_action a);
 struct ci_provider;
 
 struct ci_provider_ops {
-    const char *name; /* "woodpecker" | "github" */
+    const char *name;  /* "woodpecker" | "github" */
+    const char *title; /* for people: "Woodpecker" | "GitHub" */
 
     /* The runs of commit `sha` (full 40-hex when known) matching f. The
      * set replaces *out (released first). *changed = 0 when the server
@@ -128,6 +131,9 @@ struct ci_provider {
     /* Set by a provider that is waiting out a rate limit: clock_wall()
      * time it lasts until (the verb prints "rate-limited until HH:MM:SS"). */
     double rate_limited_until;
+    /* Set by read_log of one step: the step's lines could not be told
+     * apart for sure, the whole job log was handed over. */
+    int log_cut_uncertain;
     void *impl;          /* the provider's own state */
 };
 

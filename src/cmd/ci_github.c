@@ -16,6 +16,8 @@
 
 #include "ci/provider.h"
 #include "cmd/ci_common.h"
+#include "cmd/ci_follow.h"
+#include "cmd/ci_view.h"
 #include "cmd/cmd.h"
 #include "core/clock.h"
 #include "core/linering.h"
@@ -27,8 +29,6 @@
 #include "github/provider.h"
 
 #define GH_APPEAR_DEFAULT 600.0
-#define GH_POLL 2.5
-#define GH_JOBS_EVERY_PLAIN 10.0
 #define GH_FOLLOW_EVERY 3.0
 
 struct ci_gh_opts ci_gh_opts;
@@ -147,134 +147,12 @@ static int gh_target(struct cmd_ctx *ctx, struct ci_target *t)
     return 0;
 }
 
-/* ---- rendering ---- */
-
-static const char *state_word(const char *s)
-{
-    return s ? s : "unknown";
-}
-
-static enum term_color tone(enum ci_state s)
-{
-    switch (s) {
-    case CI_SUCCESS: case CI_NEUTRAL: case CI_SKIPPED:
-        return ci_status_tone("success");
-    case CI_FAILURE: case CI_CANCELLED:
-        return ci_status_tone("failure");
-    case CI_NEEDS_PERSON:
-        return ci_status_tone("blocked");
-    case CI_RUNNING:
-        return ci_status_tone("running");
-    default:
-        return ci_status_tone("pending");
-    }
-}
-
-/* "CI #12 failure push main 3cc04da (run 30000000301, attempt 2)" */
-static void run_line(const struct ci_run *r, struct buf *out)
-{
-    buf_addf(out, "%s #%lld %s %s %s %.7s (run %lld", r->workflow, r->number,
-             state_word(r->status), r->event ? r->event : "-", r->branch ? r->branch : "-",
-             r->sha ? r->sha : "", r->id);
-    if (r->attempt > 1)
-        buf_addf(out, ", attempt %d", r->attempt);
-    buf_addf(out, ")");
-}
-
-static void render_tree(const struct ci_run *r, int color, struct buf *out)
-{
-    for (size_t i = 0; i < r->njobs; i++) {
-        const struct ci_job *j = &r->jobs[i];
-        buf_addf(out, "  ");
-        term_paint(out, color, tone(j->state), state_word(j->status));
-        buf_addf(out, " %s\n", j->name);
-        for (size_t k = 0; k < j->nsteps; k++) {
-            buf_addf(out, "    ");
-            term_paint(out, color, tone(j->steps[k].state), state_word(j->steps[k].status));
-            buf_addf(out, " %s\n", j->steps[k].name);
-        }
-    }
-}
-
-static json_t *run_json(const struct ci_run *r)
-{
-    json_t *jobs = json_array();
-    for (size_t i = 0; i < r->njobs; i++) {
-        const struct ci_job *j = &r->jobs[i];
-        json_t *steps = json_array();
-        for (size_t k = 0; k < j->nsteps; k++)
-            json_array_append_new(steps, json_pack("{s:i, s:s, s:s}", "number",
-                                                   j->steps[k].number, "name", j->steps[k].name,
-                                                   "status", state_word(j->steps[k].status)));
-        json_array_append_new(jobs, json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)j->id,
-                                              "name", j->name, "status", state_word(j->status),
-                                              "steps", steps));
-    }
-    json_t *o = json_pack("{s:I, s:I, s:i, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:o}", "id",
-                          (json_int_t)r->id, "run_number", (json_int_t)r->number, "attempt",
-                          r->attempt, "workflow", r->workflow, "status", state_word(r->status),
-                          "event", r->event, "branch", r->branch, "sha", r->sha, "url", r->url,
-                          "jobs", jobs);
-    if (r->waiting_for)
-        json_object_set_new(o, "waiting_for", json_string(r->waiting_for));
-    return o;
-}
-
-static json_t *runs_json(const struct ci_runset *s)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < s->n; i++)
-        json_array_append_new(a, run_json(&s->runs[i]));
-    return a;
-}
-
-static const char *verdict_word(int code)
-{
-    switch (code) {
-    case 0: return "success";
-    case EXIT_FAILED: return "failure";
-    case EXIT_NEEDS_PERSON: return "needs_person";
-    case EXIT_TIMEOUT: return "timeout";
-    case EXIT_NOT_FOUND: return "not_found";
-    default: return "error";
-    }
-}
-
 /* ---- reading ---- */
 
 static struct ci_filter gh_filter(void)
 {
     struct ci_filter f = { ci_gh_opts.event, NULL };
     return f;
-}
-
-/* The runs of the target (one for #ID); 0 with s->n == 0 when none yet. */
-static int read_runs(struct ci_provider *p, const struct ci_target *t, struct ci_runset *s,
-                     int *changed, struct err *e)
-{
-    if (t->number) {
-        struct ci_run r;
-        if (p->ops->run_by_id(p, t->number, &r, e) < 0)
-            return -1;
-        ci_runset_release(s);
-        s->runs = xcalloc(1, sizeof(*s->runs));
-        s->runs[0] = r;
-        s->n = 1;
-        *changed = 1; /* the run endpoint is conditional too; jobs decide the redraw */
-        return 0;
-    }
-    struct ci_filter f = gh_filter();
-    return ci_runs_of_commit(p, t->sha, &f, s, changed, e);
-}
-
-static int load_all_jobs(struct ci_provider *p, struct ci_runset *s, struct err *e)
-{
-    for (size_t i = 0; i < s->n; i++) {
-        int ch;
-        if (ci_load_jobs(p, &s->runs[i], &ch, e) < 0)
-            return -1;
-    }
-    return 0;
 }
 
 static void no_runs_error(struct cmd_ctx *ctx, const struct ci_provider *p,
@@ -299,7 +177,9 @@ int ci_gh_status(struct cmd_ctx *ctx)
         return ctx->err.code;
     }
     int ch, code = 0;
-    if (read_runs(&p, &t, &s, &ch, &ctx->err) < 0 || load_all_jobs(&p, &s, &ctx->err) < 0) {
+    struct ci_filter f = gh_filter();
+    if (ci_view_read_runs(&p, &t, &f, &s, &ch, &ctx->err) < 0 ||
+        ci_view_load_all_jobs(&p, &s, &ctx->err) < 0) {
         code = ctx->err.code;
     } else if (s.n == 0) {
         no_runs_error(ctx, &p, &t, "");
@@ -307,8 +187,8 @@ int ci_gh_status(struct cmd_ctx *ctx)
     } else if (ctx->mode == OUTPUT_JSON) {
         int v = ci_verdict(&s, 0);
         json_t *j = json_pack("{s:s, s:s, s:s?, s:o, s:s}", "provider", "github", "repo",
-                              p.repo, "sha", t.sha, "runs", runs_json(&s), "verdict",
-                              v < 0 ? "pending" : verdict_word(v));
+                              p.repo, "sha", t.sha, "runs", ci_view_runs_json(&s), "verdict",
+                              v < 0 ? "pending" : ci_view_verdict_word(v));
         json_dumpf(j, stdout, JSON_COMPACT);
         fputc('\n', stdout);
         json_decref(j);
@@ -317,11 +197,11 @@ int ci_gh_status(struct cmd_ctx *ctx)
         buf_init(&out, 0);
         for (size_t i = 0; i < s.n; i++) {
             buf_reset(&out);
-            run_line(&s.runs[i], &out);
+            ci_view_run_line(&s.runs[i], &out);
             puts(out.data);
             if (ctx->mode == OUTPUT_TTY) {
                 buf_reset(&out);
-                render_tree(&s.runs[i], ctx->color, &out);
+                ci_view_tree(&s.runs[i], ctx->color, &out);
                 fflush(stdout);
                 fputs(out.data, stderr);
             }
@@ -363,14 +243,14 @@ int ci_gh_list(struct cmd_ctx *ctx)
         struct buf out;
         buf_init(&out, 0);
         if (ctx->mode == OUTPUT_JSON) {
-            json_t *o = runs_json(&s);
+            json_t *o = ci_view_runs_json(&s);
             json_dumpf(o, stdout, JSON_COMPACT);
             fputc('\n', stdout);
             json_decref(o);
         }
         for (size_t i = 0; i < s.n && ctx->mode != OUTPUT_JSON; i++) {
             buf_reset(&out);
-            run_line(&s.runs[i], &out);
+            ci_view_run_line(&s.runs[i], &out);
             puts(out.data);
         }
         buf_release(&out);
@@ -381,413 +261,29 @@ int ci_gh_list(struct cmd_ctx *ctx)
     return code;
 }
 
-/* ---- log lines ---- */
-
-struct lines {
-    int timestamps, raw;
-    struct line_ring ring;  /* the tail, when tailing */
-    int tailing;
-    FILE *to;
-    long long printed;
-    long long skip;         /* lines to skip (--follow: already printed) */
-    long long seen;
-    struct buf tmp;
-};
-
-/* One log line made safe: timestamp stripped (unless asked), escapes shown. */
-static void clean_line(struct lines *L, const char *line, size_t len, struct buf *out)
-{
-    double ts;
-    size_t text = 0;
-    if (gh_log_line_time(line, len, &ts, &text) && L->timestamps) {
-        size_t off = len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3) ? 3 : 0;
-        text = off; /* keep the timestamp, drop only a BOM */
-    }
-    if (L->raw)
-        buf_add(out, line + text, len - text);
-    else
-        sanitize_append(out, line + text, len - text, SANITIZE_DROP_SGR);
-}
-
-static int on_line(void *ctx, const char *line, size_t len, double ts)
-{
-    (void)ts;
-    struct lines *L = ctx;
-    if (L->seen++ < L->skip)
-        return 0;
-    buf_reset(&L->tmp);
-    clean_line(L, line, len, &L->tmp);
-    if (L->tailing) {
-        buf_addf(&L->tmp, "\n");
-        line_ring_add(&L->ring, L->tmp.data, L->tmp.len);
-        return 0;
-    }
-    fprintf(L->to, "%s\n", L->tmp.data);
-    L->printed++;
-    return ferror(L->to) ? 1 : 0;
-}
-
-static void lines_init(struct lines *L, FILE *to, long tail, int timestamps, int raw)
-{
-    memset(L, 0, sizeof(*L));
-    L->to = to;
-    L->timestamps = timestamps;
-    L->raw = raw;
-    L->tailing = tail >= 0;
-    line_ring_init(&L->ring, tail >= 0 ? (size_t)tail : 0);
-    buf_init(&L->tmp, 0);
-}
-
-static void lines_flush(struct lines *L, const char *indent)
-{
-    for (size_t i = 0; L->tailing && i < L->ring.count; i++) {
-        size_t n;
-        const char *s = line_ring_get(&L->ring, i, &n);
-        fprintf(L->to, "%s%.*s\n", indent, (int)n, s);
-        L->printed++;
-    }
-    line_ring_reset(&L->ring);
-}
-
-static void lines_release(struct lines *L)
-{
-    line_ring_release(&L->ring);
-    buf_release(&L->tmp);
-}
-
-/* ---- the failure report ---- */
-
-static void report_run(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_run *r)
-{
-    const struct ci_job *j = ci_run_failed_job(r);
-    if (!j) {
-        fprintf(stderr, "\nfailed: %s #%lld %s before any job ran%s\n", r->workflow, r->number,
-                state_word(r->status), !strcmp(state_word(r->status), "startup_failure")
-                    ? " (likely a workflow file issue)" : "");
-        if (r->url && *r->url)
-            fprintf(stderr, "view: %s\n", r->url);
-        return;
-    }
-    const struct ci_step *st = ci_job_failed_step(j);
-    fprintf(stderr, "\nfailed: %s / %s / %s (%s)\n", r->workflow, j->name,
-            st ? st->name : "-", state_word(st ? st->status : j->status));
-    struct lines L;
-    long n = ci_watch_log_lines();
-    lines_init(&L, stderr, n > 0 ? n : 30, 0, 0);
-    struct ci_log_sink sink = { on_line, &L };
-    struct err e;
-    err_clear(&e);
-    int rc = ci_read_log(p, r, j, st, &sink, &e);
-    if (rc < 0)
-        fprintf(stderr, "  (log not available: %s)\n", e.msg);
-    else if (rc == 0)
-        fprintf(stderr, "  (GitHub has no log for this job yet)\n");
-    else if (st && gh_provider_last_cut_uncertain(p))
-        fprintf(stderr, "  (could not tell this step's lines apart for sure: the job log's "
-                        "last lines follow)\n");
-    lines_flush(&L, "  ");
-    lines_release(&L);
-    struct buf cmd;
-    buf_init(&cmd, 0);
-    buf_addf(&cmd, "homelab ci logs '#%lld' --step ", r->id);
-    struct buf js;
-    buf_init(&js, 0);
-    buf_addf(&js, "%s/%s", j->name, st ? st->name : "");
-    ci_shell_quote(&cmd, st ? js.data : j->name, 1);
-    ci_hint_flags(ctx, &cmd);
-    fprintf(stderr, "full log: %s\n", cmd.data);
-    if (r->url && *r->url)
-        fprintf(stderr, "view: %s\n", r->url);
-    buf_release(&js);
-    buf_release(&cmd);
-}
-
-static void failure_report(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_runset *s)
-{
-    for (size_t i = 0; i < s->n; i++) {
-        struct ci_run *r = &s->runs[i];
-        if (!ci_state_failed(r->state))
-            continue;
-        int ch;
-        struct err e;
-        err_clear(&e);
-        if (!r->has_jobs && ci_load_jobs(p, r, &ch, &e) < 0)
-            continue;
-        report_run(ctx, p, r);
-    }
-}
-
-/* ---- ci watch ---- */
-
-struct ghw {
-    struct cmd_ctx *ctx;
-    struct ci_provider p;
-    struct ci_target t;
-    struct ci_runset runs;
-    struct buf seen;        /* "key\tstatus\n" lines already reported */
-    struct term term;
-    struct term_plain plain;
-    double started_at, deadline, next_jobs;
-    int jobs_due;
-};
-
-/* Carries jobs over from the previous set, so a deferred job read keeps the view. */
-static void keep_jobs(struct ci_runset *old, struct ci_runset *fresh)
-{
-    for (size_t i = 0; i < fresh->n; i++)
-        for (size_t k = 0; k < old->n; k++) {
-            struct ci_run *a = &fresh->runs[i], *b = &old->runs[k];
-            if (a->id == b->id && a->attempt == b->attempt && b->has_jobs && !a->has_jobs) {
-                a->jobs = b->jobs, a->njobs = b->njobs, a->has_jobs = 1;
-                b->jobs = NULL, b->njobs = 0, b->has_jobs = 0;
-            }
-        }
-}
-
-/* Reports key's status once per change: a plain line or a JSON line. */
-static void report(struct ghw *w, const char *kind, const char *key, const char *status)
-{
-    struct buf k;
-    buf_init(&k, 0);
-    buf_addf(&k, "%s\t%s\n", key, status);
-    if (!strstr(w->seen.data ? w->seen.data : "", k.data)) {
-        buf_add(&w->seen, k.data, k.len);
-        if (w->ctx->mode == OUTPUT_JSON) {
-            json_t *j = json_pack("{s:s, s:s, s:s}", "event", kind, "name", key, "status",
-                                  status);
-            term_json_line(j);
-            json_decref(j);
-        } else if (w->ctx->mode == OUTPUT_PLAIN) {
-            buf_reset(&k);
-            buf_addf(&k, "%s %s", key, status);
-            term_plain_line(&w->plain, stderr, k.data);
-        }
-    }
-    buf_release(&k);
-}
-
-/* A verdict comes after the lines that led to it (a run's after its jobs',
- * a job's after its steps'); a start before them. A finished run whose
- * jobs are not read yet waits for them. */
-static void report_changes(struct ghw *w)
-{
-    char key[512], run_key[512];
-    for (size_t i = 0; i < w->runs.n; i++) {
-        const struct ci_run *r = &w->runs.runs[i];
-        snprintf(key, sizeof(key), "%s #%lld", r->workflow, r->number);
-        if (r->attempt > 1)
-            snprintf(key + strlen(key), sizeof(key) - strlen(key), " (attempt %d)", r->attempt);
-        int run_last = ci_state_final(r->state);
-        if (!run_last)
-            report(w, "run", key, state_word(r->status));
-        snprintf(run_key, sizeof(run_key), "%s", key);
-        size_t base = strlen(key);
-        for (size_t k = 0; k < r->njobs; k++) {
-            const struct ci_job *j = &r->jobs[k];
-            snprintf(key + base, sizeof(key) - base, " %s", j->name);
-            int job_last = ci_state_final(j->state);
-            if (!job_last)
-                report(w, "job", key, state_word(j->status));
-            size_t jb = strlen(key);
-            for (size_t m = 0; m < j->nsteps; m++) {
-                snprintf(key + jb, sizeof(key) - jb, "/%s", j->steps[m].name);
-                report(w, "step", key, state_word(j->steps[m].status));
-            }
-            key[jb] = '\0';
-            if (job_last)
-                report(w, "job", key, state_word(j->status));
-            key[base] = '\0';
-        }
-        if (run_last && !w->jobs_due)
-            report(w, "run", run_key, state_word(r->status));
-    }
-}
-
-static void draw(struct ghw *w, int force)
-{
-    if (w->ctx->mode != OUTPUT_TTY)
-        return;
-    struct buf frame;
-    buf_init(&frame, 0);
-    double now = clock_now();
-    char elapsed[32];
-    term_fmt_duration(elapsed, sizeof(elapsed), now - w->started_at);
-    if (!w->runs.n)
-        buf_addf(&frame, "%s waiting for GitHub Actions to pick up %s  %s\n",
-                 term_spinner(w->term.utf8, now), w->t.label, elapsed);
-    for (size_t i = 0; i < w->runs.n; i++) {
-        const struct ci_run *r = &w->runs.runs[i];
-        struct buf line;
-        buf_init(&line, 0);
-        run_line(r, &line);
-        buf_addf(&frame, "%s ", ci_state_final(r->state) ? " " : term_spinner(w->term.utf8, now));
-        term_paint(&frame, w->term.color, tone(r->state), line.data);
-        buf_addf(&frame, "  %s\n", elapsed);
-        buf_release(&line);
-        render_tree(r, w->term.color, &frame);
-    }
-    term_live(&w->term, frame.data, now, force);
-    buf_release(&frame);
-}
-
-/* One poll: the runs, and jobs when a run changed (off a terminal: <= 1 per 10 s). */
-static int poll_once(struct ghw *w)
-{
-    struct ci_runset fresh = { 0 };
-    int changed = 0;
-    struct err e;
-    err_clear(&e);
-    if (read_runs(&w->p, &w->t, &fresh, &changed, &e) < 0) {
-        ci_runset_release(&fresh);
-        w->ctx->err = e;
-        return -1;
-    }
-    if (changed) {
-        keep_jobs(&w->runs, &fresh);
-        ci_runset_release(&w->runs);
-        w->runs = fresh;
-        w->jobs_due = 1;
-    } else {
-        ci_runset_release(&fresh);
-    }
-    double now = clock_now();
-    if (w->jobs_due && (w->ctx->mode == OUTPUT_TTY || now >= w->next_jobs)) {
-        if (load_all_jobs(&w->p, &w->runs, &e) < 0) {
-            w->ctx->err = e;
-            return -1;
-        }
-        w->jobs_due = 0;
-        w->next_jobs = now + GH_JOBS_EVERY_PLAIN;
-    }
-    if (changed || !w->jobs_due)
-        report_changes(w);
-    return 0;
-}
-
-/* A run that waits on a timer: say until when, once. */
-static void say_waits(struct ghw *w)
-{
-    for (size_t i = 0; i < w->runs.n; i++) {
-        const struct ci_run *r = &w->runs.runs[i];
-        if (r->state != CI_WAITING || !r->wait_until || w->ctx->mode == OUTPUT_JSON)
-            continue;
-        char hms[16], key[300];
-        time_t t = (time_t)r->wait_until;
-        struct tm tm;
-        strftime(hms, sizeof(hms), "%H:%M:%S", localtime_r(&t, &tm));
-        snprintf(key, sizeof(key), "%s #%lld waits on %s until", r->workflow, r->number,
-                 r->waiting_for ? r->waiting_for : "a timer");
-        report(w, "wait", key, hms);
-    }
-}
-
-static int finish(struct ghw *w, int code)
-{
-    if (w->ctx->mode == OUTPUT_TTY) {
-        draw(w, 1);
-        term_live_done(&w->term);
-    }
-    struct buf out;
-    buf_init(&out, 0);
-    if (w->ctx->mode == OUTPUT_JSON) {
-        json_t *j = json_pack("{s:s, s:s, s:i, s:o}", "event", "result", "status",
-                              verdict_word(code), "exit_code", code, "runs", runs_json(&w->runs));
-        if (watch_extra)
-            json_object_update(j, (json_t *)watch_extra);
-        term_json_line(j);
-        json_decref(j);
-    } else {
-        for (size_t i = 0; i < w->runs.n; i++) {
-            buf_reset(&out);
-            run_line(&w->runs.runs[i], &out);
-            puts(out.data);
-        }
-        fflush(stdout);
-        for (size_t i = 0; code == EXIT_NEEDS_PERSON && i < w->runs.n; i++)
-            if (w->runs.runs[i].state == CI_NEEDS_PERSON)
-                fprintf(stderr, "homelab: %s #%lld waits for %s\n", w->runs.runs[i].workflow,
-                        w->runs.runs[i].number, w->runs.runs[i].waiting_for
-                            ? w->runs.runs[i].waiting_for : "a person");
-        if (code == EXIT_FAILED)
-            failure_report(w->ctx, &w->p, &w->runs);
-    }
-    buf_release(&out);
-    return code;
-}
-
-static int timed_out(struct ghw *w)
-{
-    err_clear(&w->ctx->err);
-    err_set(&w->ctx->err, EXIT_TIMEOUT, "timed out after %.0fs waiting for the runs of %s",
-            clock_now() - w->started_at, w->t.label);
-    finish(w, EXIT_TIMEOUT);
-    return EXIT_TIMEOUT;
-}
-
-static int watch_loop(struct ghw *w)
-{
-    double appear = ci_watch_appear_timeout();
-    double appear_deadline = clock_now() + (appear >= 0 ? appear : GH_APPEAR_DEFAULT);
-    for (;;) {
-        if (term_interrupted()) {
-            err_set(&w->ctx->err, EXIT_INTERRUPTED, "interrupted");
-            return EXIT_INTERRUPTED;
-        }
-        if (poll_once(w) < 0) {
-            if (w->ctx->err.code == EXIT_UNAVAILABLE && clock_now() >= w->deadline - 0.1 &&
-                !gh_provider_client(&w->p)->rate_limited)
-                return timed_out(w);
-            return w->ctx->err.code;
-        }
-        say_waits(w);
-        draw(w, 0);
-        int v = w->runs.n ? ci_verdict(&w->runs, ci_watch_wait_approval()) : -1;
-        if (v >= 0) {
-            if (w->jobs_due)
-                load_all_jobs(&w->p, &w->runs, &w->ctx->err);
-            w->jobs_due = 0;
-            report_changes(w);
-            return finish(w, v);
-        }
-        double now = clock_now();
-        if (!w->runs.n && now >= appear_deadline) {
-            char after[64];
-            snprintf(after, sizeof(after), " within %.0fs", now - w->started_at);
-            no_runs_error(w->ctx, &w->p, &w->t, after);
-            return EXIT_NOT_FOUND;
-        }
-        if (now >= w->deadline)
-            return timed_out(w);
-        w->p.ops->wait_change(&w->p, w->deadline - now);
-        if (clock_now() >= w->deadline)
-            return timed_out(w);
-    }
-}
-
 int ci_gh_watch(struct cmd_ctx *ctx)
 {
-    struct ghw w;
-    memset(&w, 0, sizeof(w));
-    w.ctx = ctx;
-    buf_init(&w.seen, 0);
-    if (gh_target(ctx, &w.t) < 0)
+    struct ci_target t;
+    struct ci_provider p;
+    if (gh_target(ctx, &t) < 0)
         return ctx->err.code;
-    if (gh_open(ctx, &w.p) < 0) {
-        ci_target_release(&w.t);
+    if (gh_open(ctx, &p) < 0) {
+        ci_target_release(&t);
         return ctx->err.code;
     }
-    w.started_at = clock_now();
-    w.deadline = w.started_at + cmd_timeout(ctx);
-    gh_provider_client(&w.p)->api.deadline = w.deadline;
-    term_init(&w.term, 2, ctx->color);
-    term_catch_signals();
-    int code = watch_loop(&w);
-    term_release(&w.term);
-    term_plain_release(&w.plain);
-    ci_runset_release(&w.runs);
-    ci_provider_close(&w.p);
-    ci_target_release(&w.t);
-    buf_release(&w.seen);
+    struct ci_filter f = gh_filter();
+    double appear = ci_watch_appear_timeout();
+    struct ci_follow_spec spec = {
+        .filter = &f,
+        .appear_timeout = appear >= 0 ? appear : GH_APPEAR_DEFAULT,
+        .wait_approval = ci_watch_wait_approval(),
+        .log_lines = ci_watch_log_lines(),
+        .no_runs = no_runs_error,
+        .extra = watch_extra,
+    };
+    int code = ci_follow(ctx, &p, &t, &spec);
+    ci_provider_close(&p);
+    ci_target_release(&t);
     return code;
 }
 
@@ -885,7 +381,7 @@ static int pick_error(struct cmd_ctx *ctx, const struct ci_runset *s, const stru
 
 static int print_pick(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_runset *s,
                       const struct pick *pk, const struct ci_logs_view *v, int header,
-                      struct lines *L)
+                      struct ci_lines *L)
 {
     struct ci_run *r = &s->runs[pk->run];
     const struct ci_job *j = &r->jobs[pk->job];
@@ -893,7 +389,7 @@ static int print_pick(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_runs
     if (header)
         printf("==> %s / %s%s%s <==\n", r->workflow, j->name, st ? " / " : "",
                st ? st->name : "");
-    struct ci_log_sink sink = { on_line, L };
+    struct ci_log_sink sink = { ci_lines_on_line, L };
     struct err e;
     err_clear(&e);
     int rc = ci_read_log(p, r, j, st, &sink, &e);
@@ -903,18 +399,18 @@ static int print_pick(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_runs
     }
     if (rc == 0 && !v->follow)
         fprintf(stderr, "homelab: GitHub has no log for %s yet (%s)\n", j->name,
-                state_word(j->status));
-    if (rc > 0 && st && gh_provider_last_cut_uncertain(p))
+                ci_view_word(j->status));
+    if (rc > 0 && st && p->log_cut_uncertain)
         fprintf(stderr, "homelab: could not tell the lines of step '%s' apart for sure; "
                         "showing the whole job log\n", st->name);
-    lines_flush(L, "");
+    ci_lines_flush(L, "");
     fflush(stdout);
     return 0;
 }
 
 /* --follow: re-fetches the job log every few seconds and prints new lines. */
 static int follow_pick(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_runset *s,
-                       const struct pick *pk, const struct ci_logs_view *v, struct lines *L)
+                       const struct pick *pk, const struct ci_logs_view *v, struct ci_lines *L)
 {
     double deadline = clock_now() + cmd_timeout(ctx);
     int said = 0;
@@ -929,7 +425,7 @@ static int follow_pick(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_run
             return 0;
         if (!L->printed && !said) {
             fprintf(stderr, "homelab: GitHub has no log for %s yet (%s); waiting\n", j->name,
-                    state_word(j->status));
+                    ci_view_word(j->status));
             said = 1;
         }
         if (clock_now() >= deadline) {
@@ -963,14 +459,14 @@ static int logs_run(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_runset
     }
     if (what && ps.total != 1)
         return pick_error(ctx, s, &ps, what);
-    struct lines L;
-    lines_init(&L, stdout, v.follow ? -1 : v.tail, v.timestamps, v.raw);
+    struct ci_lines L;
+    ci_lines_init(&L, stdout, v.follow ? -1 : v.tail, v.timestamps, v.raw);
     int code = 0;
     if (v.follow)
         code = follow_pick(ctx, p, s, &ps.v[0], &v, &L);
     for (size_t i = 0; !v.follow && i < ps.n && !code; i++)
         code = print_pick(ctx, p, s, &ps.v[i], &v, ps.n > 1 || !what, &L);
-    lines_release(&L);
+    ci_lines_release(&L);
     return code;
 }
 
@@ -987,7 +483,9 @@ int ci_gh_logs(struct cmd_ctx *ctx)
     }
     term_catch_signals();
     int ch, code;
-    if (read_runs(&p, &t, &s, &ch, &ctx->err) < 0 || load_all_jobs(&p, &s, &ctx->err) < 0) {
+    struct ci_filter f = gh_filter();
+    if (ci_view_read_runs(&p, &t, &f, &s, &ch, &ctx->err) < 0 ||
+        ci_view_load_all_jobs(&p, &s, &ctx->err) < 0) {
         code = ctx->err.code;
     } else if (s.n == 0) {
         no_runs_error(ctx, &p, &t, "");

@@ -157,13 +157,10 @@ struct tail {
     struct buf tmp;
 };
 
-static int on_line(void *ctx, const char *line, size_t len, double ts)
+static int on_line(void *ctx, const char *line, size_t len, double ts, size_t text)
 {
-    (void)ts;
+    (void)ts; /* the timestamp is noise here: the text starts at `text` */
     struct tail *t = ctx;
-    double when;
-    size_t text = 0;
-    gh_log_line_time(line, len, &when, &text); /* the timestamp is noise here */
     buf_reset(&t->tmp);
     sanitize_append(&t->tmp, line + text, len - text, SANITIZE_DROP_SGR);
     buf_addc(&t->tmp, '\n');

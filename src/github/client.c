@@ -205,6 +205,7 @@ static int wait_rate(struct gh_client *c, double wait, struct err *e)
     strftime(hms, sizeof(hms), "%H:%M:%S", localtime_r(&t, &tm));
     if (c->api.deadline > 0 && clock_now() + wait > c->api.deadline) {
         c->rate_limited = 1;
+        c->rate_limited_until = until_wall;
         err_set(e, EXIT_UNAVAILABLE, "rate-limited by %s until %s, past the --timeout",
                 c->api_host, hms);
         err_hint(e, "GitHub's rate limit is shared by every tool using this token");

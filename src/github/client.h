@@ -51,6 +51,7 @@ struct gh_client {
     long long requests;     /* requests sent (200s and 304s) */
     long long not_modified; /* of those, 304s */
     int rate_limited;       /* the last error was a rate-limit wait past the deadline */
+    double rate_limited_until; /* then: until when (clock_wall()) */
     void (*on_rate_wait)(void *ud, double until_wall);
     void *ud;
 };

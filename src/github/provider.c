@@ -15,7 +15,6 @@
 
 struct gh_impl {
     struct gh_client client;
-    int cut_uncertain;
 };
 
 struct gh_client *gh_provider_client(struct ci_provider *p)
@@ -25,7 +24,7 @@ struct gh_client *gh_provider_client(struct ci_provider *p)
 
 int gh_provider_last_cut_uncertain(struct ci_provider *p)
 {
-    return ((struct gh_impl *)p->impl)->cut_uncertain;
+    return p->log_cut_uncertain;
 }
 
 size_t gh_log_cap(void)
@@ -40,6 +39,20 @@ size_t gh_log_cap(void)
     return 64u << 20;
 }
 
+/* The caller's deadline goes to the client; its rate-limit state comes
+ * back as p->rate_limited_until (ci/provider.h). */
+static int get(struct ci_provider *p, const char *path, json_t **out, int *changed,
+               struct err *e)
+{
+    struct gh_impl *g = p->impl;
+    if (p->deadline > 0)
+        g->client.api.deadline = p->deadline;
+    g->client.rate_limited = 0;
+    int rc = gh_get(&g->client, path, out, changed, e);
+    p->rate_limited_until = g->client.rate_limited ? g->client.rate_limited_until : 0;
+    return rc;
+}
+
 static void repo_path(struct buf *b, const char *repo)
 {
     buf_addf(b, "/repos/");
@@ -48,7 +61,6 @@ static void repo_path(struct buf *b, const char *repo)
 
 static void waiting_details(struct ci_provider *p, struct ci_runset *out)
 {
-    struct gh_impl *g = p->impl;
     for (size_t i = 0; i < out->n; i++) {
         if (out->runs[i].state != CI_WAITING)
             continue;
@@ -59,7 +71,7 @@ static void waiting_details(struct ci_provider *p, struct ci_runset *out)
         json_t *j = NULL;
         struct err e;
         err_clear(&e);
-        if (gh_get(&g->client, path.data, &j, NULL, &e) == 0)
+        if (get(p, path.data, &j, NULL, &e) == 0)
             gh_apply_pending(j, &out->runs[i]);
         buf_release(&path);
     }
@@ -68,7 +80,6 @@ static void waiting_details(struct ci_provider *p, struct ci_runset *out)
 static int gh_runs_of_commit(struct ci_provider *p, const char *sha, const struct ci_filter *f,
                              struct ci_runset *out, int *changed, struct err *e)
 {
-    struct gh_impl *g = p->impl;
     const char *event = f && f->event ? f->event : "push";
     struct buf path;
     buf_init(&path, 0);
@@ -82,7 +93,7 @@ static int gh_runs_of_commit(struct ci_provider *p, const char *sha, const struc
     }
     json_t *j = NULL;
     int ch = 1;
-    int rc = gh_get(&g->client, path.data, &j, &ch, e);
+    int rc = get(p, path.data, &j, &ch, e);
     buf_release(&path);
     if (rc < 0)
         return -1;
@@ -96,13 +107,12 @@ static int gh_runs_of_commit(struct ci_provider *p, const char *sha, const struc
 
 static int gh_run_by_id(struct ci_provider *p, long long id, struct ci_run *out, struct err *e)
 {
-    struct gh_impl *g = p->impl;
     struct buf path;
     buf_init(&path, 0);
     repo_path(&path, p->repo);
     buf_addf(&path, "/actions/runs/%lld?exclude_pull_requests=true", id);
     json_t *j = NULL;
-    int rc = gh_get(&g->client, path.data, &j, NULL, e);
+    int rc = get(p, path.data, &j, NULL, e);
     buf_release(&path);
     if (rc < 0)
         return -1;
@@ -114,14 +124,13 @@ static int gh_run_by_id(struct ci_provider *p, long long id, struct ci_run *out,
 
 static int gh_load_jobs(struct ci_provider *p, struct ci_run *r, int *changed, struct err *e)
 {
-    struct gh_impl *g = p->impl;
     struct buf path;
     buf_init(&path, 0);
     repo_path(&path, p->repo);
     buf_addf(&path, "/actions/runs/%lld/jobs?per_page=100", r->id);
     json_t *j = NULL;
     int ch = 1;
-    int rc = gh_get(&g->client, path.data, &j, &ch, e);
+    int rc = get(p, path.data, &j, &ch, e);
     buf_release(&path);
     if (rc < 0)
         return -1;
@@ -144,8 +153,9 @@ static int emit_lines(const char *log, size_t begin, size_t end, const struct ci
         double ts = 0;
         size_t text;
         gh_log_line_time(log + pos, len, &ts, &text);
-        (void)text;
-        if (sink->on_line(sink->ctx, log + pos, len, ts))
+        /* a byte-order mark is not part of the line */
+        size_t bom = len >= 3 && !memcmp(log + pos, "\xEF\xBB\xBF", 3) ? 3 : 0;
+        if (sink->on_line(sink->ctx, log + pos + bom, len - bom, ts, text - bom))
             return -1;
         pos = nl ? stop + 1 : end;
     }
@@ -160,7 +170,7 @@ static int gh_read_log(struct ci_provider *p, const struct ci_run *r, const stru
     struct buf log;
     buf_init(&log, gh_log_cap() + 1);
     int available = 0;
-    g->cut_uncertain = 0;
+    p->log_cut_uncertain = 0;
     if (gh_job_log(&g->client, p->repo, j->id, gh_log_cap(), &log, &available, e) < 0) {
         buf_release(&log);
         return -1;
@@ -176,7 +186,7 @@ static int gh_read_log(struct ci_provider *p, const struct ci_run *r, const stru
                      &sp);
         begin = sp.begin;
         end = sp.end;
-        g->cut_uncertain = !sp.certain;
+        p->log_cut_uncertain = !sp.certain;
     }
     int rc = emit_lines(log.data ? log.data : "", begin, end, sink);
     buf_release(&log);
@@ -208,6 +218,7 @@ static void gh_close(struct ci_provider *p)
 
 static const struct ci_provider_ops gh_ops = {
     .name = "github",
+    .title = "GitHub",
     .runs_of_commit = gh_runs_of_commit,
     .run_by_id = gh_run_by_id,
     .load_jobs = gh_load_jobs,

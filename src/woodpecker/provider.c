@@ -146,7 +146,7 @@ static int entry_to_line(void *ctx, const struct log_entry *en)
     size_t n = en->len;
     while (n && (en->data[n - 1] == '\n' || en->data[n - 1] == '\r'))
         n--;
-    return a->sink->on_line(a->sink->ctx, en->data, n, 0);
+    return a->sink->on_line(a->sink->ctx, en->data, n, 0, 0);
 }
 
 static int wp_read_log(struct ci_provider *p, const struct ci_run *r, const struct ci_job *j,
@@ -176,6 +176,7 @@ static void wp_close(struct ci_provider *p)
 
 static const struct ci_provider_ops wp_ops = {
     .name = "woodpecker",
+    .title = "Woodpecker",
     .runs_of_commit = wp_runs_of_commit,
     .run_by_id = wp_run_by_id,
     .load_jobs = wp_load_jobs,

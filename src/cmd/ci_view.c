@@ -1,0 +1,250 @@
+/* ci_view: see ci_view.h. */
+#include "cmd/ci_view.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/sanitize.h"
+
+const char *ci_view_word(const char *s)
+{
+    return s ? s : "unknown";
+}
+
+enum term_color ci_view_tone(enum ci_state s)
+{
+    switch (s) {
+    case CI_SUCCESS: case CI_NEUTRAL: case CI_SKIPPED:
+        return ci_status_tone("success");
+    case CI_FAILURE: case CI_CANCELLED:
+        return ci_status_tone("failure");
+    case CI_NEEDS_PERSON:
+        return ci_status_tone("blocked");
+    case CI_RUNNING:
+        return ci_status_tone("running");
+    default:
+        return ci_status_tone("pending");
+    }
+}
+
+/* "CI #12 failure push main 3cc04da (run 30000000301, attempt 2)" */
+void ci_view_run_line(const struct ci_run *r, struct buf *out)
+{
+    buf_addf(out, "%s #%lld %s %s %s %.7s (run %lld", r->workflow, r->number,
+             ci_view_word(r->status), r->event ? r->event : "-", r->branch ? r->branch : "-",
+             r->sha ? r->sha : "", r->id);
+    if (r->attempt > 1)
+        buf_addf(out, ", attempt %d", r->attempt);
+    buf_addf(out, ")");
+}
+
+void ci_view_tree(const struct ci_run *r, int color, struct buf *out)
+{
+    for (size_t i = 0; i < r->njobs; i++) {
+        const struct ci_job *j = &r->jobs[i];
+        buf_addf(out, "  ");
+        term_paint(out, color, ci_view_tone(j->state), ci_view_word(j->status));
+        buf_addf(out, " %s\n", j->name);
+        for (size_t k = 0; k < j->nsteps; k++) {
+            buf_addf(out, "    ");
+            term_paint(out, color, ci_view_tone(j->steps[k].state), ci_view_word(j->steps[k].status));
+            buf_addf(out, " %s\n", j->steps[k].name);
+        }
+    }
+}
+
+json_t *ci_view_run_json(const struct ci_run *r)
+{
+    json_t *jobs = json_array();
+    for (size_t i = 0; i < r->njobs; i++) {
+        const struct ci_job *j = &r->jobs[i];
+        json_t *steps = json_array();
+        for (size_t k = 0; k < j->nsteps; k++)
+            json_array_append_new(steps, json_pack("{s:i, s:s, s:s}", "number",
+                                                   j->steps[k].number, "name", j->steps[k].name,
+                                                   "status", ci_view_word(j->steps[k].status)));
+        json_array_append_new(jobs, json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)j->id,
+                                              "name", j->name, "status", ci_view_word(j->status),
+                                              "steps", steps));
+    }
+    json_t *o = json_pack("{s:I, s:I, s:i, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:o}", "id",
+                          (json_int_t)r->id, "run_number", (json_int_t)r->number, "attempt",
+                          r->attempt, "workflow", r->workflow, "status", ci_view_word(r->status),
+                          "event", r->event, "branch", r->branch, "sha", r->sha, "url", r->url,
+                          "jobs", jobs);
+    if (r->waiting_for)
+        json_object_set_new(o, "waiting_for", json_string(r->waiting_for));
+    return o;
+}
+
+json_t *ci_view_runs_json(const struct ci_runset *s)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < s->n; i++)
+        json_array_append_new(a, ci_view_run_json(&s->runs[i]));
+    return a;
+}
+
+const char *ci_view_verdict_word(int code)
+{
+    switch (code) {
+    case 0: return "success";
+    case EXIT_FAILED: return "failure";
+    case EXIT_NEEDS_PERSON: return "needs_person";
+    case EXIT_TIMEOUT: return "timeout";
+    case EXIT_NOT_FOUND: return "not_found";
+    default: return "error";
+    }
+}
+
+/* ---- reading ---- */
+
+/* The runs of the target (one for #ID); 0 with s->n == 0 when none yet. */
+int ci_view_read_runs(struct ci_provider *p, const struct ci_target *t,
+                      const struct ci_filter *f, struct ci_runset *s, int *changed,
+                      struct err *e)
+{
+    if (t->number) {
+        struct ci_run r;
+        if (p->ops->run_by_id(p, t->number, &r, e) < 0)
+            return -1;
+        ci_runset_release(s);
+        s->runs = xcalloc(1, sizeof(*s->runs));
+        s->runs[0] = r;
+        s->n = 1;
+        *changed = 1; /* the run endpoint is conditional too; jobs decide the redraw */
+        return 0;
+    }
+    return ci_runs_of_commit(p, t->sha, f, s, changed, e);
+}
+
+int ci_view_load_all_jobs(struct ci_provider *p, struct ci_runset *s, struct err *e)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        int ch;
+        if (ci_load_jobs(p, &s->runs[i], &ch, e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* One log line made safe: timestamp stripped (unless asked), escapes shown. */
+static void clean_line(struct ci_lines *L, const char *line, size_t len, size_t text,
+                       struct buf *out)
+{
+    if (L->timestamps)
+        text = 0;
+    if (L->raw)
+        buf_add(out, line + text, len - text);
+    else
+        sanitize_append(out, line + text, len - text, SANITIZE_DROP_SGR);
+}
+
+int ci_lines_on_line(void *ctx, const char *line, size_t len, double ts, size_t text)
+{
+    (void)ts;
+    struct ci_lines *L = ctx;
+    if (L->seen++ < L->skip)
+        return 0;
+    buf_reset(&L->tmp);
+    clean_line(L, line, len, text, &L->tmp);
+    if (L->tailing) {
+        buf_addf(&L->tmp, "\n");
+        line_ring_add(&L->ring, L->tmp.data, L->tmp.len);
+        return 0;
+    }
+    fprintf(L->to, "%s\n", L->tmp.data);
+    L->printed++;
+    return ferror(L->to) ? 1 : 0;
+}
+
+void ci_lines_init(struct ci_lines *L, FILE *to, long tail, int timestamps, int raw)
+{
+    memset(L, 0, sizeof(*L));
+    L->to = to;
+    L->timestamps = timestamps;
+    L->raw = raw;
+    L->tailing = tail >= 0;
+    line_ring_init(&L->ring, tail >= 0 ? (size_t)tail : 0);
+    buf_init(&L->tmp, 0);
+}
+
+void ci_lines_flush(struct ci_lines *L, const char *indent)
+{
+    for (size_t i = 0; L->tailing && i < L->ring.count; i++) {
+        size_t n;
+        const char *s = line_ring_get(&L->ring, i, &n);
+        fprintf(L->to, "%s%.*s\n", indent, (int)n, s);
+        L->printed++;
+    }
+    line_ring_reset(&L->ring);
+}
+
+void ci_lines_release(struct ci_lines *L)
+{
+    line_ring_release(&L->ring);
+    buf_release(&L->tmp);
+}
+
+/* ---- the failure report ---- */
+
+static void report_run(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_run *r,
+                       long log_lines)
+{
+    const struct ci_job *j = ci_run_failed_job(r);
+    if (!j) {
+        fprintf(stderr, "\nfailed: %s #%lld %s before any job ran%s\n", r->workflow, r->number,
+                ci_view_word(r->status), !strcmp(ci_view_word(r->status), "startup_failure")
+                    ? " (likely a workflow file issue)" : "");
+        if (r->url && *r->url)
+            fprintf(stderr, "view: %s\n", r->url);
+        return;
+    }
+    const struct ci_step *st = ci_job_failed_step(j);
+    fprintf(stderr, "\nfailed: %s / %s / %s (%s)\n", r->workflow, j->name,
+            st ? st->name : "-", ci_view_word(st ? st->status : j->status));
+    struct ci_lines L;
+    ci_lines_init(&L, stderr, log_lines > 0 ? log_lines : 30, 0, 0);
+    struct ci_log_sink sink = { ci_lines_on_line, &L };
+    struct err e;
+    err_clear(&e);
+    int rc = ci_read_log(p, r, j, st, &sink, &e);
+    if (rc < 0)
+        fprintf(stderr, "  (log not available: %s)\n", e.msg);
+    else if (rc == 0)
+        fprintf(stderr, "  (%s has no log for this job yet)\n", p->ops->title);
+    else if (st && p->log_cut_uncertain)
+        fprintf(stderr, "  (could not tell this step's lines apart for sure: the job log's "
+                        "last lines follow)\n");
+    ci_lines_flush(&L, "  ");
+    ci_lines_release(&L);
+    struct buf cmd;
+    buf_init(&cmd, 0);
+    buf_addf(&cmd, "homelab ci logs '#%lld' --step ", r->id);
+    struct buf js;
+    buf_init(&js, 0);
+    buf_addf(&js, "%s/%s", j->name, st ? st->name : "");
+    ci_shell_quote(&cmd, st ? js.data : j->name, 1);
+    ci_hint_flags(ctx, &cmd);
+    fprintf(stderr, "full log: %s\n", cmd.data);
+    if (r->url && *r->url)
+        fprintf(stderr, "view: %s\n", r->url);
+    buf_release(&js);
+    buf_release(&cmd);
+}
+
+void ci_view_failure_report(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_runset *s,
+                            long log_lines)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        struct ci_run *r = &s->runs[i];
+        if (!ci_state_failed(r->state))
+            continue;
+        int ch;
+        struct err e;
+        err_clear(&e);
+        if (!r->has_jobs && ci_load_jobs(p, r, &ch, &e) < 0)
+            continue;
+        report_run(ctx, p, r, log_lines);
+    }
+}

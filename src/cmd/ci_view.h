@@ -1,0 +1,67 @@
+/*
+ * ci_view: how the ci verbs show the provider-neutral model (ci/model.h),
+ * whichever provider filled it: the run line, the run -> job -> step
+ * tree, JSON, log lines (timestamps, sanitising, tail), and the failure
+ * report (the failing job and step, the last lines of that step's log,
+ * then the "full log:" command). Nothing here knows a provider: what
+ * differs comes from the model (the provider's own status words) and
+ * from struct ci_provider.
+ */
+#ifndef HOMELAB_CI_VIEW_H
+#define HOMELAB_CI_VIEW_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "ci/provider.h"
+#include "cmd/ci_common.h"
+#include "core/buf.h"
+#include "core/linering.h"
+#include "core/term.h"
+
+/* The provider's word, "unknown" when it has none. */
+const char *ci_view_word(const char *s);
+/* The colour of a neutral state. */
+enum term_color ci_view_tone(enum ci_state s);
+/* "CI #12 failure push main 3cc04da (run 30000000301, attempt 2)" */
+void ci_view_run_line(const struct ci_run *r, struct buf *out);
+/* The jobs and steps of a run, indented, one line each. */
+void ci_view_tree(const struct ci_run *r, int color, struct buf *out);
+json_t *ci_view_run_json(const struct ci_run *r);
+json_t *ci_view_runs_json(const struct ci_runset *s);
+/* "success", "failure", "needs_person", "timeout", "not_found", "error". */
+const char *ci_view_verdict_word(int code);
+
+/* The runs of a target (one for #ID); 0 with s->n == 0 when none yet. */
+int ci_view_read_runs(struct ci_provider *p, const struct ci_target *t,
+                      const struct ci_filter *f, struct ci_runset *s, int *changed,
+                      struct err *e);
+int ci_view_load_all_jobs(struct ci_provider *p, struct ci_runset *s, struct err *e);
+
+/* Log lines on their way to a FILE: made safe, timestamps stripped unless
+ * asked, and (tail >= 0) only the last `tail` kept until ci_lines_flush. */
+struct ci_lines {
+    int timestamps, raw;
+    struct line_ring ring;  /* the tail, when tailing */
+    int tailing;
+    FILE *to;
+    long long printed;
+    long long skip;         /* lines to skip (--follow: already printed) */
+    long long seen;
+    struct buf tmp;
+};
+void ci_lines_init(struct ci_lines *L, FILE *to, long tail, int timestamps, int raw);
+/* A ci_log_sink callback; ctx is a struct ci_lines. */
+int ci_lines_on_line(void *ctx, const char *line, size_t len, double ts, size_t text);
+void ci_lines_flush(struct ci_lines *L, const char *indent);
+void ci_lines_release(struct ci_lines *L);
+
+/* On stderr, for every failed run: the failing job and step, the last
+ * `log_lines` lines of that step's log, the "full log:" command (with the
+ * flags that chose this repo and server, ci_hint_flags) and the run's web
+ * page ("view: URL"). */
+void ci_view_failure_report(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_runset *s,
+                            long log_lines);
+
+#endif
