@@ -6,7 +6,12 @@
 #   bench/github_watch.sh [RUNS]   (default 5; WINDOW=seconds per rate window,
 #                                   default 60; HOMELAB=binary, default build/homelab;
 #                                   HL_WATCH="command words" overrides how homelab
-#                                   watches, given the commit SHA as last argument)
+#                                   watches, given the commit SHA as last argument;
+#                                   RUN_UPDATED_AT=step|status, default step: the
+#                                   fake's reading of when a run's updated_at, so
+#                                   the runs list's ETag, changes -- with every
+#                                   step, or only with the run's status; the
+#                                   reference does not say which GitHub does)
 #
 # 1. Units per minute while nothing changes: a run that stays in_progress
 #    (advance: manual) is watched by both clients for WINDOW seconds; the
@@ -35,7 +40,12 @@ command -v gh >/dev/null 2>&1 || { echo "gh is not installed (scripts/bootstrap)
 cc -O2 -o "$T/runs" "$ROOT/bench/runs.c" || exit 1
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
-start_github || exit 1
+RUN_UPDATED_AT=${RUN_UPDATED_AT:-step}
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); d["run_updated_at"] = sys.argv[2]
+json.dump(d, open(sys.argv[3], "w"))' "$ROOT/tests/data/github/actions.json" "$RUN_UPDATED_AT" \
+    "$T/scenario.json" || exit 1
+start_github "$T/scenario.json" || exit 1
+echo "# run_updated_at: $RUN_UPDATED_AT"
 gh_cli_env
 R=api.github.test/acme/web
 

@@ -100,6 +100,14 @@ int ci_load_jobs(struct ci_provider *p, struct ci_run *r, int *changed, struct e
     return p->ops->load_jobs(p, r, changed, e);
 }
 
+int ci_list_runs(struct ci_provider *p, const struct ci_filter *f, size_t limit,
+                 struct ci_runset *out, struct err *e)
+{
+    if (!p->ops->list_runs)
+        return unsupported(p, "listing runs", e);
+    return p->ops->list_runs(p, f, limit, out, e);
+}
+
 int ci_read_log(struct ci_provider *p, const struct ci_run *r, const struct ci_job *j,
                 const struct ci_step *st, const struct ci_log_sink *sink, struct err *e)
 {

@@ -29,6 +29,7 @@ enum ci_provider_kind { CI_WOODPECKER = 1, CI_GITHUB = 2 };
 struct ci_filter {
     const char *event;   /* NULL = the provider's default ("push" on GitHub); "any" = all */
     const char *branch;  /* NULL = any */
+    const char *status;  /* NULL = any; the provider's word (list_runs) */
 };
 
 /*
@@ -97,6 +98,11 @@ struct ci_provider_ops {
      * Woodpecker pipeline number. */
     int (*run_by_id)(struct ci_provider *p, long long id, struct ci_run *out, struct err *e);
 
+    /* The repo's newest runs matching f (event NULL = any here), newest
+     * first, at most `limit`: filters go to the server, pages are followed. */
+    int (*list_runs)(struct ci_provider *p, const struct ci_filter *f, size_t limit,
+                     struct ci_runset *out, struct err *e);
+
     /* Loads (or refreshes) r's jobs and steps; *changed as above. */
     int (*load_jobs)(struct ci_provider *p, struct ci_run *r, int *changed, struct err *e);
 
@@ -155,6 +161,8 @@ int ci_host_is_github(const char *host, const char *github_api);
 int ci_runs_of_commit(struct ci_provider *p, const char *sha, const struct ci_filter *f,
                       struct ci_runset *out, int *changed, struct err *e);
 int ci_load_jobs(struct ci_provider *p, struct ci_run *r, int *changed, struct err *e);
+int ci_list_runs(struct ci_provider *p, const struct ci_filter *f, size_t limit,
+                 struct ci_runset *out, struct err *e);
 int ci_read_log(struct ci_provider *p, const struct ci_run *r, const struct ci_job *j,
                 const struct ci_step *st, const struct ci_log_sink *sink, struct err *e);
 int ci_act(struct ci_provider *p, const struct ci_act_req *req, struct ci_act_result *out,

@@ -93,11 +93,14 @@ int cmd_ci_status(struct cmd_ctx *ctx)
 
 /* ---- ci list ---- */
 
-/* GitHub reads the same flags: --limit, --event (one event name). */
+/* GitHub reads the same flags: --limit, --branch, --status, --event (one
+ * event name); they go to the API as query parameters. */
 static int list_github(struct cmd_ctx *ctx)
 {
     ci_gh_opts.event = list_opts.event;
     ci_gh_opts.limit = list_opts.limit;
+    ci_gh_opts.branch = list_opts.branch;
+    ci_gh_opts.status = list_opts.status;
     return ci_gh_list(ctx);
 }
 

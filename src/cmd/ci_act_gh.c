@@ -185,7 +185,7 @@ static int read_runs(struct ghact *g)
         g->runs.n = 1;
         return 0;
     }
-    struct ci_filter f = { ci_gh_opts.event, NULL };
+    struct ci_filter f = { ci_gh_opts.event, NULL, NULL };
     int ch;
     if (ci_runs_of_commit(&g->p, g->t.sha, &f, &g->runs, &ch, e) < 0)
         return -1;

@@ -121,6 +121,8 @@ struct ci_gh_opts {
     const char *event;  /* --event NAME|any */
     const char *job;    /* ci logs --job */
     long limit;         /* ci list --limit */
+    const char *branch; /* ci list --branch */
+    const char *status; /* ci list --status (GitHub's word: a status or a conclusion) */
 };
 extern struct ci_gh_opts ci_gh_opts;
 

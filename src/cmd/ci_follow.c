@@ -23,7 +23,7 @@
 #include "core/clock.h"
 #include "core/term.h"
 
-#define JOBS_EVERY_PLAIN 10.0
+#define JOBS_EVERY 10.0
 
 struct follow {
     struct cmd_ctx *ctx;
@@ -49,6 +49,14 @@ static void keep_jobs(struct ci_runset *old, struct ci_runset *fresh)
                 b->jobs = NULL, b->njobs = 0, b->has_jobs = 0;
             }
         }
+}
+
+static int all_final(const struct ci_runset *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (!ci_state_final(s->runs[i].state))
+            return 0;
+    return 1;
 }
 
 /* Reports key's status once per change: a plain line or a JSON line. */
@@ -159,13 +167,18 @@ static int poll_once(struct follow *w)
         ci_runset_release(&fresh);
     }
     double now = clock_now();
+    /* The run object need not change while its steps move (GitHub's may
+     * change only with its status): the live view also re-reads the jobs
+     * of an unfinished run every JOBS_EVERY, conditionally (a 304 is free). */
+    if (w->ctx->mode == OUTPUT_TTY && now >= w->next_jobs && !all_final(&w->runs))
+        w->jobs_due = 1;
     if (w->jobs_due && (w->ctx->mode == OUTPUT_TTY || now >= w->next_jobs)) {
         if (ci_view_load_all_jobs(w->p, &w->runs, &e) < 0) {
             w->ctx->err = e;
             return -1;
         }
         w->jobs_due = 0;
-        w->next_jobs = now + JOBS_EVERY_PLAIN;
+        w->next_jobs = now + JOBS_EVERY;
     }
     if (changed || !w->jobs_due)
         report_changes(w);

@@ -29,6 +29,8 @@
 #include "github/provider.h"
 
 #define GH_APPEAR_DEFAULT 600.0
+/* ci list: GitHub answers at most 1,000 runs for a filtered list */
+#define GH_LIST_MAX 1000
 #define GH_FOLLOW_EVERY 3.0
 
 struct ci_gh_opts ci_gh_opts;
@@ -151,7 +153,7 @@ static int gh_target(struct cmd_ctx *ctx, struct ci_target *t)
 
 static struct ci_filter gh_filter(void)
 {
-    struct ci_filter f = { ci_gh_opts.event, NULL };
+    struct ci_filter f = { ci_gh_opts.event, NULL, NULL };
     return f;
 }
 
@@ -219,44 +221,31 @@ int ci_gh_list(struct cmd_ctx *ctx)
     struct ci_provider p;
     if (gh_open(ctx, &p) < 0)
         return ctx->err.code;
-    long limit = ci_gh_opts.limit > 0 && ci_gh_opts.limit <= 100 ? ci_gh_opts.limit : 10;
-    struct buf path;
-    buf_init(&path, 0);
-    buf_addf(&path, "/repos/");
-    http_escape_path(&path, p.repo);
-    buf_addf(&path, "/actions/runs?per_page=%ld&exclude_pull_requests=true", limit);
-    if (ci_gh_opts.event) {
-        buf_addf(&path, "&event=");
-        http_escape(&path, ci_gh_opts.event);
-    }
-    json_t *j = NULL;
+    long limit = ci_gh_opts.limit > 0 ? ci_gh_opts.limit : 10;
+    if (limit > GH_LIST_MAX)
+        limit = GH_LIST_MAX;
+    struct ci_filter f = { ci_gh_opts.event ? ci_gh_opts.event : "any", ci_gh_opts.branch,
+                           ci_gh_opts.status };
+    struct ci_runset s = { 0 };
     int code = 0;
-    if (gh_get(gh_provider_client(&p), path.data, &j, NULL, &ctx->err) < 0) {
+    if (ci_list_runs(&p, &f, (size_t)limit, &s, &ctx->err) < 0) {
         code = ctx->err.code;
+    } else if (ctx->mode == OUTPUT_JSON) {
+        json_t *o = ci_view_runs_json(&s);
+        json_dumpf(o, stdout, JSON_COMPACT);
+        fputc('\n', stdout);
+        json_decref(o);
     } else {
-        struct ci_runset s = { 0 };
-        json_t *arr = json_object_get(j, "workflow_runs");
-        size_t n = json_array_size(arr);
-        s.runs = n ? xcalloc(n, sizeof(*s.runs)) : NULL;
-        for (size_t i = 0; i < n; i++)
-            gh_run_from_json(json_array_get(arr, i), &s.runs[s.n++], NULL);
         struct buf out;
         buf_init(&out, 0);
-        if (ctx->mode == OUTPUT_JSON) {
-            json_t *o = ci_view_runs_json(&s);
-            json_dumpf(o, stdout, JSON_COMPACT);
-            fputc('\n', stdout);
-            json_decref(o);
-        }
-        for (size_t i = 0; i < s.n && ctx->mode != OUTPUT_JSON; i++) {
+        for (size_t i = 0; i < s.n; i++) {
             buf_reset(&out);
             ci_view_run_line(&s.runs[i], &out);
             puts(out.data);
         }
         buf_release(&out);
-        ci_runset_release(&s);
     }
-    buf_release(&path);
+    ci_runset_release(&s);
     ci_provider_close(&p);
     return code;
 }

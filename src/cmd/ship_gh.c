@@ -93,7 +93,7 @@ static void draw(struct ghw *w, int force)
 /* Reads the runs of the commit; returns the verdict (-1 undecided) or -2 on error. */
 static int poll_runs(struct ghw *w, struct err *e)
 {
-    struct ci_filter f = { w->fl.st->event ? w->fl.st->event : "any", NULL };
+    struct ci_filter f = { w->fl.st->event ? w->fl.st->event : "any", NULL, NULL };
     int changed = 0;
     if (ci_runs_of_commit(&w->p, w->fl.sha, &f, &w->runs, &changed, e) < 0)
         return -2;

@@ -161,8 +161,8 @@ static struct gh_cache_entry *cache_entry(struct gh_client *c, const char *path)
 
 /* The headers of one answer that matter here. */
 struct answer {
-    char etag[256], remaining[32], reset[32], limit[32], location[4096];
-    struct http_capture cap[5];
+    char etag[256], remaining[32], reset[32], limit[32], location[4096], poll[32], link[4096];
+    struct http_capture cap[7];
 };
 
 static void answer_init(struct answer *a, struct http_response *r)
@@ -174,8 +174,10 @@ static void answer_init(struct answer *a, struct http_response *r)
     a->cap[2] = (struct http_capture){ "x-ratelimit-reset", a->reset, sizeof(a->reset) };
     a->cap[3] = (struct http_capture){ "x-ratelimit-limit", a->limit, sizeof(a->limit) };
     a->cap[4] = (struct http_capture){ "location", a->location, sizeof(a->location) };
+    a->cap[5] = (struct http_capture){ "x-poll-interval", a->poll, sizeof(a->poll) };
+    a->cap[6] = (struct http_capture){ "link", a->link, sizeof(a->link) };
     r->capture = a->cap;
-    r->ncapture = 5;
+    r->ncapture = 7;
 }
 
 /* Seconds to wait when this answer is a rate limit; -1 when it is not. */
@@ -213,14 +215,7 @@ static int wait_rate(struct gh_client *c, double wait, struct err *e)
     }
     if (c->on_rate_wait)
         c->on_rate_wait(c->ud, until_wall);
-    double end = clock_now() + wait;
-    while (clock_now() < end) {
-        if (term_interrupted())
-            return err_set(e, EXIT_INTERRUPTED, "interrupted");
-        double left = end - clock_now();
-        clock_sleep(left > 0.2 ? 0.2 : left);
-    }
-    return 0;
+    return http_wait(&c->api, wait, e);
 }
 
 static int final_status(struct gh_client *c, const char *path, long status, struct err *e)
@@ -251,6 +246,36 @@ static void note_rate(struct gh_client *c, const struct answer *a)
         c->rl_remaining = strtoll(a->remaining, NULL, 10);
     if (a->limit[0])
         c->rl_limit = strtoll(a->limit, NULL, 10);
+    if (a->poll[0]) {
+        /* "wait at least that many seconds before you poll the same
+         * endpoint again"; a day is more than any sane answer */
+        double v = strtod(a->poll, NULL);
+        c->poll_interval = v > 0 && v < 86400 ? v : c->poll_interval;
+    }
+}
+
+/* The rel="next" URL of a Link header, as a path under the API base (the
+ * token goes nowhere else); "" when there is none. */
+static void next_link(const struct gh_client *c, const char *link, char *out, size_t n)
+{
+    out[0] = '\0';
+    for (const char *p = link; (p = strchr(p, '<')) != NULL; p++) {
+        const char *end = strchr(p, '>');
+        if (!end)
+            return;
+        const char *semi = end + 1;
+        const char *comma = strchr(semi, ',');
+        size_t span = comma ? (size_t)(comma - semi) : strlen(semi);
+        const char *rel = strstr(semi, "rel=\"next\"");
+        if (rel && (size_t)(rel - semi) < span) {
+            size_t blen = strlen(c->api_base), ulen = (size_t)(end - p - 1);
+            if (ulen > blen && !strncmp(p + 1, c->api_base, blen) && p[1 + blen] == '/' &&
+                ulen - blen < n)
+                snprintf(out, n, "%.*s", (int)(ulen - blen), p + 1 + blen);
+            return;
+        }
+        p = end;
+    }
 }
 
 /* One exchange; 1 = done (answer in r), 0 = retry, -1 = error. */
@@ -287,8 +312,7 @@ static int exchange(struct gh_client *c, const char *path, const char *etag,
         return err_set(e, EXIT_UNAVAILABLE, "%s (gave up retrying)", why.msg);
     if (c->verbose)
         fprintf(stderr, "homelab: %s; retrying in %.1fs\n", why.msg, delay);
-    clock_sleep(delay);
-    return term_interrupted() ? err_set(e, EXIT_INTERRUPTED, "interrupted") : 0;
+    return http_wait(&c->api, delay, e);
 }
 
 int gh_get(struct gh_client *c, const char *path, json_t **out, int *changed, struct err *e)
@@ -307,6 +331,7 @@ int gh_get(struct gh_client *c, const char *path, json_t **out, int *changed, st
         }
     }
     int rc = 0;
+    c->next[0] = '\0';
     if (r.status == 304 && ce->body) {
         c->not_modified++;
         *out = ce->body;
@@ -318,6 +343,7 @@ int gh_get(struct gh_client *c, const char *path, json_t **out, int *changed, st
         if (!j) {
             rc = err_set(e, EXIT_UNAVAILABLE, "%s sent invalid JSON for %s", c->api_host, path);
         } else {
+            next_link(c, a.link, c->next, sizeof(c->next));
             json_decref(ce->body);
             ce->body = j;
             free(ce->etag);

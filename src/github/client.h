@@ -10,6 +10,10 @@
  *
  * Every GET is conditional: the last ETag per exact path is sent as
  * If-None-Match and a 304 answers from the cached body (*changed = 0).
+ * An x-poll-interval header is kept (poll_interval: pollers wait at least
+ * that long); a Link rel="next" under the API base is kept as `next` for
+ * paging. Waits (rate limits, retries) go through http_wait(): a signal
+ * ends them with EXIT_INTERRUPTED.
  *
  * Errors: 401 → EXIT_REFUSED ("token rejected"); 403 with
  * x-ratelimit-remaining 0, a retry-after or "rate limit" in the body, and
@@ -52,6 +56,8 @@ struct gh_client {
     long long not_modified; /* of those, 304s */
     int rate_limited;       /* the last error was a rate-limit wait past the deadline */
     double rate_limited_until; /* then: until when (clock_wall()) */
+    double poll_interval;   /* the largest x-poll-interval GitHub sent, 0 none */
+    char next[4096];        /* the last 200's Link rel="next", as a path; "" none */
     void (*on_rate_wait)(void *ud, double until_wall);
     void *ud;
 };

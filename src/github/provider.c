@@ -105,6 +105,67 @@ static int gh_runs_of_commit(struct ci_provider *p, const char *sha, const struc
     return 0;
 }
 
+/* Appends the runs of one list page not already in out (pages shift while
+ * runs are created: de-duplicated by id), up to limit. */
+static void add_page(json_t *page, size_t limit, struct ci_runset *out)
+{
+    json_t *arr = json_object_get(page, "workflow_runs");
+    for (size_t i = 0; i < json_array_size(arr) && out->n < limit; i++) {
+        struct ci_run r;
+        gh_run_from_json(json_array_get(arr, i), &r, NULL);
+        int dup = 0;
+        for (size_t k = 0; k < out->n && !dup; k++)
+            dup = out->runs[k].id == r.id;
+        if (dup) {
+            ci_run_release(&r);
+            continue;
+        }
+        out->runs[out->n++] = r;
+    }
+}
+
+static void add_query(struct buf *path, const char *name, const char *value)
+{
+    if (!value || !*value)
+        return;
+    buf_addf(path, "&%s=", name);
+    http_escape(path, value);
+}
+
+/* GET .../actions/runs with the filters, then Link rel="next" verbatim. */
+static int gh_list_runs(struct ci_provider *p, const struct ci_filter *f, size_t limit,
+                        struct ci_runset *out, struct err *e)
+{
+    struct gh_impl *g = p->impl;
+    struct buf path;
+    buf_init(&path, 0);
+    repo_path(&path, p->repo);
+    buf_addf(&path, "/actions/runs?per_page=%zu&exclude_pull_requests=true",
+             limit < 100 ? limit : 100);
+    if (f && f->event && strcmp(f->event, "any"))
+        add_query(&path, "event", f->event);
+    add_query(&path, "branch", f ? f->branch : NULL);
+    add_query(&path, "status", f ? f->status : NULL);
+    ci_runset_release(out);
+    out->runs = xcalloc(limit ? limit : 1, sizeof(*out->runs));
+    int rc = 0;
+    while (out->n < limit) {
+        json_t *j = NULL;
+        if ((rc = get(p, path.data, &j, NULL, e)) < 0)
+            break;
+        size_t before = out->n;
+        add_page(j, limit, out);
+        if (!g->client.next[0] || out->n == before)
+            break;
+        buf_reset(&path);
+        buf_adds(&path, g->client.next);
+    }
+    buf_release(&path);
+    if (rc < 0)
+        ci_runset_release(out);
+    return rc;
+}
+
 static int gh_run_by_id(struct ci_provider *p, long long id, struct ci_run *out, struct err *e)
 {
     struct buf path;
@@ -195,15 +256,16 @@ static int gh_read_log(struct ci_provider *p, const struct ci_run *r, const stru
     return rc < 0 ? -1 : 1;
 }
 
+/* The poll interval, or longer when GitHub asked for it (x-poll-interval). */
 static int gh_wait_change(struct ci_provider *p, double max)
 {
-    (void)p;
-    double wait = max < POLL_INTERVAL ? max : POLL_INTERVAL;
-    double end = clock_now() + (wait > 0 ? wait : 0);
-    while (clock_now() < end && !term_interrupted()) {
-        double left = end - clock_now();
-        clock_sleep(left > 0.2 ? 0.2 : left);
-    }
+    struct gh_impl *g = p->impl;
+    double every = g->client.poll_interval > POLL_INTERVAL ? g->client.poll_interval
+                                                           : POLL_INTERVAL;
+    double wait = max < every ? max : every;
+    struct err e;
+    err_clear(&e);
+    http_wait(&g->client.api, wait > 0 ? wait : 0, &e); /* a signal: term_interrupted() */
     return 0;
 }
 
@@ -221,6 +283,7 @@ static const struct ci_provider_ops gh_ops = {
     .title = "GitHub",
     .runs_of_commit = gh_runs_of_commit,
     .run_by_id = gh_run_by_id,
+    .list_runs = gh_list_runs,
     .load_jobs = gh_load_jobs,
     .read_log = gh_read_log,
     .wait_change = gh_wait_change,

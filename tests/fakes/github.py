@@ -907,7 +907,9 @@ class ApiHandler(BaseHandler):
                 ("x-ratelimit-resource", "core")]
 
     def common_headers(self):
-        return [("Date", formatdate(usegmt=True)), ("Server", "GitHub.com"),
+        poll = getattr(self.server.world, "poll_interval", 0)
+        return ([("X-Poll-Interval", str(poll))] if poll else []) + [
+                ("Date", formatdate(usegmt=True)), ("Server", "GitHub.com"),
                 ("Content-Type", "application/json; charset=utf-8"),
                 ("Cache-Control", "private, max-age=60, s-maxage=60"),
                 ("Vary", "Accept, Authorization, Cookie, X-GitHub-OTP"),
@@ -1516,6 +1518,10 @@ class ApiHandler(BaseHandler):
             return 200, world.violations
         if p == "scenario":
             return 200, world.scenario
+        if p == "poll_interval" and m == "POST":
+            # every API answer then carries X-Poll-Interval: N (0: none)
+            world.poll_interval = int(body.get("seconds", 0))
+            return 200, {"ok": True}
         return 404, {"error": "no such control endpoint: %s %s" % (m, p)}
 
     def advance(self, body):

@@ -106,6 +106,21 @@ check "the live view is drawn with escapes on a terminal" python3 -c '
 import sys; t=open(sys.argv[1],"rb").read(); assert b"\x1b[" in t and b"CI #101" in t' "$T/tty.out"
 hl ci list --limit 5; keep
 expect_rc 0 "ci list"
+check "--limit 5 lists five runs" [ "$(printf '%s\n' "$out" | grep -c ' (run ')" -eq 5 ]
+hl ci list --branch feature/x --limit 50; keep
+expect_rc 0 "ci list --branch"
+check "--branch goes to the API and only that branch's runs are listed" python3 -c '
+import json, sys
+lines = [l for l in sys.argv[2].splitlines() if l.strip()]
+assert lines and all(" feature/x " in l for l in lines), lines
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+assert any(r.get("query", {}).get("branch") == "feature/x" for r in reqs)' "$T/gh.requests" "$out"
+hl ci list --status success --limit 50; keep
+expect_rc 0 "ci list --status"
+check "--status goes to the API and only runs in that state are listed" python3 -c '
+import sys
+lines = [l for l in sys.argv[1].splitlines() if l.strip()]
+assert lines and all(l.split(" ")[2] == "success" for l in lines), lines' "$out"
 
 # ---- logs ----
 hl ci logs $FAIL --step 'test/Run tests'; keep
@@ -179,5 +194,38 @@ hl ci status $PASS --repo acme/web --provider github; keep
 expect_rc 0 "--provider github wins over the remote"
 hl ci status --provider gitlab; keep
 expect_rc 2 "an unknown provider is a usage error"
+
+# ---- x-poll-interval ----
+sha=$(printf 'feed%036x' 1)
+gh_ctl POST /__fake/runs "{\"workflow\": \"Slow\", \"head_sha\": \"$sha\", \"advance\": {\"on\": \"any\", \"every\": 1}, \"jobs\": [{\"name\": \"b\", \"steps\": [\"Set up job\", \"Complete job\"]}]}" >/dev/null
+gh_ctl POST /__fake/poll_interval '{"seconds": 3}' >/dev/null
+hl ci watch --provider github --repo acme/web --timeout 2m "$sha"; keep
+gh_ctl POST /__fake/poll_interval '{"seconds": 0}' >/dev/null
+expect_rc 0 "a watch under x-poll-interval still ends with the verdict"
+check "x-poll-interval: the commit's runs are polled no more often than GitHub asks" python3 -c '
+import json, sys
+t = [r["time"] for r in map(json.loads, open(sys.argv[1]))
+     if r["path"].endswith("/actions/runs") and r.get("query", {}).get("head_sha") == sys.argv[2]
+     and r["user_agent"].startswith("homelab")]
+gaps = [b - a for a, b in zip(t, t[1:])]
+assert len(t) >= 2 and min(gaps) >= 2.9, gaps' "$T/gh.requests" "$sha"
+
+# ---- ci list: pages ----
+cd "$ROOT"
+export HOMELAB_CI_PROVIDER=github HOMELAB_GITHUB_REPO=acme/web
+i=0
+while [ $i -lt 105 ]; do
+    gh_ctl POST /__fake/runs "{\"workflow\": \"Bulk\", \"head_sha\": \"$(printf '%040x' $((i + 1)))\"}" >/dev/null || break
+    i=$((i + 1))
+done
+hl ci list --limit 120 --json; keep
+expect_rc 0 "ci list --limit 120"
+check "more than a page: the Link rel=next pages are followed up to the limit" python3 -c '
+import json, sys
+runs = json.loads(sys.argv[2])
+assert len(runs) == 120 and len({r["id"] for r in runs}) == 120, len(runs)
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+pages = [r for r in reqs if r["path"].endswith("/actions/runs") and r.get("query", {}).get("per_page") == "100"]
+assert any(r["query"].get("page") == "2" for r in pages), pages[-2:]' "$T/gh.requests" "$out"
 check "the token appears in no output at all" lacks "$all_out" "$GH_TEST_TOKEN"
 finish
