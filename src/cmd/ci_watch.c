@@ -23,7 +23,7 @@
 #include "core/clock.h"
 #include "core/http.h"
 #include "core/sse.h"
-#include "woodpecker/stream.h"
+#include "woodpecker/hints.h"
 #include "core/term.h"
 
 #define POLL_INTERVAL 3.0
@@ -34,11 +34,6 @@
  * at 2.5 requests a minute on the stream and about 23 while polling. */
 #define RESTART_CHECK_STREAMING 120.0
 #define RESTART_CHECK_POLLING 30.0
-/* The stream endpoint answered, but not with a stream (a 4xx, the web UI's
- * page): it will not be there in two seconds either. */
-#define STREAM_REFUSED_RETRY 60.0
-#define STREAM_SILENCE_LIMIT 45.0   /* the server pings every 30 s */
-#define STREAM_FIRST_BYTE_LIMIT 5.0 /* no ": ping" by then: a buffering proxy */
 #define APPEAR_POLL 1.0
 #define REPORT_BUDGET 15.0 /* seconds for the failure report after the verdict */
 
@@ -69,12 +64,8 @@ struct watch {
     char *confirmed_status;
     double deadline;
 
-    /* the event stream */
-    struct wp_stream stream; /* woodpecker/stream.h: open, refused, last_data */
-    int stream_healthy;    /* bytes flowing and not blind */
-    int stream_blind;      /* a reconcile caught it missing a change */
-    int stream_attempts;
-    double stream_retry_at;
+    /* the event stream's hints (woodpecker/hints.h) */
+    struct wp_hints hints;
     int event_status_change; /* an event changed our pipeline's status */
     int announced;           /* events about our pipeline since the last read */
     long long newer;         /* a newer pipeline of the same commit, from events */
@@ -265,99 +256,24 @@ static int progress(const struct wp_pipeline *p)
     return score;
 }
 
-static void stream_close(struct watch *w)
-{
-    wp_stream_close(&w->stream);
-    w->stream_healthy = 0;
-}
-
-static int on_sse_event(void *ud, const struct sse_event *ev)
+/* An event about one of the repo's pipelines: a hint, shown early when it
+ * shows progress (events are not ordered), never a verdict. */
+static void on_pipeline_event(void *ud, struct wp_pipeline *p)
 {
     struct watch *w = ud;
-    json_t *j = json_loadb(ev->data, ev->data_len, 0, NULL);
-    json_t *repo = json_object_get(j, "repo");
-    json_t *pj = json_object_get(j, "pipeline");
-    if (json_integer_value(json_object_get(repo, "id")) == w->s->repo.id && w->have) {
-        struct wp_pipeline p;
-        if (wp_pipeline_from_json(pj, &p) == 0) {
-            if (p.number == w->cur.number) {
-                w->announced = 1;
-                if (strcmp(p.status, w->confirmed_status))
-                    w->event_status_change = 1;
-                if (p.has_workflows && progress(&p) >= progress(&w->cur)) {
-                    adopt(w, &p);
-                    w->confirmed = 0;
-                }
-            } else if (p.number > w->cur.number && w->t->sha &&
-                       wp_commit_matches(p.commit, w->t->sha)) {
-                w->newer = p.number > w->newer ? p.number : w->newer;
-            }
-        }
-        wp_pipeline_release(&p);
-    }
-    json_decref(j);
-    return 0;
-}
-
-static int after_feed(void *ud)
-{
-    struct watch *w = ud;
-    if (!w->stream_blind)
-        w->stream_healthy = 1;
-    return 0;
-}
-
-static void stream_open(struct watch *w)
-{
-    struct err e;
-    err_clear(&e);
-    if (wp_stream_open(&w->s->client, &w->stream, "/api/stream/events", NULL, 4u << 20,
-                       on_sse_event, after_feed, w, &e) < 0)
-        w->stream_retry_at = clock_now() + http_backoff_delay(w->stream_attempts++, 2, 60);
-}
-
-/* A definite answer that is not an event stream, before any data: a 404
- * from an older server or a proxy, the HTML page of a server that does not
- * know the route. Transient trouble (resets, 5xx, 408, 429) is not this. */
-static int stream_refused(const struct watch *w)
-{
-    long st = w->stream.http.status;
-    if (w->stream.last_data)
-        return 0;
-    if (st >= 400 && st < 500 && st != 408 && st != 429)
-        return 1;
-    return st == 200 && strncmp(w->stream.http.content_type, "text/event-stream", 17) != 0;
-}
-
-/* Notices a dead, silent or buffered stream and schedules a new one. */
-static void stream_check(struct watch *w, double now)
-{
-    if (!w->stream.open) {
-        if (now >= w->stream_retry_at)
-            stream_open(w);
+    if (!w->have)
         return;
+    if (p->number == w->cur.number) {
+        w->announced = 1;
+        if (strcmp(p->status, w->confirmed_status))
+            w->event_status_change = 1;
+        if (p->has_workflows && progress(p) >= progress(&w->cur)) {
+            adopt(w, p); /* takes it */
+            w->confirmed = 0;
+        }
+    } else if (p->number > w->cur.number && w->t->sha && wp_commit_matches(p->commit, w->t->sha)) {
+        w->newer = p->number > w->newer ? p->number : w->newer;
     }
-    int silent = w->stream.last_data ? now - w->stream.last_data > STREAM_SILENCE_LIMIT
-                                     : now - w->stream.opened_at > STREAM_FIRST_BYTE_LIMIT;
-    if (w->stream.http.ended || silent) {
-        if (w->ctx->g.verbose)
-            fprintf(stderr, "homelab: event stream %s; polling every %.0fs\n",
-                    w->stream.http.ended ? "ended" : "silent", POLL_INTERVAL);
-        if (w->stream.last_data)
-            w->stream_attempts = 0; /* it worked for a while: retry soon */
-        double base = w->stream.http.ended && stream_refused(w) ? STREAM_REFUSED_RETRY : 2;
-        stream_close(w);
-        w->stream_retry_at = now + http_backoff_delay(w->stream_attempts++, base, 60);
-    }
-}
-
-/* Whether the stream can be relied on for hints (else: poll). A new
- * stream gets a few seconds to send its first ": ping". */
-static int stream_usable(const struct watch *w, double now)
-{
-    if (!w->stream.open || w->stream_blind)
-        return 0;
-    return w->stream_healthy || now - w->stream.opened_at < STREAM_FIRST_BYTE_LIMIT;
 }
 
 /* ---- reading the truth ---- */
@@ -390,14 +306,9 @@ static int read_detail(struct watch *w, long long number)
             fprintf(stderr, "homelab: %s (will retry)\n", e.msg);
         return 0;
     }
-    if (w->have && fresh.number == w->cur.number && w->stream_healthy && !w->announced &&
-        states_changed(&w->cur, &fresh)) {
-        /* the stream missed a change of our pipeline: it cannot see this repo */
-        w->stream_blind = 1;
-        w->stream_healthy = 0;
-        if (w->ctx->g.verbose)
-            fprintf(stderr, "homelab: the event stream missed a change; polling\n");
-    }
+    if (w->have && fresh.number == w->cur.number && w->hints.healthy && !w->announced &&
+        states_changed(&w->cur, &fresh))
+        wp_hints_blind(&w->hints); /* it missed a change of our pipeline: it cannot see this repo */
     w->announced = 0;
     w->event_status_change = 0;
     free(w->confirmed_status);
@@ -548,7 +459,7 @@ static int follow(struct watch *w)
     double now = clock_now();
     w->next_detail = now + RECONCILE_INTERVAL;
     w->next_restart_check = now + RESTART_CHECK_STREAMING;
-    stream_open(w);
+    wp_hints_open(&w->hints);
     for (;;) {
         /* only the detail endpoint's word is a verdict; events are hints */
         int code = w->confirmed ? verdict_code(w->cur.status, watch_opts.wait_approval) : -1;
@@ -564,31 +475,28 @@ static int follow(struct watch *w)
                     "still %s", w->timeout_text, w->cur.number, w->cur.status);
             return EXIT_TIMEOUT;
         }
-        stream_check(w, now);
+        wp_hints_check(&w->hints, now);
         /* wait for stream data or the next timer, in short slices so
          * signals and redraws are handled promptly */
         double wait = w->next_detail - now;
         if (wait > 0.2)
             wait = 0.2;
-        if (w->stream.open)
-            wp_stream_poll(&w->stream, wait > 0 ? (int)(wait * 1000) : 0);
-        else
-            clock_sleep(wait);
+        wp_hints_wait(&w->hints, wait);
         now = clock_now();
         if (w->newer || now >= w->next_restart_check) {
             check_restart(w);
-            w->next_restart_check = now + (w->stream_healthy ? RESTART_CHECK_STREAMING
+            w->next_restart_check = now + (w->hints.healthy ? RESTART_CHECK_STREAMING
                                                              : RESTART_CHECK_POLLING);
         }
         if (w->event_status_change || now >= w->next_detail) {
             if (read_detail(w, w->cur.number) < 0)
                 return w->ctx->err.code;
             now = clock_now();
-            w->next_detail = now + (w->stream_healthy ? RECONCILE_INTERVAL : POLL_INTERVAL);
+            w->next_detail = now + (w->hints.healthy ? RECONCILE_INTERVAL : POLL_INTERVAL);
         }
-        if (!stream_usable(w, now) && w->next_detail > now + POLL_INTERVAL)
+        if (!wp_hints_usable(&w->hints, now) && w->next_detail > now + POLL_INTERVAL)
             w->next_detail = now + POLL_INTERVAL;
-        if (!stream_usable(w, now) && w->next_restart_check > now + RESTART_CHECK_POLLING)
+        if (!wp_hints_usable(&w->hints, now) && w->next_restart_check > now + RESTART_CHECK_POLLING)
             w->next_restart_check = now + RESTART_CHECK_POLLING;
         draw(w, 0);
     }
@@ -767,6 +675,8 @@ static int watch_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_
     s->client.http.deadline = w.deadline;
     term_fmt_duration(w.timeout_text, sizeof(w.timeout_text), cmd_timeout(ctx));
     term_init(&w.term, 2, ctx->color);
+    wp_hints_init(&w.hints, &s->client, s->repo.id, ctx->g.verbose, POLL_INTERVAL,
+                  on_pipeline_event, &w);
     s->client.http.on_wait = on_http_wait;
     s->client.http.wait_ud = &w;
     int code;
@@ -777,7 +687,7 @@ static int watch_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_
         if (code < 0)
             code = follow(&w);
     }
-    stream_close(&w);
+    wp_hints_close(&w.hints);
     /* the verdict is in: the failure report (log tails) gets a short
      * budget of its own rather than what is left of --timeout */
     s->client.http.deadline = clock_now() + REPORT_BUDGET;
