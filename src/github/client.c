@@ -254,9 +254,7 @@ static void note_rate(struct gh_client *c, const struct answer *a)
     }
 }
 
-/* The rel="next" URL of a Link header, as a path under the API base (the
- * token goes nowhere else); "" when there is none. */
-static void next_link(const struct gh_client *c, const char *link, char *out, size_t n)
+void gh_next_link(const char *api_base, const char *link, char *out, size_t n)
 {
     out[0] = '\0';
     for (const char *p = link; (p = strchr(p, '<')) != NULL; p++) {
@@ -268,8 +266,8 @@ static void next_link(const struct gh_client *c, const char *link, char *out, si
         size_t span = comma ? (size_t)(comma - semi) : strlen(semi);
         const char *rel = strstr(semi, "rel=\"next\"");
         if (rel && (size_t)(rel - semi) < span) {
-            size_t blen = strlen(c->api_base), ulen = (size_t)(end - p - 1);
-            if (ulen > blen && !strncmp(p + 1, c->api_base, blen) && p[1 + blen] == '/' &&
+            size_t blen = strlen(api_base), ulen = (size_t)(end - p - 1);
+            if (ulen > blen && !strncmp(p + 1, api_base, blen) && p[1 + blen] == '/' &&
                 ulen - blen < n)
                 snprintf(out, n, "%.*s", (int)(ulen - blen), p + 1 + blen);
             return;
@@ -343,7 +341,7 @@ int gh_get(struct gh_client *c, const char *path, json_t **out, int *changed, st
         if (!j) {
             rc = err_set(e, EXIT_UNAVAILABLE, "%s sent invalid JSON for %s", c->api_host, path);
         } else {
-            next_link(c, a.link, c->next, sizeof(c->next));
+            gh_next_link(c->api_base, a.link, c->next, sizeof(c->next));
             json_decref(ce->body);
             ce->body = j;
             free(ce->etag);

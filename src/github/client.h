@@ -88,4 +88,11 @@ int gh_get(struct gh_client *c, const char *path, json_t **out, int *changed, st
 int gh_job_log(struct gh_client *c, const char *repo, long long job_id, size_t cap,
                struct buf *out, int *available, struct err *e);
 
+/*
+ * The rel="next" URL of a Link header value, as a path under api_base
+ * (the token goes nowhere else): "/repos/..?page=2". "" when there is no
+ * next link, when it points elsewhere, or when it does not fit in n.
+ */
+void gh_next_link(const char *api_base, const char *link, char *out, size_t n);
+
 #endif

@@ -12,6 +12,7 @@
 
 #include "ci/model.h"
 #include "ci/provider.h"
+#include "github/client.h"
 #include "github/logsplit.h"
 #include "github/model.h"
 
@@ -173,6 +174,32 @@ static void test_split(void **state)
     assert_int_equal(sp.end, strlen(job_log));
 }
 
+/* Link headers: only rel="next", only under the API base, whole or nothing. */
+static void test_next_link(void **state)
+{
+    (void)state;
+    const char *base = "https://ghe.test/api/v3";
+    char out[64];
+    gh_next_link(base, "<https://ghe.test/api/v3/repos/a/b/actions/runs?page=1>; rel=\"prev\", "
+                       "<https://ghe.test/api/v3/repos/a/b/actions/runs?page=3>; rel=\"next\", "
+                       "<https://ghe.test/api/v3/x?page=9>; rel=\"last\"", out, sizeof(out));
+    assert_string_equal(out, "/repos/a/b/actions/runs?page=3");
+    gh_next_link(base, "<https://ghe.test/api/v3/x?page=9>; rel=\"last\"", out, sizeof(out));
+    assert_string_equal(out, "");
+    gh_next_link(base, "<https://evil.test/api/v3/x?page=2>; rel=\"next\"", out, sizeof(out));
+    assert_string_equal(out, "");
+    gh_next_link(base, "<https://ghe.test/api/v3.evil.test/x>; rel=\"next\"", out, sizeof(out));
+    assert_string_equal(out, "");
+    gh_next_link(base, "<https://ghe.test/api/v3/x?page=2", out, sizeof(out));
+    assert_string_equal(out, "");
+    gh_next_link(base, "", out, sizeof(out));
+    assert_string_equal(out, "");
+    char tiny[8];
+    gh_next_link(base, "<https://ghe.test/api/v3/repos/a/b?page=2>; rel=\"next\"", tiny,
+                 sizeof(tiny));
+    assert_string_equal(tiny, "");
+}
+
 static void test_provider_choice(void **state)
 {
     (void)state;
@@ -205,7 +232,7 @@ int main(void)
         cmocka_unit_test(test_verdict),        cmocka_unit_test(test_state_class),
         cmocka_unit_test(test_runs_grouping),  cmocka_unit_test(test_pending),
         cmocka_unit_test(test_time),           cmocka_unit_test(test_split),
-        cmocka_unit_test(test_provider_choice),
+        cmocka_unit_test(test_provider_choice), cmocka_unit_test(test_next_link),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
