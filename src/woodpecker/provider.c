@@ -5,11 +5,22 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
+#include "core/term.h"
+#include "woodpecker/hints.h"
 #include "woodpecker/logread.h"
+
+/* Without a usable event stream the pipeline is read this often; with
+ * one, hints say when, and a reconcile read comes at least this often. */
+#define POLL_INTERVAL 3.0
+#define RECONCILE_INTERVAL 30.0
 
 struct wp_impl {
     struct wp_client client;
     struct wp_repo repo;
+    struct wp_hints hints;   /* opened by the first wait_change */
+    int hints_open;
+    int hinted;              /* an event of the repo since the last wait */
 };
 
 enum ci_state wp_state_class(const char *s, int pipeline_level)
@@ -98,7 +109,36 @@ static int wp_run_by_id(struct ci_provider *p, long long id, struct ci_run *out,
     return 0;
 }
 
-/* Woodpecker has one pipeline per commit that matters: the newest. */
+/* What a watcher sees of a run: its status and every job's and step's. */
+static void run_signature(const struct ci_run *r, struct buf *out)
+{
+    buf_addf(out, "%lld %s", r->number, r->status ? r->status : "");
+    for (size_t i = 0; i < r->njobs; i++) {
+        buf_addf(out, "|%s", r->jobs[i].status ? r->jobs[i].status : "");
+        for (size_t k = 0; k < r->jobs[i].nsteps; k++)
+            buf_addf(out, ",%s", r->jobs[i].steps[k].status ? r->jobs[i].steps[k].status : "");
+    }
+}
+
+static int runs_differ(const struct ci_runset *a, const struct ci_runset *b)
+{
+    if (a->n != b->n)
+        return 1;
+    struct buf x, y;
+    buf_init(&x, 0);
+    buf_init(&y, 0);
+    for (size_t i = 0; i < a->n; i++) {
+        run_signature(&a->runs[i], &x);
+        run_signature(&b->runs[i], &y);
+    }
+    int differ = strcmp(x.data ? x.data : "", y.data ? y.data : "") != 0;
+    buf_release(&x);
+    buf_release(&y);
+    return differ;
+}
+
+/* Woodpecker has one pipeline per commit that matters: the newest. The
+ * server has no conditional requests: *changed compares what was read. */
 static int wp_runs_of_commit(struct ci_provider *p, const char *sha, const struct ci_filter *f,
                              struct ci_runset *out, int *changed, struct err *e)
 {
@@ -109,19 +149,20 @@ static int wp_runs_of_commit(struct ci_provider *p, const char *sha, const struc
     int rc = wp_find_pipeline(&w->client, w->repo.id, sha, &pl, &newest, e);
     if (rc < 0)
         return -1;
-    ci_runset_release(out);
-    *changed = 1;
-    if (rc == 0)
-        return 0;
-    long long number = pl.number;
-    wp_pipeline_release(&pl);
-    out->runs = xcalloc(1, sizeof(*out->runs));
-    if (wp_run_by_id(p, number, &out->runs[0], e) < 0) {
-        free(out->runs);
-        out->runs = NULL;
-        return -1;
+    struct ci_runset fresh = { 0 };
+    if (rc == 1) {
+        long long number = pl.number;
+        wp_pipeline_release(&pl);
+        fresh.runs = xcalloc(1, sizeof(*fresh.runs));
+        if (wp_run_by_id(p, number, &fresh.runs[0], e) < 0) {
+            free(fresh.runs);
+            return -1;
+        }
+        fresh.n = 1;
     }
-    out->n = 1;
+    *changed = runs_differ(out, &fresh);
+    ci_runset_release(out);
+    *out = fresh;
     return 0;
 }
 
@@ -164,11 +205,45 @@ static int wp_read_log(struct ci_provider *p, const struct ci_run *r, const stru
     return wp_log_read(&w->client, w->repo.id, r->number, st->id, &rd, e) < 0 ? -1 : 0;
 }
 
+static void on_hint(void *ud, struct wp_pipeline *pl)
+{
+    (void)pl;
+    ((struct wp_impl *)ud)->hinted = 1;
+}
+
+/*
+ * Until an event of the repo hints at a change, at most `max` seconds:
+ * POLL_INTERVAL while the stream cannot be relied on (woodpecker/hints.h),
+ * RECONCILE_INTERVAL while it can. A caught signal returns at once.
+ */
+static int wp_wait_change(struct ci_provider *p, double max)
+{
+    struct wp_impl *w = p->impl;
+    if (!w->hints_open) {
+        wp_hints_init(&w->hints, &w->client, w->repo.id, p->verbose, POLL_INTERVAL, on_hint, w);
+        wp_hints_open(&w->hints);
+        w->hints_open = 1;
+    }
+    w->hinted = 0;
+    double start = clock_now();
+    for (;;) {
+        double now = clock_now();
+        double every = wp_hints_usable(&w->hints, now) ? RECONCILE_INTERVAL : POLL_INTERVAL;
+        double until = start + (max < every ? max : every);
+        if (w->hinted || now >= until || term_interrupted())
+            return 0;
+        wp_hints_check(&w->hints, now);
+        wp_hints_wait(&w->hints, until - now < 0.2 ? until - now : 0.2);
+    }
+}
+
 static void wp_close(struct ci_provider *p)
 {
     struct wp_impl *w = p->impl;
     if (!w)
         return;
+    if (w->hints_open)
+        wp_hints_close(&w->hints);
     wp_repo_release(&w->repo);
     wp_client_close(&w->client);
     free(w);
@@ -181,6 +256,7 @@ static const struct ci_provider_ops wp_ops = {
     .run_by_id = wp_run_by_id,
     .load_jobs = wp_load_jobs,
     .read_log = wp_read_log,
+    .wait_change = wp_wait_change,
     .close = wp_close,
 };
 

@@ -1,9 +1,13 @@
 /*
  * woodpecker/provider: Woodpecker behind the ci/provider.h interface.
  * A pipeline is a run (id = its number, as '#N' names it), a workflow a
- * job, a step a step. The verbs of today still use the Woodpecker client
- * directly for what the neutral model does not carry (the event stream's
- * hints, log entry numbers); new verbs should come through here.
+ * job, a step a step. runs_of_commit reads the newest pipeline of the
+ * commit (the server has no conditional requests: *changed compares the
+ * states read); wait_change waits on the event stream's hints
+ * (woodpecker/hints.h), polling every 3 s while it cannot be relied on.
+ * The ci verbs of today still use the Woodpecker client directly for what
+ * the neutral model does not carry (log entry numbers, step errors, their
+ * own output contract); new verbs should come through here.
  */
 #ifndef HOMELAB_WP_PROVIDER_H
 #define HOMELAB_WP_PROVIDER_H
