@@ -8,7 +8,7 @@
 
 int ci_url_host(const char *url, char *out, size_t outlen)
 {
-    const char *p = url, *end;
+    const char *p, *end;
     out[0] = '\0';
     if (!url)
         return -1;

@@ -58,13 +58,13 @@ static double parse_time_n(const char *s, size_t len, size_t *used)
         int oh, om;
         if (digits(s + i + 1, 2, &oh) || digits(s + i + 4, 2, &om))
             return -1;
-        off = (oh * 3600LL + om * 60) * (s[i] == '+' ? 1 : -1);
+        off = (oh * 3600LL + om * 60LL) * (s[i] == '+' ? 1 : -1);
         i += 6;
     } else {
         return -1;
     }
     *used = i;
-    return (double)(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off) + frac;
+    return (double)(days_from_civil(y, mo, d) * 86400 + h * 3600LL + mi * 60LL + se - off) + frac;
 }
 
 double gh_parse_time(const char *s)
@@ -82,7 +82,7 @@ int gh_log_line_time(const char *line, size_t len, double *ts, size_t *text)
     size_t off = 0;
     if (len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3))
         off = 3;
-    size_t used;
+    size_t used = 0;
     double t = parse_time_n(line + off, len - off, &used);
     if (t < 0 || (off + used < len && line[off + used] != ' ')) {
         *text = off;

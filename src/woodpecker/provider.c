@@ -190,19 +190,25 @@ static int entry_to_line(void *ctx, const struct log_entry *en)
     return a->sink->on_line(a->sink->ctx, en->data, n, 0, 0);
 }
 
+static int read_step_log(struct wp_impl *w, const struct ci_run *r, const struct ci_step *st,
+                         const struct ci_log_sink *sink, struct err *e)
+{
+    struct line_adapter a = { sink };
+    struct wp_log_read rd = { .on_entry = entry_to_line, .ctx = &a };
+    return wp_log_read(&w->client, w->repo.id, r->number, st->id, &rd, e) < 0 ? -1 : 0;
+}
+
+/* Woodpecker keeps logs per step: a job's log is its steps' in order. */
 static int wp_read_log(struct ci_provider *p, const struct ci_run *r, const struct ci_job *j,
                        const struct ci_step *st, const struct ci_log_sink *sink, struct err *e)
 {
     struct wp_impl *w = p->impl;
-    struct line_adapter a = { sink };
-    if (!st) {
-        for (size_t i = 0; i < j->nsteps; i++)
-            if (wp_read_log(p, r, j, &j->steps[i], sink, e) < 0)
-                return -1;
-        return 0;
-    }
-    struct wp_log_read rd = { .on_entry = entry_to_line, .ctx = &a };
-    return wp_log_read(&w->client, w->repo.id, r->number, st->id, &rd, e) < 0 ? -1 : 0;
+    if (st)
+        return read_step_log(w, r, st, sink, e);
+    for (size_t i = 0; i < j->nsteps; i++)
+        if (read_step_log(w, r, &j->steps[i], sink, e) < 0)
+            return -1;
+    return 0;
 }
 
 static void on_hint(void *ud, struct wp_pipeline *pl)
