@@ -89,7 +89,7 @@ static void report_changes(struct follow *w)
     char key[512], run_key[512];
     for (size_t i = 0; i < w->runs.n; i++) {
         const struct ci_run *r = &w->runs.runs[i];
-        snprintf(key, sizeof(key), "%s #%lld", r->workflow, r->number);
+        snprintf(key, sizeof(key), "%s #%lld", ci_view_workflow(r), r->number);
         if (r->attempt > 1)
             snprintf(key + strlen(key), sizeof(key) - strlen(key), " (attempt %d)", r->attempt);
         int run_last = ci_state_final(r->state);
@@ -196,7 +196,7 @@ static void say_waits(struct follow *w)
         time_t t = (time_t)r->wait_until;
         struct tm tm;
         strftime(hms, sizeof(hms), "%H:%M:%S", localtime_r(&t, &tm));
-        snprintf(key, sizeof(key), "%s #%lld waits on %s until", r->workflow, r->number,
+        snprintf(key, sizeof(key), "%s #%lld waits on %s until", ci_view_workflow(r), r->number,
                  r->waiting_for ? r->waiting_for : "a timer");
         report(w, "wait", key, hms);
     }

@@ -109,7 +109,7 @@ static int print_pick(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_runs
     const struct ci_job *j = &r->jobs[pk->job];
     const struct ci_step *st = pk->step >= 0 ? &j->steps[pk->step] : NULL;
     if (header)
-        printf("==> %s / %s%s%s <==\n", r->workflow, j->name, st ? " / " : "",
+        printf("==> %s / %s%s%s <==\n", ci_view_workflow(r), j->name, st ? " / " : "",
                st ? st->name : "");
     struct ci_log_sink sink = { ci_lines_on_line, L };
     struct err e;

@@ -11,6 +11,11 @@ const char *ci_view_word(const char *s)
     return s ? s : "unknown";
 }
 
+const char *ci_view_workflow(const struct ci_run *r)
+{
+    return r->workflow ? r->workflow : "pipeline";
+}
+
 enum term_color ci_view_tone(enum ci_state s)
 {
     switch (s) {
@@ -30,7 +35,7 @@ enum term_color ci_view_tone(enum ci_state s)
 /* "CI #12 failure push main 3cc04da (run 30000000301, attempt 2)" */
 void ci_view_run_line(const struct ci_run *r, struct buf *out)
 {
-    buf_addf(out, "%s #%lld %s %s %s %.7s (run %lld", r->workflow, r->number,
+    buf_addf(out, "%s #%lld %s %s %s %.7s (run %lld", ci_view_workflow(r), r->number,
              ci_view_word(r->status), r->event ? r->event : "-", r->branch ? r->branch : "-",
              r->sha ? r->sha : "", r->id);
     if (r->attempt > 1)
@@ -69,7 +74,7 @@ json_t *ci_view_run_json(const struct ci_run *r)
     }
     json_t *o = json_pack("{s:I, s:I, s:i, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:o}", "id",
                           (json_int_t)r->id, "run_number", (json_int_t)r->number, "attempt",
-                          r->attempt, "workflow", r->workflow, "status", ci_view_word(r->status),
+                          r->attempt, "workflow", ci_view_workflow(r), "status", ci_view_word(r->status),
                           "event", r->event, "branch", r->branch, "sha", r->sha, "url", r->url,
                           "jobs", jobs);
     if (r->waiting_for)
@@ -193,15 +198,16 @@ static void report_run(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_run
 {
     const struct ci_job *j = ci_run_failed_job(r);
     if (!j) {
-        fprintf(stderr, "\nfailed: %s #%lld %s before any job ran%s\n", r->workflow, r->number,
-                ci_view_word(r->status), !strcmp(ci_view_word(r->status), "startup_failure")
-                    ? " (likely a workflow file issue)" : "");
+        int startup = !strcmp(ci_view_word(r->status), "startup_failure");
+        fprintf(stderr, "\nfailed: %s #%lld %s before any job ran%s\n", ci_view_workflow(r),
+                r->number, ci_view_word(r->status),
+                startup ? " (likely a workflow file issue)" : "");
         if (r->url && *r->url)
             fprintf(stderr, "view: %s\n", r->url);
         return;
     }
     const struct ci_step *st = ci_job_failed_step(j);
-    fprintf(stderr, "\nfailed: %s / %s / %s (%s)\n", r->workflow, j->name,
+    fprintf(stderr, "\nfailed: %s / %s / %s (%s)\n", ci_view_workflow(r), j->name,
             st ? st->name : "-", ci_view_word(st ? st->status : j->status));
     struct ci_lines L;
     ci_lines_init(&L, stderr, log_lines > 0 ? log_lines : 30, 0, 0);

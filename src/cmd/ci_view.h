@@ -22,6 +22,8 @@
 
 /* The provider's word, "unknown" when it has none. */
 const char *ci_view_word(const char *s);
+/* The run's workflow name; "pipeline" for a provider without one (Woodpecker). */
+const char *ci_view_workflow(const struct ci_run *r);
 /* The colour of a neutral state. */
 enum term_color ci_view_tone(enum ci_state s);
 /* "CI #12 failure push main 3cc04da (run 30000000301, attempt 2)" */
