@@ -265,7 +265,6 @@ static int settle(struct ghact *g, int (*done)(const struct ci_run *), double bo
                   struct ci_runset *now)
 {
     double end = clock_now() + bound;
-    term_catch_signals(); /* Ctrl-C ends the wait with 130, not mid-line */
     for (;;) {
         ci_runset_release(now);
         now->runs = xcalloc(g->nres, sizeof(*now->runs));
@@ -406,6 +405,10 @@ int ci_act_gh(struct cmd_ctx *ctx, enum ci_action a, const struct ci_act_opts *o
     g.o = o;
     g.a = a;
     int code;
+    /* Ctrl-C from the start: one that comes between the POST and the wait
+     * after it must end the verb with 130, not be lost (an interrupt during
+     * a request ends that request; a write is then read back, not resent). */
+    term_catch_signals();
     if (a == CI_ACT_RUN) {
         if (ci_gh_open(ctx, &g.p) < 0)
             return fail(&g, 0, NULL);
