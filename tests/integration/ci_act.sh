@@ -1,36 +1,8 @@
+#!/bin/sh
 # ci restart / approve / decline / cancel / run on Woodpecker: outcomes,
-# state pre-checks, permissions, dry runs, and never acting twice.
-. "$(dirname "$0")/../lib.sh"
-export HOMELAB_REPO=acme/web
-D="$ROOT/tests/data/woodpecker"
-
-faults() { wp_ctl POST /__fake/faults "$1" >/dev/null; }
-# posts PATTERN: how many POSTs whose path matches PATTERN the fake received
-posts() {
-    wp_ctl GET /__fake/requests | python3 -c '
-import json,re,sys; print(sum(1 for r in json.load(sys.stdin)
-    if r["method"]=="POST" and re.search(sys.argv[1], r["path"])))' "$1"
-}
-# children N: how many pipelines have parent N
-children() {
-    wp_ctl GET /__fake/state | python3 -c '
-import json,sys; print(sum(1 for p in json.load(sys.stdin)["pipelines"] if p["parent"]==int(sys.argv[1])))' "$1"
-}
-# manuals: how many manual pipelines exist
-manuals() {
-    wp_ctl GET /__fake/state | python3 -c '
-import json,sys; print(sum(1 for p in json.load(sys.stdin)["pipelines"] if p["event"]=="manual"))'
-}
-status_of() {
-    wp_ctl GET /__fake/state | python3 -c '
-import json,sys; print([p["status"] for p in json.load(sys.stdin)["pipelines"] if p["number"]==int(sys.argv[1])][0])' "$1"
-}
-blocked_pipeline() { # a new blocked pipeline; prints its number
-    wp_ctl POST /__fake/pipelines "{\"commit\":\"$1\",\"template\":\"success\",\"blocked\":true,\"event\":\"pull_request\",\"pull_request\":9}" |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])'
-}
-
-start_woodpecker "$D/write.json"
+# state pre-checks, permissions, dry runs (ci_act.inc: the set-up; never
+# acting twice is in ci_act_twice.sh).
+. "$(dirname "$0")/ci_act.inc"
 
 # ---- manifest: the write tier ----
 hl manifest --json
@@ -169,64 +141,4 @@ hl ci run '#3'
 expect_rc 2 "run takes no target"
 WOODPECKER_TOKEN=reader-token hl ci run
 expect_rc 7 "run without push permission"
-
-# ---- never act twice ----
-# resets after the server applied the write: one new pipeline per command
-for i in 1 2 3; do
-    before=$(children 2)
-    faults '{"rules":[{"kind":"reset_after","method":"POST","path":"/pipelines/2$","count":1}]}'
-    hl ci restart '#2' --no-watch
-    expect_rc 0 "restart $i: the answer is lost, the restart was applied"
-    check "restart $i: exactly one new pipeline" [ "$(children 2)" -eq $((before + 1)) ]
-    expect_err_contains "answer was lost" "restart $i: says it read the state back"
-    m=$(manuals)
-    faults '{"rules":[{"kind":"reset_after","method":"POST","path":"/pipelines$","count":1}]}'
-    hl ci run --var RUN=$i --no-watch
-    expect_rc 0 "run $i: the answer is lost, the run was applied"
-    check "run $i: exactly one new manual pipeline" [ "$(manuals)" -eq $((m + 1)) ]
-done
-# a reset before the server saw it: no effect, so it is sent once more
-before=$(children 2)
-faults '{"rules":[{"kind":"reset","method":"POST","path":"/pipelines/2$","count":1}]}'
-hl ci restart '#2' --no-watch
-expect_rc 0 "restart after a reset that had no effect"
-check "exactly one new pipeline" [ "$(children 2)" -eq $((before + 1)) ]
-# the answer of a cancel is lost: the pipeline is killed, reported once
-wp_ctl POST /__fake/pipelines '{"commit":"9999999aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","template":"running"}' >/dev/null
-n=$(posts "/cancel$")
-faults '{"rules":[{"kind":"reset_after","method":"POST","path":"/cancel$","count":1}]}'
-hl ci cancel 9999999
-expect_rc 0 "cancel whose answer was lost"
-expect_out_contains "killed" "reports the final status"
-check "one cancel sent" [ "$(posts "/cancel$")" -eq $((n + 1)) ]
-# no answer twice and no effect: gives up after exactly two sends
-before=$(children 2)
-n=$(posts "/pipelines/2$")
-faults '{"rules":[{"kind":"reset","method":"POST","path":"/pipelines/2$","count":2}]}'
-hl ci restart '#2' --no-watch
-expect_rc 6 "two resets without effect"
-check "no pipeline made" [ "$(children 2)" -eq "$before" ]
-check "exactly two sends" [ "$(posts "/pipelines/2$")" -eq $((n + 2)) ]
-# soak: resets before and after the server applied the write, at random
-# (seeded): every command that succeeds made exactly one pipeline, one that
-# gave up (exit 6) made none, and no command ever sends more than twice
-faults '{"seed":14,"rules":[{"kind":"reset_after","method":"POST","path":"/pipelines(/2)?$","probability":0.4},{"kind":"reset","method":"POST","path":"/pipelines(/2)?$","probability":0.4}]}'
-bad=""
-for i in 1 2 3 4 5 6 7 8 9 10; do
-    before=$(children 2); m=$(manuals); n=$(posts "/pipelines(/2)?$")
-    hl ci restart '#2' --no-watch
-    made=$(( $(children 2) - before )); sent=$(( $(posts "/pipelines(/2)?$") - n ))
-    { [ "$rc" -eq 0 ] && [ "$made" -eq 1 ]; } || { [ "$rc" -eq 6 ] && [ "$made" -eq 0 ]; } ||
-        bad="$bad restart$i:rc=$rc,made=$made"
-    [ "$sent" -le 2 ] || bad="$bad restart$i:sent=$sent"
-    n=$(posts "/pipelines(/2)?$")
-    hl ci run --var SOAK=$i --no-watch
-    made=$(( $(manuals) - m )); sent=$(( $(posts "/pipelines(/2)?$") - n ))
-    { [ "$rc" -eq 0 ] && [ "$made" -eq 1 ]; } || { [ "$rc" -eq 6 ] && [ "$made" -eq 0 ]; } ||
-        bad="$bad run$i:rc=$rc,made=$made"
-    [ "$sent" -le 2 ] || bad="$bad run$i:sent=$sent"
-done
-check "soak: one pipeline per successful command, none per failed one, at most two sends${bad:+ ($bad)}" [ -z "$bad" ]
-faults '{"rules":[]}'
-
 finish
