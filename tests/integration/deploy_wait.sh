@@ -1,7 +1,7 @@
 #!/bin/sh
 # deploy wait on Deployments (deploy_wait.inc: the set-up, and the other
 # parts): rollouts that complete, stale status, dropped and expired
-# watches.
+# watches, a rollout that never gets Ready (the timeout ends it).
 . "$(dirname "$0")/deploy_wait.inc"
 
 # ---- a rollout that completes
@@ -78,6 +78,18 @@ dep = [r for r in reqs if r["path"] == "/apis/apps/v1/namespaces/apps/deployment
 assert sum(1 for r in dep if not r["watch"]) >= 2, dep
 assert sum(1 for r in dep if r["watch"]) >= 3, dep
 ' "$T/kube.requests"
+stop_kube
+
+# ---- a rollout that never gets Ready
+
+# notready: no failure state, so the timeout ends it (exit 3). The note
+# comes 10 s after the client first saw the pod not Ready (NOT_READY_NOTE);
+# the timeout leaves 30 s more for a slow start on a loaded machine.
+start_kube notready
+hl deploy wait apps/web --sha "$NEW" --timeout 40s
+expect_rc 3 "notready: times out"
+expect_out_contains "apps/web timeout (65d15d6)" "notready: timeout summary"
+expect_err_contains "is running but not Ready" "notready: says why"
 stop_kube
 
 finish
