@@ -4,7 +4,7 @@
 #                 under ASan+UBSan, each fuzz target once over its corpus,
 #                 clang-tidy and cppcheck, a short chaos soak (tests/README.md
 #                 has the measured wall times)
-#   make check-long  the long parts (CI runs them after `make check`): the
+#   make check-long  the long parts (by hand for now; tests/README.md): the
 #                 integration suite under valgrind, the full chaos soak
 #                 (200 ci watch + 50 deploy wait runs), timed fuzzing
 #   make fuzz     every fuzz target for FUZZ_SECONDS (60) each
