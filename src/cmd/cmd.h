@@ -102,8 +102,8 @@ int cmd_ship_watch(struct cmd_ctx *ctx);
 int cmd_ship_status(struct cmd_ctx *ctx);
 /* Whether stages are configured (ship.stages is set); for work land. */
 int ship_configured(const struct cmd_ctx *ctx);
-/* ship watch of `sha`; for work land. */
-int ship_watch_sha(struct cmd_ctx *ctx, const char *sha);
+/* ship watch of `rev` (a commit id); for work land. */
+int ship_watch_sha(struct cmd_ctx *ctx, const char *rev);
 
 extern const struct opt work_start_opts[], work_land_opts[], work_clean_opts[];
 int cmd_work_start(struct cmd_ctx *ctx);

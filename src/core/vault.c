@@ -109,8 +109,8 @@ int vault_read(const char *path, const char *field, int verbose, char **value, s
     *value = NULL;
     if (!addr || !*addr)
         return err_set(e, EXIT_REFUSED, "VAULT_ADDR is not set");
-    const char *source = getenv("VAULT_TOKEN") && *getenv("VAULT_TOKEN") ? "VAULT_TOKEN"
-                                                                          : "~/.vault-token";
+    const char *env_token = getenv("VAULT_TOKEN");
+    const char *source = env_token && *env_token ? "VAULT_TOKEN" : "~/.vault-token";
     char *token = vault_token();
     if (!token)
         return err_set(e, EXIT_REFUSED, "no Vault token (VAULT_TOKEN or ~/.vault-token)");

@@ -128,7 +128,7 @@ static enum attempt_result read_once(struct wp_client *c, const char *path,
             err_set(e, EXIT_FAILED, "stopped");
         res = ATTEMPT_FINAL;
     } else if (a.oversize) {
-        if (r.content_length >= 0 && !rd->bytes)
+        if (r.content_length >= 0 && !a.rd->bytes)
             err_set_kind(e, ERR_TOO_LARGE, EXIT_UNAVAILABLE, "the log is %lld bytes, over the "
                          "%s limit for a step log; refused", r.content_length, cap);
         else
@@ -154,7 +154,7 @@ static enum attempt_result read_once(struct wp_client *c, const char *path,
     } else if (a.not_json) {
         err_set(why, EXIT_UNAVAILABLE, "the log endpoint answered %s, not JSON",
                 r.content_type);
-    } else if (!rd->bytes && !a.dec.bytes) {
+    } else if (!a.rd->bytes && !a.dec.bytes) {
         res = ATTEMPT_EMPTY; /* an empty 200 body */
     } else if (log_decoder_finish(&a.dec, why) < 0) {
         /* cut or garbled: retry, resuming after what was delivered; but an
