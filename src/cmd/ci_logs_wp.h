@@ -1,0 +1,90 @@
+/*
+ * ci_logs_wp: what the two halves of Woodpecker's `ci logs` share, internal
+ * to them: ci_logs.c (choosing steps, printing stored logs, the verb) and
+ * ci_logs_follow.c (--follow). struct logs is the state of one command;
+ * every log entry, stored or streamed, goes through logs_sink_entry(),
+ * which prints each line once (by its number) and holds lines for --tail.
+ * Messages on stderr name the step by L->label, which is sanitized.
+ */
+#ifndef HOMELAB_CI_LOGS_WP_H
+#define HOMELAB_CI_LOGS_WP_H
+
+#include "cmd/ci_common.h"
+#include "cmd/cmd.h"
+#include "core/linering.h"
+#include "woodpecker/logs.h"
+#include "woodpecker/stream.h"
+
+/* The log stream of one step. */
+struct lstream {
+    struct wp_stream ws;    /* the connection (woodpecker/stream.h) */
+    struct buf data;        /* the decoded entry of one message */
+    int failures;           /* connections in a row that brought nothing */
+    double retry_at;
+    char last_id[32];       /* the id of the last message handled */
+    int messages;           /* messages on this connection */
+    int eof;                /* the server ended the log (sticky) */
+    int not_running;        /* "step not running (anymore)" (sticky) */
+    char error[200];        /* another in-band error */
+};
+
+struct logs {
+    struct cmd_ctx *ctx;
+    struct ci_session *s;
+    struct wp_pipeline p;
+    unsigned flags;          /* log_render flags */
+    int color;               /* colour on stdout */
+    int headers;             /* a header line per step */
+    double deadline;
+
+    /* the step being printed */
+    struct buf label;        /* "wf/step", sanitized */
+    struct log_render render;
+    struct buf text;         /* rendered, not yet written */
+    struct line_ring ring;   /* --tail: the lines held back */
+    int tailing;             /* text goes to the ring */
+    long long next_line;     /* every line below was printed */
+    long long printed;       /* entries printed for the step */
+    long long lost;          /* lines the stream skipped over */
+    int read_empty;          /* the last stored read found no log */
+    struct lstream ls;
+
+    /* totals */
+    int steps_done;
+    int any_printed;
+    int worst;               /* the worst error exit code, 0 = none */
+    int empty;               /* steps whose log stayed empty */
+    int write_failed;
+};
+
+/* What read_stored() does with an error that does not end the command. */
+enum report { REPORT_NONE, REPORT_NOTE, REPORT_ERROR };
+
+/* Writes the rendered text to stdout (flushing it when `sync`); returns
+ * L->write_failed. */
+int logs_flush(struct logs *L, int sync);
+/* The wp_log_read on_entry callback; ctx is the struct logs. */
+int logs_sink_entry(void *ctx, const struct log_entry *entry);
+/* The end of what is known of a step's log: the held progress line, the tail. */
+void logs_output_end(struct logs *L);
+/* The "==> wf/step STATE ... <==" line, when there are headers. */
+void logs_header(struct logs *L, const struct wp_step *st);
+/* "homelab: ..." on stderr; arguments printed as given. */
+void logs_note(struct logs *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "homelab: BEFORE LABEL AFTER: MSG", the message sanitized. */
+void logs_note_error(struct logs *L, const char *before, const char *after, const char *msg);
+/* Prints the stored log's lines not printed yet; 0, or -1 when the error
+ * ends the whole command (refused, interrupted, stdout). */
+int logs_read_stored(struct logs *L, long long step_id, int empty_attempts, enum report report);
+/* After a step's log was read to its end: say so when there was none. */
+void logs_check_empty(struct logs *L, const struct wp_step *st);
+/* 0 and the step's indexes, or -1 when p has no step wf/step. */
+int logs_find_step(const struct wp_pipeline *p, const char *wf, const char *step, size_t *wi,
+                   size_t *si);
+
+/* --follow: follows one step to its end (L->label set by the caller).
+ * Returns 0, or an exit code that ends the command (ctx->err filled where
+ * there is something to say). */
+int logs_follow_step(struct logs *L, const char *wf, const char *step);
+
+#endif
