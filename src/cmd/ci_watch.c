@@ -429,7 +429,7 @@ static int find_first(struct watch *w)
             return -1;
         }
         if (!said && w->ctx->mode != OUTPUT_JSON) {
-            if (w->ctx->mode == OUTPUT_PLAIN)
+            if (w->ctx->mode == OUTPUT_PLAIN && !w->ctx->g.quiet)
                 fprintf(stderr, "waiting for CI to pick up %s\n", w->t->label);
             said = 1;
         }

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,22 @@ struct land {
 };
 
 /* Prints (in --json mode) and frees j. */
+/* A progress line on stderr ("work: ..."); --quiet leaves only the
+ * result, the failure report and errors. */
+static void land_progress(const struct land *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void land_progress(const struct land *l, const char *fmt, ...)
+{
+    if (l->w.ctx->g.quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("work: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
 static void land_json(struct land *l, json_t *j)
 {
     work_json_out(l->json, j);
@@ -191,7 +208,7 @@ static int land_merge(struct land *l)
         goto out;
     }
     int changed = strcmp(before, after) != 0;
-    fprintf(stderr, "work: %s %s\n", changed ? "merged" : "already up to date with",
+    land_progress(l, "%s %s", changed ? "merged" : "already up to date with",
             l->w.def_name);
     land_json(l, json_pack("{s:s, s:s, s:s, s:s}", "stage", "merge", "from", l->w.def_name,
                            "status", changed ? "merged" : "up-to-date", "head", after));
@@ -234,7 +251,7 @@ static int land_verify(struct land *l, int attempt)
     if (git_rev_parse(&l->w.g, "HEAD^{tree}", &tree, &ctx->err) < 0)
         return ctx->err.code;
     if (l->verified_tree && !strcmp(tree, l->verified_tree)) {
-        fprintf(stderr, "work: the tree is unchanged since it was verified\n");
+        land_progress(l, "the tree is unchanged since it was verified");
         land_json(l, json_pack("{s:s, s:s, s:s, s:i}", "stage", "verify", "command",
                                l->verify_label, "status", "unchanged", "attempt", attempt));
         free(tree);
@@ -243,7 +260,7 @@ static int land_verify(struct land *l, int attempt)
     struct buf label;
     buf_init(&label, 0);
     work_shown(&label, l->verify_label);
-    fprintf(stderr, "work: verifying with: %s\n", label.data);
+    land_progress(l, "verifying with: %s", label.data);
     int status = -1, code = 0;
     if (run_verify(l, &status) < 0) {
         code = ctx->err.code;
@@ -346,7 +363,7 @@ static int land_loop(struct land *l)
             return land_result(l, "error", ctx->err.code);
         if (signal_interrupted())
             return land_result(l, "interrupted", EXIT_INTERRUPTED);
-        fprintf(stderr, "work: pushing %.7s to %s %s\n", l->sha, l->w.remote, l->w.def);
+        land_progress(l, "pushing %.7s to %s %s", l->sha, l->w.remote, l->w.def);
         struct buf dst;
         buf_init(&dst, 0);
         buf_addf(&dst, "refs/heads/%s", l->w.def);
@@ -383,7 +400,7 @@ static int land_loop(struct land *l)
             err_hint(&ctx->err, "land again when it is quieter");
             return land_result(l, "failure", EXIT_FAILED);
         }
-        fprintf(stderr, "work: %s moved on; fetching and merging again\n", l->w.def_name);
+        land_progress(l, "%s moved on; fetching and merging again", l->w.def_name);
         if (git_fetch(&l->w.g, l->w.remote, &ctx->err) < 0)
             return land_result(l, "error", ctx->err.code);
     }

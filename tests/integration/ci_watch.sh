@@ -72,6 +72,14 @@ expect_rc 0 "the pipeline of HEAD, created after the watch started, is followed 
 expect_err_contains "waiting for CI to pick up $(printf '%.7s' "$SHA")" "says it waits for CI"
 expect_out_contains "success push main $(printf '%.7s' "$SHA")" "reports this commit, not the older failure"
 
+git commit -q --allow-empty -m "quiet work"
+SHA=$(git -C "$T/repo" rev-parse HEAD)
+wp_ctl POST /__fake/pipelines "{\"repo\":\"acme/web\",\"commit\":\"$SHA\",\"branch\":\"main\",\"template\":\"success\",\"delay\":2}" >/dev/null
+hl ci watch -q
+expect_rc 0 "-q: a pipeline that comes later is still followed"
+expect_err_lacks "waiting for CI to pick up" "-q hides the waiting line"
+expect_out_contains "success push main $(printf '%.7s' "$SHA")" "and the result is printed"
+
 git commit -q --allow-empty -m "never built"
 hl ci watch --appear-timeout 2s
 expect_rc 5 "a pipeline that never appears"

@@ -26,6 +26,15 @@ expect_err_contains "nothing new to land" "says there is nothing new"
 expect_err_lacks "VERIFY-RAN-AGAIN" "without verifying again"
 check "main did not move" [ "$(rsha main)" = "$landed" ]
 
+# ---- -q: the result and errors only ----
+topic quiet quiet.txt || exit 1
+hl work land -q --verify-cmd 'echo QUIET-VERIFY >&2' --no-ci-watch
+expect_rc 0 "work land -q"
+check "stdout is still the landed sha" [ "$out" = "$(sha_of "$W" HEAD)" ]
+expect_err_lacks "work: verifying with" "-q hides the verifying line"
+expect_err_lacks "work: pushing" "and the pushing line"
+expect_err_lacks "up to date with" "and the merge line"
+
 # ---- refusals ----
 cd "$R"
 main_before=$(rsha main)
