@@ -101,17 +101,49 @@ static int pick_error(struct cmd_ctx *ctx, const struct ci_runset *s, const stru
     return EXIT_USAGE;
 }
 
+/* A header that waits for the log's first line: a job with no log yet
+ * gets no header (its absence is said once, by no_logs()). */
+struct held_header {
+    struct ci_lines *L;
+    const struct ci_run *r;
+    const struct ci_job *j;
+    const struct ci_step *st;
+    int pending;
+};
+
+static void held_header_print(struct held_header *h)
+{
+    if (!h->pending)
+        return;
+    h->pending = 0;
+    printf("==> %s / %s%s%s <==\n", ci_view_workflow(h->r), h->j->name, h->st ? " / " : "",
+           h->st ? h->st->name : "");
+}
+
+static int held_header_line(void *ctx, const char *line, size_t len, double ts, size_t text)
+{
+    struct held_header *h = ctx;
+    held_header_print(h);
+    return ci_lines_on_line(h->L, line, len, ts, text);
+}
+
+static void no_log_note(const struct ci_provider *p, const struct ci_job *j, const char *how)
+{
+    fprintf(stderr, "homelab: %s has no log for %s yet (%s)%s\n", p->ops->title, j->name,
+            ci_view_word(j->status), how);
+}
+
+/* Prints one pick's log. *nolog is set when the provider has none yet;
+ * with headers the caller says so (no_logs()), else it is noted here. */
 static int print_pick(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_runset *s,
                       const struct pick *pk, const struct ci_logs_view *v, int header,
-                      struct ci_lines *L)
+                      struct ci_lines *L, int *nolog)
 {
     struct ci_run *r = &s->runs[pk->run];
     const struct ci_job *j = &r->jobs[pk->job];
     const struct ci_step *st = pk->step >= 0 ? &j->steps[pk->step] : NULL;
-    if (header)
-        printf("==> %s / %s%s%s <==\n", ci_view_workflow(r), j->name, st ? " / " : "",
-               st ? st->name : "");
-    struct ci_log_sink sink = { ci_lines_on_line, L };
+    struct held_header h = { L, r, j, st, header };
+    struct ci_log_sink sink = { held_header_line, &h };
     struct err e;
     err_clear(&e);
     int rc = ci_read_log(p, r, j, st, &sink, &e);
@@ -119,15 +151,43 @@ static int print_pick(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_runs
         ctx->err = e;
         return e.code ? e.code : EXIT_UNAVAILABLE;
     }
-    if (rc == 0 && !v->follow)
-        fprintf(stderr, "homelab: %s has no log for %s yet (%s)\n", p->ops->title, j->name,
-                ci_view_word(j->status));
+    *nolog = rc == 0;
+    if (rc > 0)
+        held_header_print(&h); /* an empty log still gets its header */
+    if (rc == 0 && !v->follow && !header)
+        no_log_note(p, j, "");
     if (rc > 0 && st && p->log_cut_uncertain)
         fprintf(stderr, "homelab: could not tell the lines of step '%s' apart for sure; "
                         "showing the whole job log\n", st->name);
     ci_lines_flush(L, "");
     fflush(stdout);
     return 0;
+}
+
+/* Without --follow, with headers: the picks in `none` had no log yet.
+ * When none had one, says so once (exit 5, as Woodpecker's side does);
+ * else notes each that had none. */
+static int no_logs(struct cmd_ctx *ctx, const struct ci_provider *p, const struct ci_runset *s,
+                   const struct picks *ps, const int *none, size_t nnone)
+{
+    if (nnone < ps->n) {
+        for (size_t i = 0; i < ps->n; i++)
+            if (none[i])
+                no_log_note(p, &s->runs[ps->v[i].run].jobs[ps->v[i].job], "");
+        return 0;
+    }
+    int final = 1;
+    for (size_t i = 0; i < s->n; i++)
+        final = final && ci_state_final(s->runs[i].state);
+    const char *more = final ? "" : "; --follow waits for them";
+    if (s->n == 1)
+        err_set(&ctx->err, EXIT_NOT_FOUND, "no job of %s '#%lld' (%s) has a log yet%s",
+                ci_view_workflow(&s->runs[0]), s->runs[0].id, ci_view_word(s->runs[0].status),
+                more);
+    else
+        err_set(&ctx->err, EXIT_NOT_FOUND, "no job of the %zu runs of this commit has a log "
+                "yet%s", s->n, more);
+    return EXIT_NOT_FOUND;
 }
 
 /* --follow: re-fetches the job log every few seconds and prints new lines. */
@@ -139,7 +199,8 @@ static int follow_pick(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_run
     for (;;) {
         L->seen = 0;
         L->skip = L->printed;
-        int code = print_pick(ctx, p, s, pk, v, 0, L);
+        int nolog;
+        int code = print_pick(ctx, p, s, pk, v, 0, L, &nolog);
         if (code)
             return code;
         const struct ci_job *j = &s->runs[pk->run].jobs[pk->job];
@@ -187,8 +248,14 @@ int ci_logs_print(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_runset *
     int code = 0;
     if (v.follow)
         code = follow_pick(ctx, p, s, &ps.v[0], &v, &L);
-    for (size_t i = 0; !v.follow && i < ps.n && !code; i++)
-        code = print_pick(ctx, p, s, &ps.v[i], &v, ps.n > 1 || !what, &L);
+    int header = ps.n > 1 || !what, none[64] = { 0 };
+    size_t nnone = 0;
+    for (size_t i = 0; !v.follow && i < ps.n && !code; i++) {
+        code = print_pick(ctx, p, s, &ps.v[i], &v, header, &L, &none[i]);
+        nnone += (size_t)none[i];
+    }
+    if (!v.follow && header && !code && nnone)
+        code = no_logs(ctx, p, s, &ps, none, nnone);
     ci_lines_release(&L);
     return code;
 }

@@ -48,6 +48,11 @@ expect_err_contains "full log: homelab ci logs '#30000000201' --step 'test/Run t
 hl ci watch $RUNNING --timeout 60s; keep
 expect_rc 0 "a queued run followed to success"
 expect_err_contains "CI #103 in_progress" "reports the run's progress, one line per change"
+hl ci logs $RUNNING_FAIL; keep
+expect_rc 5 "ci logs of a run whose jobs have no log yet"
+expect_err_contains "no job of CI '#30000000401' (queued) has a log yet; --follow waits for them" "says so once, for the run"
+check "once, not per job" [ "$(printf '%s\n' "$err" | grep -c 'log')" -eq 1 ]
+expect_out_lacks "==>" "under no empty header"
 hl ci watch $RUNNING_FAIL --timeout 60s; keep
 expect_rc 1 "a running run that fails"
 hl ci watch $RERUN --timeout 60s; keep
