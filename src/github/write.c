@@ -76,16 +76,23 @@ static void run_path(struct wr *w, struct buf *b, const char *tail)
     buf_addf(b, "/actions/runs/%lld%s", w->req->run->id, tail);
 }
 
+/* GET of the run's path followed by TAIL, into *j as gh_get() gives it. */
+static int get_run(struct wr *w, const char *tail, json_t **j, struct err *e)
+{
+    struct buf path;
+    buf_init(&path, 0);
+    run_path(w, &path, tail);
+    int rc = gh_get(w->c, path.data, j, NULL, e);
+    buf_release(&path);
+    return rc;
+}
+
 /* The run's current attempt: status, conclusion and attempt (a fresh read). */
 static int read_run(struct wr *w, char *status, size_t n, char *concl, size_t cn, int *attempt,
                     struct err *e)
 {
-    struct buf path;
-    buf_init(&path, 0);
-    run_path(w, &path, "?exclude_pull_requests=true");
     json_t *j = NULL;
-    int rc = gh_get(w->c, path.data, &j, NULL, e);
-    buf_release(&path);
+    int rc = get_run(w, "?exclude_pull_requests=true", &j, e);
     if (rc < 0)
         return -1;
     snprintf(status, n, "%s", str(j, "status") ? str(j, "status") : "");
@@ -106,12 +113,8 @@ static void run_word(struct wr *w, const char *status, const char *concl)
  * JSON array of ids; their names go to w->envs. */
 static int review_ids(struct wr *w, json_t **ids, struct err *e)
 {
-    struct buf path;
-    buf_init(&path, 0);
-    run_path(w, &path, "/pending_deployments");
     json_t *j = NULL;
-    int rc = gh_get(w->c, path.data, &j, NULL, e);
-    buf_release(&path);
+    int rc = get_run(w, "/pending_deployments", &j, e);
     if (rc < 0)
         return -1;
     *ids = json_array();
@@ -305,12 +308,8 @@ int gh_act_describe(struct ci_provider *p, const struct ci_act_req *req, struct 
 /* Approvals given on the run so far (GET /runs/ID/approvals). */
 static int count_approvals(struct wr *w, long long *n, struct err *e)
 {
-    struct buf path;
-    buf_init(&path, 0);
-    run_path(w, &path, "/approvals");
     json_t *j = NULL;
-    int rc = gh_get(w->c, path.data, &j, NULL, e);
-    buf_release(&path);
+    int rc = get_run(w, "/approvals", &j, e);
     if (rc == 0)
         *n = (long long)json_array_size(j);
     return rc;
