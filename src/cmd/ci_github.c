@@ -160,17 +160,26 @@ static void no_runs_error(struct cmd_ctx *ctx, const struct ci_provider *p,
              "--event any");
 }
 
+/* The verbs' start: the target from the arguments, then the provider;
+ * on failure nothing is left to release and ctx->err says why. */
+static int gh_begin(struct cmd_ctx *ctx, struct ci_target *t, struct ci_provider *p)
+{
+    if (gh_target(ctx, t) < 0)
+        return -1;
+    if (gh_open(ctx, p) < 0) {
+        ci_target_release(t);
+        return -1;
+    }
+    return 0;
+}
+
 int ci_gh_status(struct cmd_ctx *ctx)
 {
     struct ci_target t;
     struct ci_provider p;
     struct ci_runset s = { 0 };
-    if (gh_target(ctx, &t) < 0)
+    if (gh_begin(ctx, &t, &p) < 0)
         return ctx->err.code;
-    if (gh_open(ctx, &p) < 0) {
-        ci_target_release(&t);
-        return ctx->err.code;
-    }
     int ch, code = 0;
     struct ci_filter f = gh_filter();
     if (ci_view_read_runs(&p, &t, &f, &s, &ch, &ctx->err) < 0 ||
@@ -247,12 +256,8 @@ int ci_gh_watch(struct cmd_ctx *ctx)
 {
     struct ci_target t;
     struct ci_provider p;
-    if (gh_target(ctx, &t) < 0)
+    if (gh_begin(ctx, &t, &p) < 0)
         return ctx->err.code;
-    if (gh_open(ctx, &p) < 0) {
-        ci_target_release(&t);
-        return ctx->err.code;
-    }
     struct ci_filter f = gh_filter();
     double appear = ci_watch_appear_timeout();
     struct ci_follow_spec spec = {
@@ -276,12 +281,8 @@ int ci_gh_logs(struct cmd_ctx *ctx)
     struct ci_target t;
     struct ci_provider p;
     struct ci_runset s = { 0 };
-    if (gh_target(ctx, &t) < 0)
+    if (gh_begin(ctx, &t, &p) < 0)
         return ctx->err.code;
-    if (gh_open(ctx, &p) < 0) {
-        ci_target_release(&t);
-        return ctx->err.code;
-    }
     term_catch_signals();
     int ch, code;
     struct ci_filter f = gh_filter();

@@ -40,10 +40,7 @@ stop_kube
 split_timeline "$ROOT/tests/data/kube/crashloop.json" "$T/crashloop-later.json" "$T/crashloop-set.json"
 start_kube "$T/crashloop-later.json"
 start_wait apps/web --sha "$NEW" --timeout 300s --json
-i=0
-while ! grep -q waiting-for-image "$T/dw.out" && kill -0 $dw 2>/dev/null && [ $i -lt 3000 ]; do
-    sleep 0.1; i=$((i + 1))
-done
+wait_out waiting-for-image
 kube_ctl POST /__fake/actions "$(cat "$T/crashloop-set.json")" >/dev/null
 end_wait
 expect_rc 1 "json: exit 1"
