@@ -1,8 +1,11 @@
 #!/bin/sh
 # Static analysis of src/ with the checked-in configuration, as TAP lines
 # for tests/run (and `make lint`):
-#   clang-tidy: .clang-tidy (the check set and why); one stamp per source
-#       file in build/lint/, so a second run only re-checks what changed;
+#   clang-tidy: .clang-tidy (the check set and why) without the
+#       clang-analyzer checks, or with them when LINT_DEEP=1 (make
+#       check-long: they take 93% of clang-tidy's time); one stamp per
+#       source file in build/lint/ (build/lint-deep/), so a second run only
+#       re-checks what changed;
 #   cppcheck: warning, style, performance and portability checks, with the
 #       jansson macros from scripts/lint/jansson.cfg and the suppressions,
 #       each with its reason, in scripts/lint/cppcheck.supp.
@@ -18,8 +21,8 @@ nfiles=$(find src -name '*.c' | wc -l)
 if ! command -v "${TIDY:-clang-tidy}" >/dev/null; then
     echo "not ok - clang-tidy is not installed (scripts/bootstrap installs it)"
     failed=1
-elif make --no-print-directory -k -j"${LINT_JOBS:-2}" lint-tidy >"$log" 2>&1; then
-    echo "ok - clang-tidy: no findings in $nfiles files"
+elif make --no-print-directory -k -j"${LINT_JOBS:-2}" "lint-tidy${LINT_DEEP:+-deep}" >"$log" 2>&1; then
+    echo "ok - clang-tidy${LINT_DEEP:+ with clang-analyzer}: no findings in $nfiles files"
 else
     n=$(grep -cE '(error|warning): ' "$log")
     echo "not ok - clang-tidy: $n findings"
