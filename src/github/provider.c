@@ -53,10 +53,21 @@ static int get(struct ci_provider *p, const char *path, json_t **out, int *chang
     return rc;
 }
 
-static void repo_path(struct buf *b, const char *repo)
+/* Starts b (uninitialised) as the repo's API path, /repos/OWNER/NAME. */
+static void repo_path_init(struct buf *b, const char *repo)
 {
+    buf_init(b, 0);
     buf_addf(b, "/repos/");
     http_escape_path(b, repo);
+}
+
+/* get() of a path built for this one request, released either way. */
+static int get_path(struct ci_provider *p, struct buf *path, json_t **out, int *changed,
+                    struct err *e)
+{
+    int rc = get(p, path->data, out, changed, e);
+    buf_release(path);
+    return rc;
 }
 
 static void waiting_details(struct ci_provider *p, struct ci_runset *out)
@@ -65,15 +76,13 @@ static void waiting_details(struct ci_provider *p, struct ci_runset *out)
         if (out->runs[i].state != CI_WAITING)
             continue;
         struct buf path;
-        buf_init(&path, 0);
-        repo_path(&path, p->repo);
+        repo_path_init(&path, p->repo);
         buf_addf(&path, "/actions/runs/%lld/pending_deployments", out->runs[i].id);
         json_t *j = NULL;
         struct err e;
         err_clear(&e);
-        if (get(p, path.data, &j, NULL, &e) == 0)
+        if (get_path(p, &path, &j, NULL, &e) == 0)
             gh_apply_pending(j, &out->runs[i]);
-        buf_release(&path);
     }
 }
 
@@ -82,8 +91,7 @@ static int gh_runs_of_commit(struct ci_provider *p, const char *sha, const struc
 {
     const char *event = f && f->event ? f->event : "push";
     struct buf path;
-    buf_init(&path, 0);
-    repo_path(&path, p->repo);
+    repo_path_init(&path, p->repo);
     buf_addf(&path, "/actions/runs?head_sha=");
     http_escape(&path, sha);
     buf_addf(&path, "&per_page=100&exclude_pull_requests=true");
@@ -93,9 +101,7 @@ static int gh_runs_of_commit(struct ci_provider *p, const char *sha, const struc
     }
     json_t *j = NULL;
     int ch = 1;
-    int rc = get(p, path.data, &j, &ch, e);
-    buf_release(&path);
-    if (rc < 0)
+    if (get_path(p, &path, &j, &ch, e) < 0)
         return -1;
     *changed = ch;
     if (!ch)
@@ -138,8 +144,7 @@ static int gh_list_runs(struct ci_provider *p, const struct ci_filter *f, size_t
 {
     struct gh_impl *g = p->impl;
     struct buf path;
-    buf_init(&path, 0);
-    repo_path(&path, p->repo);
+    repo_path_init(&path, p->repo);
     buf_addf(&path, "/actions/runs?per_page=%zu&exclude_pull_requests=true",
              limit < 100 ? limit : 100);
     if (f && f->event && strcmp(f->event, "any"))
@@ -169,13 +174,10 @@ static int gh_list_runs(struct ci_provider *p, const struct ci_filter *f, size_t
 static int gh_run_by_id(struct ci_provider *p, long long id, struct ci_run *out, struct err *e)
 {
     struct buf path;
-    buf_init(&path, 0);
-    repo_path(&path, p->repo);
+    repo_path_init(&path, p->repo);
     buf_addf(&path, "/actions/runs/%lld?exclude_pull_requests=true", id);
     json_t *j = NULL;
-    int rc = get(p, path.data, &j, NULL, e);
-    buf_release(&path);
-    if (rc < 0)
+    if (get_path(p, &path, &j, NULL, e) < 0)
         return -1;
     gh_run_from_json(j, out, NULL);
     struct ci_runset one = { out, 1 };
@@ -186,14 +188,11 @@ static int gh_run_by_id(struct ci_provider *p, long long id, struct ci_run *out,
 static int gh_load_jobs(struct ci_provider *p, struct ci_run *r, int *changed, struct err *e)
 {
     struct buf path;
-    buf_init(&path, 0);
-    repo_path(&path, p->repo);
+    repo_path_init(&path, p->repo);
     buf_addf(&path, "/actions/runs/%lld/jobs?per_page=100", r->id);
     json_t *j = NULL;
     int ch = 1;
-    int rc = get(p, path.data, &j, &ch, e);
-    buf_release(&path);
-    if (rc < 0)
+    if (get_path(p, &path, &j, &ch, e) < 0)
         return -1;
     if (ch || !r->has_jobs)
         gh_jobs_from_json(j, r);
