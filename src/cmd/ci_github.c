@@ -173,6 +173,59 @@ static int gh_begin(struct cmd_ctx *ctx, struct ci_target *t, struct ci_provider
     return 0;
 }
 
+/* Releases what gh_begin() gave. */
+static void gh_end(struct ci_target *t, struct ci_provider *p)
+{
+    ci_provider_close(p);
+    ci_target_release(t);
+}
+
+/* The target's runs with their jobs; -1 when that fails or GitHub has no
+ * run for it (EXIT_NOT_FOUND), with ctx->err saying why. */
+static int read_runs(struct cmd_ctx *ctx, struct ci_provider *p, const struct ci_target *t,
+                     struct ci_runset *s)
+{
+    int ch;
+    struct ci_filter f = gh_filter();
+    if (ci_view_read_runs(p, t, &f, s, &ch, &ctx->err) < 0 ||
+        ci_view_load_all_jobs(p, s, &ctx->err) < 0)
+        return -1;
+    if (s->n == 0) {
+        no_runs_error(ctx, p, t, "");
+        return -1;
+    }
+    return 0;
+}
+
+/* One JSON document on stdout (a whole answer, not a JSON Lines event:
+ * no stage tag, no flush); takes j. */
+static void print_json(json_t *j)
+{
+    json_dumpf(j, stdout, JSON_COMPACT);
+    fputc('\n', stdout);
+    json_decref(j);
+}
+
+/* A line a run on stdout; with trees, each run's tree of jobs and steps
+ * follows on stderr (stdout flushed first, so the two stay in order). */
+static void print_runs(const struct ci_runset *s, int trees, int color)
+{
+    struct buf out;
+    buf_init(&out, 0);
+    for (size_t i = 0; i < s->n; i++) {
+        buf_reset(&out);
+        ci_view_run_line(&s->runs[i], &out);
+        puts(out.data);
+        if (trees) {
+            buf_reset(&out);
+            ci_view_tree(&s->runs[i], color, &out);
+            fflush(stdout);
+            fputs(out.data, stderr);
+        }
+    }
+    buf_release(&out);
+}
+
 int ci_gh_status(struct cmd_ctx *ctx)
 {
     struct ci_target t;
@@ -180,41 +233,19 @@ int ci_gh_status(struct cmd_ctx *ctx)
     struct ci_runset s = { 0 };
     if (gh_begin(ctx, &t, &p) < 0)
         return ctx->err.code;
-    int ch, code = 0;
-    struct ci_filter f = gh_filter();
-    if (ci_view_read_runs(&p, &t, &f, &s, &ch, &ctx->err) < 0 ||
-        ci_view_load_all_jobs(&p, &s, &ctx->err) < 0) {
+    int code = 0;
+    if (read_runs(ctx, &p, &t, &s) < 0) {
         code = ctx->err.code;
-    } else if (s.n == 0) {
-        no_runs_error(ctx, &p, &t, "");
-        code = EXIT_NOT_FOUND;
     } else if (ctx->mode == OUTPUT_JSON) {
         int v = ci_verdict(&s, 0);
-        json_t *j = json_pack("{s:s, s:s, s:s?, s:o, s:s}", "provider", "github", "repo",
-                              p.repo, "sha", t.sha, "runs", ci_view_runs_json(&s), "verdict",
-                              v < 0 ? "pending" : ci_view_verdict_word(v));
-        json_dumpf(j, stdout, JSON_COMPACT);
-        fputc('\n', stdout);
-        json_decref(j);
+        print_json(json_pack("{s:s, s:s, s:s?, s:o, s:s}", "provider", "github", "repo", p.repo,
+                             "sha", t.sha, "runs", ci_view_runs_json(&s), "verdict",
+                             v < 0 ? "pending" : ci_view_verdict_word(v)));
     } else {
-        struct buf out;
-        buf_init(&out, 0);
-        for (size_t i = 0; i < s.n; i++) {
-            buf_reset(&out);
-            ci_view_run_line(&s.runs[i], &out);
-            puts(out.data);
-            if (ctx->mode == OUTPUT_TTY) {
-                buf_reset(&out);
-                ci_view_tree(&s.runs[i], ctx->color, &out);
-                fflush(stdout);
-                fputs(out.data, stderr);
-            }
-        }
-        buf_release(&out);
+        print_runs(&s, ctx->mode == OUTPUT_TTY, ctx->color);
     }
     ci_runset_release(&s);
-    ci_provider_close(&p);
-    ci_target_release(&t);
+    gh_end(&t, &p);
     return code;
 }
 
@@ -233,19 +264,9 @@ int ci_gh_list(struct cmd_ctx *ctx)
     if (ci_list_runs(&p, &f, (size_t)limit, &s, &ctx->err) < 0) {
         code = ctx->err.code;
     } else if (ctx->mode == OUTPUT_JSON) {
-        json_t *o = ci_view_runs_json(&s);
-        json_dumpf(o, stdout, JSON_COMPACT);
-        fputc('\n', stdout);
-        json_decref(o);
+        print_json(ci_view_runs_json(&s));
     } else {
-        struct buf out;
-        buf_init(&out, 0);
-        for (size_t i = 0; i < s.n; i++) {
-            buf_reset(&out);
-            ci_view_run_line(&s.runs[i], &out);
-            puts(out.data);
-        }
-        buf_release(&out);
+        print_runs(&s, 0, ctx->color);
     }
     ci_runset_release(&s);
     ci_provider_close(&p);
@@ -269,8 +290,7 @@ int ci_gh_watch(struct cmd_ctx *ctx)
         .extra = watch_extra,
     };
     int code = ci_follow(ctx, &p, &t, &spec);
-    ci_provider_close(&p);
-    ci_target_release(&t);
+    gh_end(&t, &p);
     return code;
 }
 
@@ -284,22 +304,16 @@ int ci_gh_logs(struct cmd_ctx *ctx)
     if (gh_begin(ctx, &t, &p) < 0)
         return ctx->err.code;
     term_catch_signals();
-    int ch, code;
-    struct ci_filter f = gh_filter();
-    if (ci_view_read_runs(&p, &t, &f, &s, &ch, &ctx->err) < 0 ||
-        ci_view_load_all_jobs(&p, &s, &ctx->err) < 0) {
+    int code;
+    if (read_runs(ctx, &p, &t, &s) < 0) {
         code = ctx->err.code;
-    } else if (s.n == 0) {
-        no_runs_error(ctx, &p, &t, "");
-        code = EXIT_NOT_FOUND;
     } else {
         struct ci_logs_view v;
         ci_logs_view(&v);
         code = ci_logs_print(ctx, &p, &s, ci_gh_opts.job, &v);
     }
     ci_runset_release(&s);
-    ci_provider_close(&p);
-    ci_target_release(&t);
+    gh_end(&t, &p);
     return code;
 }
 
