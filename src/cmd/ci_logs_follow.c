@@ -2,8 +2,9 @@
  * ci logs --follow on Woodpecker (the rest of the verb is ci_logs.c).
  *
  * --follow: a step that has not started is waited for; a running step is
- * streamed from /api/stream/logs/{repo}/{number}/{step id}; a finished
- * step's stored log is printed. The stream is an unreliable courier: the
+ * streamed (the log stream's protocol is woodpecker/logstream.c); a
+ * finished step's stored log is printed. This file is the policy around
+ * the stream, which is an unreliable courier: the
  * server only ends it when the whole workflow is done, may drop it, and
  * may lose lines. So the step's state is read from the pipeline detail
  * every 2 s and decides when the step is over; a dropped stream is
@@ -19,7 +20,6 @@
 #include "cmd/ci_logs_wp.h"
 #include "core/clock.h"
 #include "core/http.h"
-#include "core/sse.h"
 #include "core/term.h"
 #include "woodpecker/steps.h"
 
@@ -30,38 +30,16 @@
 
 static void stream_close(struct logs *L)
 {
-    wp_stream_close(&L->ls.ws);
+    wp_logstream_close(&L->ls.log);
 }
 
-static int on_log_event(void *ud, const struct sse_event *ev)
+/* Each streamed entry: count the lines it skipped over, then print it once. */
+static int on_stream_entry(void *ud, const struct log_entry *entry)
 {
     struct logs *L = ud;
-    struct lstream *ls = &L->ls;
-    if (!strcmp(ev->type, "eof")) {
-        ls->eof = 1;
-        return 1;
-    }
-    if (!strcmp(ev->type, "error")) {
-        if (!strcmp(ev->data, "eof")) /* servers before v3.12 */
-            ls->eof = 1;
-        else if (!strncmp(ev->data, "step not running", 16))
-            ls->not_running = 1;
-        else
-            snprintf(ls->error, sizeof(ls->error), "%.*s", (int)ev->data_len, ev->data);
-        return 1;
-    }
-    if (strcmp(ev->type, "message"))
-        return 0;
-    struct log_entry entry;
-    struct err e;
-    err_clear(&e);
-    ls->messages++;
-    snprintf(ls->last_id, sizeof(ls->last_id), "%s", ev->id);
-    if (log_entry_parse(ev->data, ev->data_len, &entry, &ls->data, &e) < 0)
-        return 0; /* one bad message; the stored log will have the line */
-    if (entry.line > L->next_line)
-        L->lost += entry.line - L->next_line;
-    return logs_sink_entry(L, &entry);
+    if (entry->line > L->next_line)
+        L->lost += entry->line - L->next_line;
+    return logs_sink_entry(L, entry);
 }
 
 /* After each piece of stream: show the lines at once (unless --tail holds them). */
@@ -76,15 +54,10 @@ static int after_feed(void *ud)
 static void stream_open(struct logs *L, long long step_id)
 {
     struct lstream *ls = &L->ls;
-    char path[160];
-    snprintf(path, sizeof(path), "/api/stream/logs/%lld/%lld/%lld", L->s->repo.id,
-             L->p.number, step_id);
     struct err e;
     err_clear(&e);
-    ls->messages = 0;
-    ls->error[0] = '\0';
-    if (wp_stream_open(&L->s->client, &ls->ws, path, ls->last_id, 0, on_log_event, after_feed,
-                       L, &e) < 0) {
+    if (wp_logstream_open(&L->s->client, &ls->log, L->s->repo.id, L->p.number, step_id,
+                          &e) < 0) {
         ls->failures++;
         ls->retry_at = clock_now() + http_backoff_delay(ls->failures, 0.5, 5);
     }
@@ -94,22 +67,24 @@ static void stream_open(struct logs *L, long long step_id)
 static void stream_ended(struct logs *L, int *refresh_now)
 {
     struct lstream *ls = &L->ls;
+    const struct wp_logstream *stream = &ls->log;
     int verbose = L->ctx->g.verbose;
     if (verbose)
         fprintf(stderr, "homelab: log stream of %s ended after %d messages%s%s%s\n",
-                L->label.data, ls->messages, ls->eof ? " (eof)" : "",
-                ls->not_running ? " (step not running)" : "", ls->ws.refused ? " (refused)" : "");
+                L->label.data, stream->messages, stream->eof ? " (eof)" : "",
+                stream->not_running ? " (step not running)" : "",
+                stream->ws.refused ? " (refused)" : "");
     stream_close(L);
-    if (ls->eof || ls->not_running) {
+    if (stream->eof || stream->not_running) {
         *refresh_now = 1; /* the step is over; the detail will say so */
         return;
     }
-    if (ls->error[0]) {
+    if (stream->error[0]) {
         *refresh_now = 1; /* "process not found": new step ids after an approval? */
         if (verbose)
-            fprintf(stderr, "homelab: log stream error: %s\n", ls->error);
+            fprintf(stderr, "homelab: log stream error: %s\n", stream->error);
     }
-    if (ls->messages && !ls->ws.refused && !ls->error[0])
+    if (stream->messages && !stream->ws.refused && !stream->error[0])
         ls->failures = 0; /* it worked until it dropped: resume at once */
     else
         ls->failures++;
@@ -143,8 +118,8 @@ static void wait_a_little(struct logs *L, double seconds, int *ended)
         seconds = SLICE;
     if (seconds < 0)
         seconds = 0;
-    if (L->ls.ws.open)
-        *ended = wp_stream_poll(&L->ls.ws, (int)(seconds * 1000));
+    if (L->ls.log.ws.open)
+        *ended = wp_logstream_poll(&L->ls.log, (int)(seconds * 1000));
     else
         clock_sleep(seconds);
 }
@@ -174,7 +149,7 @@ static void follow_setup(struct logs *L, struct follow *f, const char *wf, const
     f->first = 1;
     f->next_detail = clock_now() + DETAIL_INTERVAL;
     memset(&L->ls, 0, sizeof(L->ls));
-    buf_init(&L->ls.data, 0);
+    wp_logstream_init(&L->ls.log, on_stream_entry, after_feed, L);
 }
 
 /* Re-reads the pipeline when due and finds the step in it; *st borrowed. */
@@ -200,7 +175,7 @@ static int follow_locate(struct logs *L, struct follow *f, double now,
     if ((*st)->id != f->step_id) {
         if (f->step_id) { /* new ids (an approval): a new stream numbering */
             stream_close(L);
-            L->ls.last_id[0] = '\0';
+            wp_logstream_restart(&L->ls.log);
         }
         f->step_id = (*st)->id;
     }
@@ -265,8 +240,8 @@ static int follow_running(struct logs *L, struct follow *f, const struct wp_step
         logs_output_end(L);
     }
     struct lstream *ls = &L->ls;
-    int unusable = ls->failures >= STREAM_GIVE_UP || ls->eof || ls->not_running;
-    if (!ls->ws.open && !unusable && now >= ls->retry_at)
+    int unusable = ls->failures >= STREAM_GIVE_UP || ls->log.eof || ls->log.not_running;
+    if (!ls->log.ws.open && !unusable && now >= ls->retry_at)
         stream_open(L, st->id);
     if (unusable && now >= f->next_poll) {
         if (logs_read_stored(L, st->id, 1, REPORT_NONE) < 0)
@@ -316,8 +291,7 @@ int logs_follow_step(struct logs *L, const char *wf, const char *step)
     int code;
     while ((code = follow_turn(L, &f)) == TURN_AGAIN)
         ;
-    stream_close(L);
-    buf_release(&L->ls.data);
+    wp_logstream_release(&L->ls.log);
     if (L->lost && !code) {
         fflush(stdout);
         fprintf(stderr, "homelab: the log stream skipped %lld lines of %s that are not shown; "

@@ -13,19 +13,14 @@
 #include "cmd/cmd.h"
 #include "core/linering.h"
 #include "woodpecker/logs.h"
-#include "woodpecker/stream.h"
+#include "woodpecker/logstream.h"
 
-/* The log stream of one step. */
+/* Following one step's live log: the stream (woodpecker/logstream.h) and
+ * the reconnect policy's state. */
 struct lstream {
-    struct wp_stream ws;    /* the connection (woodpecker/stream.h) */
-    struct buf data;        /* the decoded entry of one message */
+    struct wp_logstream log;
     int failures;           /* connections in a row that brought nothing */
-    double retry_at;
-    char last_id[32];       /* the id of the last message handled */
-    int messages;           /* messages on this connection */
-    int eof;                /* the server ended the log (sticky) */
-    int not_running;        /* "step not running (anymore)" (sticky) */
-    char error[200];        /* another in-band error */
+    double retry_at;        /* clock_now() when the next may be opened */
 };
 
 struct logs {
