@@ -164,6 +164,44 @@ int wp_get_json(struct wp_client *c, const char *path, json_t **out, struct err 
     return err_set(e, EXIT_UNAVAILABLE, "%s%s answered HTTP %ld", c->server, path, status);
 }
 
+/* Copies the string member `key` of j; 1 when there was one. */
+static int string_member(json_t *j, const char *key, char *out, size_t size)
+{
+    const char *v = json_string_value(json_object_get(j, key));
+    snprintf(out, size, "%s", v ? v : "");
+    return v != NULL;
+}
+
+int wp_server_version(struct wp_client *c, char *version, size_t size, struct err *e)
+{
+    json_t *v = NULL;
+    long status = 0;
+    version[0] = '\0';
+    if (http_get_json(&c->http, "/version", &v, &status, e) < 0) {
+        if (!e->code)
+            err_set(e, EXIT_UNAVAILABLE, "/version answered HTTP %ld", status);
+        return -1;
+    }
+    int named = string_member(v, "version", version, size);
+    json_decref(v);
+    return named;
+}
+
+int wp_current_user(struct wp_client *c, char *login, size_t size, struct err *e)
+{
+    json_t *u = NULL;
+    long status = 0;
+    login[0] = '\0';
+    if (http_get_json(&c->http, "/api/user", &u, &status, e) < 0) {
+        if (!e->code)
+            e->code = EXIT_REFUSED; /* an answer, not the user: the message stays empty */
+        return -1;
+    }
+    int named = string_member(u, "login", login, size);
+    json_decref(u);
+    return named;
+}
+
 int wp_repo_lookup(struct wp_client *c, const char *full_name, struct wp_repo *repo,
                    struct err *e)
 {

@@ -68,6 +68,27 @@ int wp_get_pipeline(struct wp_client *c, long long repo_id, long long number,
 int wp_find_pipeline(struct wp_client *c, long long repo_id, const char *sha,
                      struct wp_pipeline *p, long long *newest, struct err *e);
 
+/*
+ * The server's version, GET /version (no token needed: the first contact
+ * doctor makes). 1 with `version` filled (cut to `size`) when the answer
+ * names one, 0 when it does not (`version` is ""), -1 when there is no
+ * answer: e as the transfer left it (a TLS refusal is EXIT_REFUSED), or
+ * EXIT_UNAVAILABLE "/version answered HTTP N" for an answer that is not
+ * the version (N is -2 for a web page). Retries within the client's
+ * retry_budget.
+ */
+int wp_server_version(struct wp_client *c, char *version, size_t size, struct err *e);
+
+/*
+ * The login of the token's user, GET /api/user: 1 with `login` filled (cut
+ * to `size`), 0 when the answer names none (`login` is ""), -1 when the
+ * token is not accepted or the server did not answer. An HTTP answer other
+ * than the user (401: Woodpecker treats a bad token as anonymous) gives
+ * EXIT_REFUSED with the message left empty, for the caller to word; a
+ * failed transfer keeps its code and message.
+ */
+int wp_current_user(struct wp_client *c, char *login, size_t size, struct err *e);
+
 /* GET of an API path expecting JSON, with the error interpretation above. */
 int wp_get_json(struct wp_client *c, const char *path, json_t **out, struct err *e);
 
