@@ -4,9 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static int on_log_event(void *ud, const struct sse_event *ev)
+int wp_logstream_event(struct wp_logstream *ls, const struct sse_event *ev)
 {
-    struct wp_logstream *ls = ud;
     if (!strcmp(ev->type, "eof")) {
         ls->eof = 1;
         return 1;
@@ -30,6 +29,11 @@ static int on_log_event(void *ud, const struct sse_event *ev)
     if (log_entry_parse(ev->data, ev->data_len, &entry, &ls->data, &e) < 0)
         return 0; /* one bad message; the stored log will have the line */
     return ls->on_entry(ls->ud, &entry);
+}
+
+static int on_log_event(void *ud, const struct sse_event *ev)
+{
+    return wp_logstream_event(ud, ev);
 }
 
 static int after_feed(void *ud)

@@ -59,6 +59,13 @@ int wp_logstream_open(struct wp_client *c, struct wp_logstream *ls, long long re
 /* Waits at most timeout_ms; 1 once the connection ended (see above why). */
 int wp_logstream_poll(struct wp_logstream *ls, int timeout_ms);
 void wp_logstream_close(struct wp_logstream *ls);
+/*
+ * One event of the stream, as the connection's SSE parser hands it over
+ * (public so the decoding can be tested without a server). Returns
+ * non-zero when the event ends the connection: eof, error, or on_entry's
+ * non-zero result.
+ */
+int wp_logstream_event(struct wp_logstream *ls, const struct sse_event *ev);
 /* Forgets the last id: the next open reads the log from its start (new
  * step ids after an approval number their messages anew). */
 void wp_logstream_restart(struct wp_logstream *ls);
