@@ -2,17 +2,18 @@
  * ci logs --follow on Woodpecker (the rest of the verb is ci_logs.c).
  *
  * --follow: a step that has not started is waited for; a running step is
- * streamed (the log stream's protocol is woodpecker/logstream.c); a
- * finished step's stored log is printed. This file is the policy around
- * the stream, which is an unreliable courier: the
- * server only ends it when the whole workflow is done, may drop it, and
- * may lose lines. So the step's state is read from the pipeline detail
- * every 2 s and decides when the step is over; a dropped stream is
- * reopened with Last-Event-ID so the server skips what was sent; every
- * entry is also deduplicated by its line number; and when the step is over
- * the stored log is read once more for any line the stream did not bring
- * (a few can lose the race against the server's eof). A stream that keeps
- * failing is replaced by reading the stored log every 2 s.
+ * streamed; a finished step's stored log is printed. The log stream's
+ * protocol (its path, Last-Event-ID, the eof and error events) lives in
+ * woodpecker/logstream.c; this file is the policy around it. The stream is
+ * an unreliable courier: the server only ends it when the whole workflow
+ * is done, may drop it, and may lose lines. So the step's state is read
+ * from the pipeline detail every 2 s and decides when the step is over; a
+ * dropped stream is reopened after the last message seen, so the server
+ * skips what was sent; every entry is also deduplicated by its line
+ * number; and when the step is over the stored log is read once more for
+ * any line the stream did not bring (a few can lose the race against the
+ * server's eof). A stream that keeps failing is replaced by reading the
+ * stored log every 2 s.
  */
 #include <stdio.h>
 #include <string.h>
