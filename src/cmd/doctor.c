@@ -14,6 +14,7 @@
 #include "cmd/cmd.h"
 #include "core/clock.h"
 #include "core/proc.h"
+#include "core/sanitize.h"
 #include "kube/transport.h"
 #include "woodpecker/stream.h"
 #include "github/client.h"
@@ -59,7 +60,13 @@ static void report(struct doctor *d, const char *name, enum check_result r, cons
         json_array_append_new(d->checks, j);
         return;
     }
-    printf("%-4s %-10s %s\n", words[r], name, detail);
+    /* A detail can carry what a server sent (a version, a login, an error):
+     * shown with its control bytes escaped, never passed to the terminal. */
+    struct buf safe;
+    buf_init(&safe, 0);
+    sanitize_append(&safe, detail, strlen(detail), SANITIZE_DROP_SGR);
+    printf("%-4s %-10s %s\n", words[r], name, safe.data);
+    buf_release(&safe);
     if (fix && (r == CHECK_FAIL || r == CHECK_WARN))
         printf("     %-10s fix: %s\n", "", fix);
 }

@@ -33,4 +33,17 @@ import json,sys; d=json.loads(sys.argv[1]); r={c["check"]:c["result"] for c in d
 assert d["ok"] and r["stream"]=="warn" and r["auth"]=="ok" and r["git"]=="ok"
 assert "poll" in [c for c in d["checks"] if c["check"]=="stream"][0]["detail"]' "$out"
 
+
+# What the server says (its version, the user's login) is shown with its
+# control bytes escaped: a hostile server cannot write to the terminal.
+kill ${FAKE_PIDS##* } 2>/dev/null
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["version"]="3.17.0\x1b]0;owned\x07"; d.setdefault("users",[{"id":1,"login":"octocat"}])[0]["login"]="octo\x1b[2Jcat"; json.dump(d,open(sys.argv[2],"w"))' \
+    "$ROOT/tests/data/woodpecker/basic.json" "$T/hostile.json"
+start_woodpecker "$T/hostile.json"
+hl doctor --kubectl /nonexistent/kubectl
+expect_out_contains "ok   auth" "a hostile version and login: the checks still pass"
+check "no escape byte reaches the output" lacks "$out" "$(printf '\033')"
+expect_out_contains 'Woodpecker 3.17.0\x1b]0;owned\x07' "the version, escaped"
+expect_out_contains 'user octo\x1b[2Jcat' "the login, escaped"
+
 finish
