@@ -22,7 +22,6 @@
 #include "cmd/cmd.h"
 #include "core/clock.h"
 #include "core/http.h"
-#include "core/sse.h"
 #include "woodpecker/hints.h"
 #include "core/term.h"
 

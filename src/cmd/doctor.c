@@ -145,6 +145,11 @@ static int check_user(struct doctor *d, struct wp_client *c, const char *source)
     struct err e;
     err_clear(&e);
     int named = wp_current_user(c, login, sizeof(login), &e);
+    if (named < 0 && e.code != EXIT_REFUSED) { /* no answer: the token was not judged */
+        report(d, "auth", CHECK_FAIL, "check ci.server and ci.dial",
+               "the token from %s could not be checked: %s", source, e.msg);
+        return -1;
+    }
     if (named < 0) {
         report(d, "auth", CHECK_FAIL, "create a new personal token in Woodpecker",
                "the token from %s was rejected%s%s", source, e.msg[0] ? ": " : "", e.msg);

@@ -34,6 +34,15 @@ assert d["ok"] and r["stream"]=="warn" and r["auth"]=="ok" and r["git"]=="ok"
 assert "poll" in [c for c in d["checks"] if c["check"]=="stream"][0]["detail"]' "$out"
 
 
+# A server that does not answer /api/user has not judged the token: the
+# auth line says so, not that the token was rejected.
+wp_ctl POST /__fake/faults '{"rules":[{"path":"^/api/user$","kind":"503"}]}' >/dev/null
+hl doctor --kubectl /nonexistent/kubectl
+expect_rc 1 "no answer on /api/user fails"
+expect_out_contains "could not be checked" "says the token was not judged"
+check "and not that it was rejected" lacks "$out" "rejected"
+wp_ctl POST /__fake/faults '{"rules":[]}' >/dev/null
+
 # What the server says (its version, the user's login) is shown with its
 # control bytes escaped: a hostile server cannot write to the terminal.
 kill ${FAKE_PIDS##* } 2>/dev/null
