@@ -353,6 +353,11 @@ static int get_once(const struct kube_client *kc, const char *path, struct buf *
     } else if (overflow) {
         code = err_set_kind(e, ERR_TOO_LARGE, EXIT_UNAVAILABLE,
                             "kubectl: reply larger than %u bytes", BODY_CAP);
+    } else if (status == 127 && !ps.errbuf.len) {
+        /* exec failed after the fork, so posix_spawn had no error to hand
+         * back (as under valgrind): 127 is the child's "could not run" */
+        code = err_set(e, EXIT_UNAVAILABLE, "cannot run '%s': it exited 127 without a message "
+                       "(not found or not executable)", kc->kubectl);
     } else if (status != 0) {
         char line[700];
         int ec = kube_classify(ps.errbuf.data, transient, line, sizeof(line));
