@@ -355,7 +355,9 @@ static int get_once(const struct kube_client *kc, const char *path, struct buf *
                             "kubectl: reply larger than %u bytes", BODY_CAP);
     } else if (status == 127 && !ps.errbuf.len) {
         /* exec failed after the fork, so posix_spawn had no error to hand
-         * back (as under valgrind): 127 is the child's "could not run" */
+         * back (as under valgrind, where deploy_errors.sh's "kubectl
+         * missing" check takes this path): 127 is the child's "could not
+         * run" */
         code = err_set(e, EXIT_UNAVAILABLE, "cannot run '%s': it exited 127 without a message "
                        "(not found or not executable)", kc->kubectl);
     } else if (status != 0) {
