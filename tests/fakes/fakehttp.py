@@ -104,6 +104,26 @@ class TlsHandler(BaseHTTPRequestHandler):
     def log_request(self, code="-", size="-"):
         pass                    # each fake keeps its own request log
 
+    def send_error(self, code, message=None, explain=None):
+        if code == 414:
+            self.drain_request_head()
+        super().send_error(code, message, explain)
+
+    def drain_request_head(self):
+        """Reads the rest of an over-long request line and its headers (at
+        most 1 MiB each) before the 414 goes out. Closing with them unread
+        would make the kernel answer the client with a reset, and a slow
+        client still sending would see "broken pipe" instead of the 414: a
+        race on how fast it writes, where a server with a larger buffer
+        reads on and answers."""
+        try:
+            self.rfile.readline(1 << 20)
+            for _ in range(200):
+                if self.rfile.readline(1 << 20) in (b"\r\n", b"\n", b""):
+                    break
+        except OSError:
+            pass
+
     def read_body(self):
         try:
             n = int(self.headers.get("Content-Length", "0") or 0)
