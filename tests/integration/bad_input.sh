@@ -8,6 +8,19 @@ export HOMELAB_REPO=acme/web
 D="$ROOT/tests/data/woodpecker"
 start_woodpecker "$D/basic.json" || exit 1
 requests() { wc -l < "$T/wp.requests"; }
+# check_quick_give_up WHAT: the last `hl ... -v` planned at most 3 s of
+# retries in all (-v prints "retrying in Ns" before each; 3 s is the first
+# contact budget, core/http.h): a setting to fix is reported at once, not
+# after the minute of retries of an outage. The client's own plan, not the
+# wall clock, so a slow machine cannot fail it.
+retries_within() { # SECONDS: the waits $err's "retrying in" lines add up to
+    printf '%s\n' "$err" | awk -v max="$1" '/retrying in/ { sub(/.*retrying in /, ""); t += $1 }
+        END { exit !(t <= max) }'
+}
+check_quick_give_up() {
+    check "$1: gives up within the first-contact budget, not after a minute of retries" \
+        retries_within 3
+}
 
 # ---- tokens ----
 before=$(requests)
@@ -52,12 +65,10 @@ check "found before any request" [ "$(requests)" -eq "$before" ]
 hl ci status '#64' --dial "127.0.0.1:x"
 expect_rc 2 "--dial with a bad port"
 DEAD=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-t0=$(date +%s)
-hl ci status '#64' --dial "127.0.0.1:$DEAD"
-t1=$(date +%s)
+hl ci status '#64' --dial "127.0.0.1:$DEAD" -v
 expect_rc 6 "a refused connection on first contact"
 expect_err_contains "cannot reach https://ci.homelab.test through ci.dial 127.0.0.1:$DEAD" "says what was tried"
-check "within a few seconds, not the minute of retries (took $((t1 - t0)) s)" [ $((t1 - t0)) -lt 15 ]
+check_quick_give_up "a refused first contact"
 
 # ---- config files ----
 mkdir "$T/confdir"
@@ -171,12 +182,10 @@ hl ci status '#64' --repo "acme/$BIG"
 check "a 100 KB --repo: the message keeps the cause (the server's 414)" contains "$err" "answered HTTP 414"
 check "and shortens the value with ..." contains "$err" "xxx...xxx"
 check "to a readable length (${#err} bytes)" [ "${#err}" -lt 600 ]
-t0=$(date +%s)
-hl ci status '#64' --server "https://$BIG"
-t1=$(date +%s)
+hl ci status '#64' --server "https://$BIG" -v
 expect_rc 2 "a 100 KB --server host is a usage error"
 expect_err_contains "Too long host name" "naming curl's cause"
-check "found at once, not after the minute of retries (took $((t1 - t0)) s)" [ $((t1 - t0)) -lt 15 ]
+check_quick_give_up "a 100 KB --server host"
 
 # ---- setup problems outside a git repository: usage (2) with a hint ----
 mkdir -p "$T/norepo" && cd "$T/norepo"

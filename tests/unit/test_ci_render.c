@@ -45,22 +45,20 @@ static void test_ci_render__summary_and_tree(void **state)
 static void test_ci_render__shell_quote(void **state)
 {
     (void)state;
+    static const struct { const char *in; int always; const char *want; } cases[] = {
+        { "acme/web", 0, "acme/web" },
+        { "build/test", 1, "'build/test'" },
+        { "/tmp/the ca's.pem", 0, "'/tmp/the ca'\\''s.pem'" },
+        { "", 0, "''" },
+        { "a\x1b[31m'\\b", 0, "$'a\\x1b[31m\\x27\\x5cb'" },
+    };
     struct buf b;
     buf_init(&b, 0);
-    ci_shell_quote(&b, "acme/web", 0);
-    assert_string_equal(b.data, "acme/web");
-    buf_reset(&b);
-    ci_shell_quote(&b, "build/test", 1);
-    assert_string_equal(b.data, "'build/test'");
-    buf_reset(&b);
-    ci_shell_quote(&b, "/tmp/the ca's.pem", 0);
-    assert_string_equal(b.data, "'/tmp/the ca'\\''s.pem'");
-    buf_reset(&b);
-    ci_shell_quote(&b, "", 0);
-    assert_string_equal(b.data, "''");
-    buf_reset(&b);
-    ci_shell_quote(&b, "a\x1b[31m'\\b", 0);
-    assert_string_equal(b.data, "$'a\\x1b[31m\\x27\\x5cb'");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        buf_reset(&b);
+        ci_shell_quote(&b, cases[i].in, cases[i].always);
+        assert_string_equal(b.data, cases[i].want);
+    }
     buf_release(&b);
 }
 
