@@ -20,10 +20,13 @@ static void job_release(struct ci_job *j)
     for (size_t i = 0; i < j->nsteps; i++) {
         free(j->steps[i].name);
         free(j->steps[i].status);
+        free(j->steps[i].type);
+        free(j->steps[i].error);
     }
     free(j->steps);
     free(j->name);
     free(j->status);
+    free(j->error);
 }
 
 void ci_run_release(struct ci_run *r)
@@ -40,6 +43,9 @@ void ci_run_release(struct ci_run *r)
     free(r->sha);
     free(r->message);
     free(r->url);
+    free(r->author);
+    free(r->ref);
+    free(r->error);
     free(r->waiting_for);
     *r = (struct ci_run){ 0 };
 }

@@ -46,6 +46,8 @@ struct ci_step {
     enum ci_state state;
     int exit_code;         /* -1 when unknown */
     long long started, finished; /* unix seconds, 0 = not yet */
+    char *type;            /* Woodpecker step type ("commands", "clone"…); GitHub: NULL */
+    char *error;           /* the provider's error text for the step, or NULL */
 };
 
 struct ci_job {
@@ -53,6 +55,7 @@ struct ci_job {
     char *name;
     char *status;
     enum ci_state state;
+    char *error;           /* the provider's error text for the job, or NULL */
     long long started, finished;
     struct ci_step *steps;
     size_t nsteps;
@@ -65,7 +68,11 @@ struct ci_run {
     char *workflow;        /* GitHub workflow name; Woodpecker: NULL */
     char *status;          /* provider word */
     enum ci_state state;
-    char *event, *branch, *sha, *message, *url;
+    char *event, *branch, *sha, *message;
+    char *url;             /* the run's web page, or NULL */
+    char *author, *ref;    /* who pushed, the full git ref; NULL when unknown */
+    char *error;           /* a run-level error (Woodpecker: a config error), or NULL */
+    long long parent;      /* Woodpecker: the pipeline this one restarted, 0 none */
     char *waiting_for;     /* who/what a CI_NEEDS_PERSON or CI_WAITING run waits for */
     long long wait_until;  /* a wait timer's end (unix s), 0 = unknown */
     long long created, started, finished;

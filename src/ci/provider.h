@@ -83,9 +83,34 @@ const char *ci_action_name(enum ci_action a);
 
 struct ci_provider;
 
+/*
+ * How a provider's runs are shown (cmd/ci_view.c). Both are documented
+ * output contracts (DESIGN.md), kept for the scripts that read them:
+ * PIPELINE: one run per commit, its line with times and message, a tree
+ * with durations and exit codes, JSON {"repo": {...}, "pipeline": {...}}
+ * (Woodpecker); RUNS: several runs per commit, each line naming its
+ * workflow and run id, JSON {"provider", "repo", "sha", "runs", "verdict"}
+ * (GitHub).
+ */
+enum ci_layout { CI_LAYOUT_PIPELINE = 1, CI_LAYOUT_RUNS };
+
 struct ci_provider_ops {
     const char *name;  /* "woodpecker" | "github" */
     const char *title; /* for people: "Woodpecker" | "GitHub" */
+    enum ci_layout layout;
+    /* runs_of_commit matches only a full commit id (GitHub's head_sha);
+     * else a 7+ hex prefix is enough. */
+    int full_sha_only;
+
+    /* Checks a list filter's words before anything is sent (NULL: every
+     * word goes to the server as is). -1 with EXIT_USAGE naming the word. */
+    int (*check_filter)(const struct ci_filter *f, struct err *e);
+
+    /* Fills e (EXIT_NOT_FOUND) for a commit (`label`) with no run matching
+     * f, in the provider's words, with `after` appended to the message
+     * (e.g. " within 3m"); may use what the last runs_of_commit saw. */
+    void (*no_runs)(struct ci_provider *p, const char *label, const struct ci_filter *f,
+                    const char *after, struct err *e);
 
     /* The runs of commit `sha` (full 40-hex when known) matching f. The
      * set replaces *out (released first). *changed = 0 when the server
@@ -131,6 +156,7 @@ struct ci_provider {
     const struct ci_provider_ops *ops;
     enum ci_provider_kind kind;
     char *repo;          /* OWNER/NAME the provider talks about */
+    long long repo_id;   /* the server's id of the repo, 0 when it has none to show */
     char *web_base;      /* for links: html base of the repo, or NULL */
     int verbose;
     double deadline;     /* clock_now() past which no request runs; 0 = none */

@@ -10,7 +10,10 @@
 #include "core/linering.h"
 #include "core/term.h"
 #include "git/git.h"
+#include "cmd/ci_view.h"
 #include "woodpecker/logs.h"
+#include "github/provider.h"
+#include "woodpecker/provider.h"
 
 int ci_repo_name(struct cmd_ctx *ctx, char **full_name, struct err *e)
 {
@@ -37,6 +40,58 @@ int ci_repo_name(struct cmd_ctx *ctx, char **full_name, struct err *e)
         err_hint(e, "pass --repo OWNER/NAME (HOMELAB_REPO, ci.repo)");
     free(remote);
     free(url);
+    return rc;
+}
+
+const struct ci_provider_ops *ci_chosen_provider(struct cmd_ctx *ctx)
+{
+    int gh = ci_github_selected(ctx);
+    if (gh < 0)
+        return NULL;
+    return gh ? &gh_provider_ops : &wp_provider_ops;
+}
+
+/* A provider matching runs by the full commit id cannot use a prefix. */
+static int check_full_sha(struct cmd_ctx *ctx, const struct ci_provider_ops *ops,
+                          const struct ci_target *t)
+{
+    if (!ops->full_sha_only || t->number || (t->sha && strlen(t->sha) == 40))
+        return 0;
+    err_set(&ctx->err, EXIT_NOT_FOUND, "%s matches runs by the full commit id, and %s is not in "
+            "the local clone", ops->title, t->label);
+    err_hint(&ctx->err, "fetch it first, or name the run as #ID");
+    return -1;
+}
+
+int ci_open_provider(struct cmd_ctx *ctx, const struct ci_provider_ops *ops, struct ci_target *t,
+                     struct ci_provider *p)
+{
+    int github = ops == &gh_provider_ops;
+    char *name = NULL;
+    int rc = github ? ci_gh_repo_name(ctx, &name, &ctx->err)
+                    : ci_repo_name(ctx, &name, &ctx->err);
+    if (t && t->job) {
+        /* the target's error comes first, as when it was resolved first */
+        struct err te;
+        err_clear(&te);
+        if (ci_target_finish(t, &te) < 0) {
+            ctx->err = te;
+            free(name);
+            return -1;
+        }
+    }
+    if ((t && check_full_sha(ctx, ops, t) < 0) || rc < 0) {
+        free(name);
+        return -1;
+    }
+    double deadline = cmd_timeout(ctx) > 0 ? clock_now() + cmd_timeout(ctx) : 0;
+    if (github) {
+        rc = ci_gh_open_repo(ctx, name, p);
+        p->deadline = deadline;
+    } else {
+        rc = wp_provider_open(p, &ctx->cfg, name, ctx->g.verbose, deadline, &ctx->err);
+    }
+    free(name);
     return rc;
 }
 
@@ -218,78 +273,28 @@ void ci_paint_status(struct buf *out, int color, const char *status, int width)
     term_paintf(out, color, ci_status_tone(status), "%-*s", width, status);
 }
 
-static void timing(long long created, long long started, long long finished, long long now,
-                   char *out, size_t outlen)
-{
-    char d[32];
-    if (finished && started) {
-        wp_format_duration(finished - started, d, sizeof(d));
-        snprintf(out, outlen, "%s", d);
-    } else if (started) {
-        /* the status word before it already says running */
-        wp_format_duration(now - started, d, sizeof(d));
-        snprintf(out, outlen, "%s", d);
-    } else {
-        wp_format_duration(now - created, d, sizeof(d));
-        snprintf(out, outlen, "queued %s", d);
-    }
-}
 
 void ci_summary_line(const struct wp_pipeline *p, long long now, struct buf *out)
 {
-    char t[48], msg[80];
-    timing(p->created, p->started, p->finished, now, t, sizeof(t));
-    wp_first_line(p->message, 72, msg, sizeof(msg));
-    buf_addf(out, "#%lld %s %s %s %.7s %s %s", p->number, p->status, p->event,
-             p->branch[0] ? p->branch : "-", p->commit, t, msg);
-    while (out->len && out->data[out->len - 1] == ' ')
-        out->data[--out->len] = '\0';
+    struct ci_run r;
+    wp_pipeline_to_run(p, &r);
+    ci_view_pipeline_line(&r, now, out);
+    ci_run_release(&r);
 }
 
-/* The start of a row of the tree: indented name, status, duration so far. */
-static void tree_row(struct buf *out, int indent, const char *name, const char *state,
-                     long long started, long long finished, long long now, int color)
-{
-    char d[32] = "";
-    if (started)
-        wp_format_duration(wp_elapsed(started, finished, now), d, sizeof(d));
-    buf_addf(out, "%*s%-*s ", indent, "", 28 - indent, name);
-    ci_paint_status(out, color, state, 8);
-    buf_addf(out, " %6s", d);
-}
 
-static void step_line(const struct wp_step *st, long long now, int color, struct buf *out)
-{
-    tree_row(out, 4, st->name, st->state, st->started, st->finished, now, color);
-    if (wp_status_failed(st->state) && st->exit_code)
-        buf_addf(out, "  exit %d", st->exit_code);
-    if (st->error[0]) {
-        char e[120];
-        wp_first_line(st->error, 100, e, sizeof(e));
-        buf_addf(out, "  %s", e);
-    }
-    buf_addc(out, '\n');
-}
 
 void ci_render_tree(const struct wp_pipeline *p, long long now, int color, struct buf *out)
 {
-    if (p->errors) {
-        char e[200];
-        wp_first_line(p->errors, 180, e, sizeof(e));
-        buf_addf(out, "  error: %s\n", e);
-    }
-    for (size_t i = 0; i < p->nworkflows; i++) {
-        const struct wp_workflow *w = &p->workflows[i];
-        tree_row(out, 2, w->name, w->state, w->started, w->finished, now, color);
-        buf_addc(out, '\n');
-        for (size_t k = 0; k < w->nsteps; k++)
-            step_line(&w->steps[k], now, color, out);
-    }
+    struct ci_run r;
+    wp_pipeline_to_run(p, &r);
+    ci_view_pipeline_tree(&r, now, color, out);
+    ci_run_release(&r);
 }
 
 void ci_pipeline_url(const struct ci_session *s, long long number, struct buf *out)
 {
-    buf_addf(out, "%s/repos/%lld/pipeline/%lld", s->client.server, s->repo.id, number);
+    wp_pipeline_page(&s->client, s->repo.id, number, out);
 }
 
 void ci_shell_quote(struct buf *out, const char *s, int always)
@@ -338,45 +343,19 @@ void ci_hint_flags(const struct cmd_ctx *ctx, struct buf *out)
     }
 }
 
-static json_t *step_json(const struct wp_step *st)
-{
-    return json_pack("{s:I, s:i, s:s, s:s, s:i, s:s, s:I, s:I, s:s}", "id", (json_int_t)st->id,
-                     "pid", st->pid, "name", st->name, "state", st->state, "exit_code",
-                     st->exit_code, "error", st->error, "started", (json_int_t)st->started,
-                     "finished", (json_int_t)st->finished, "type", st->type);
-}
 
-static json_t *workflow_json(const struct wp_workflow *w)
-{
-    json_t *steps = json_array();
-    for (size_t k = 0; k < w->nsteps; k++)
-        json_array_append_new(steps, step_json(&w->steps[k]));
-    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:o}", "name", w->name, "state", w->state,
-                     "error", w->error, "started", (json_int_t)w->started, "finished",
-                     (json_int_t)w->finished, "steps", steps);
-}
 
 json_t *ci_pipeline_json(const struct ci_session *s, const struct wp_pipeline *p)
 {
+    struct ci_run r;
+    wp_pipeline_to_run(p, &r);
     struct buf url;
     buf_init(&url, 0);
     ci_pipeline_url(s, p->number, &url);
-    json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s}",
-                          "number", (json_int_t)p->number, "status", p->status, "event",
-                          p->event, "branch", p->branch, "commit", p->commit, "message",
-                          p->message, "author", p->author, "ref", p->ref, "parent",
-                          (json_int_t)p->parent, "created", (json_int_t)p->created, "started",
-                          (json_int_t)p->started, "finished", (json_int_t)p->finished, "url",
-                          url.data);
-    buf_release(&url);
-    if (p->errors)
-        json_object_set_new(j, "error", json_string(p->errors));
-    if (p->has_workflows) {
-        json_t *wfs = json_array();
-        for (size_t i = 0; i < p->nworkflows; i++)
-            json_array_append_new(wfs, workflow_json(&p->workflows[i]));
-        json_object_set_new(j, "workflows", wfs);
-    }
+    free(r.url);
+    r.url = buf_detach(&url);
+    json_t *j = ci_view_pipeline_json(&r);
+    ci_run_release(&r);
     return j;
 }
 

@@ -31,6 +31,26 @@ struct ci_target {
     struct git_rev_job *job; /* between ci_target_start() and _finish() */
 };
 
+/*
+ * The provider this command talks to (ci/provider.h's choice: --provider,
+ * HOMELAB_CI_PROVIDER, ci.provider, the remote's host), as its ops table
+ * (valid before anything is opened, for ops->check_filter); NULL with
+ * ctx->err on a usage error.
+ */
+const struct ci_provider_ops *ci_chosen_provider(struct cmd_ctx *ctx);
+/*
+ * Opens that provider for the repo the command names (each provider's
+ * keys: ci.repo for Woodpecker, github.repo for GitHub, else the git
+ * remote). A target begun with ci_target_start() (`t`, may be NULL) is
+ * finished while the remote is read, so the two git commands run side by
+ * side; its error, if any, is the one reported, and a commit id that the
+ * provider cannot match (ops->full_sha_only) is refused before anything is
+ * sent. --timeout bounds every request. On failure nothing is left open
+ * and ctx->err says why.
+ */
+int ci_open_provider(struct cmd_ctx *ctx, const struct ci_provider_ops *ops, struct ci_target *t,
+                     struct ci_provider *p);
+
 /* Resolves the repo (flag/env/config, else the git remote) and looks it up. */
 int ci_session_open(struct cmd_ctx *ctx, struct ci_session *s);
 /*
@@ -120,9 +140,6 @@ void ci_paint_status(struct buf *out, int color, const char *status, int width);
 struct ci_gh_opts {
     const char *event;  /* --event NAME|any */
     const char *job;    /* ci logs --job */
-    long limit;         /* ci list --limit */
-    const char *branch; /* ci list --branch */
-    const char *status; /* ci list --status (GitHub's word: a status or a conclusion) */
 };
 extern struct ci_gh_opts ci_gh_opts;
 
@@ -144,8 +161,8 @@ void ci_logs_view(struct ci_logs_view *v);
 int ci_github_selected(struct cmd_ctx *ctx);
 /* github.repo (--repo), else the first GitHub remote, else the chosen remote. */
 int ci_gh_repo_name(struct cmd_ctx *ctx, char **repo, struct err *e);
-int ci_gh_status(struct cmd_ctx *ctx);
-int ci_gh_list(struct cmd_ctx *ctx);
+/* Opens the GitHub provider for `repo`, its rate-limit waits told on stderr. */
+int ci_gh_open_repo(struct cmd_ctx *ctx, const char *repo, struct ci_provider *p);
 int ci_gh_watch(struct cmd_ctx *ctx);
 int ci_gh_logs(struct cmd_ctx *ctx);
 /* For the write verbs: the provider opened for this command, REV or #ID

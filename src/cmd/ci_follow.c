@@ -274,7 +274,7 @@ static int watch_loop(struct follow *w)
         if (!w->runs.n && now >= appear_deadline) {
             char after[64];
             snprintf(after, sizeof(after), " within %.0fs", now - w->started_at);
-            w->spec->no_runs(w->ctx, w->p, w->t, after);
+            w->p->ops->no_runs(w->p, w->t->label, w->spec->filter, after, &w->ctx->err);
             return EXIT_NOT_FOUND;
         }
         if (now >= w->deadline)

@@ -17,14 +17,11 @@ struct ci_follow_spec {
     double appear_timeout;          /* seconds with no run before exit 5 */
     int wait_approval;              /* a run waiting for a person is not a verdict */
     long log_lines;                 /* per failing step in the report */
-    /* Fills ctx->err (EXIT_NOT_FOUND) in the provider's words when no
-     * run appeared; `after` is appended to the message (" within 600s"). */
-    void (*no_runs)(struct cmd_ctx *ctx, const struct ci_provider *p,
-                    const struct ci_target *t, const char *after);
     const json_t *extra;            /* fields merged into the JSON result line, or NULL */
 };
 
-/* p->deadline is set to the end of --timeout. */
+/* p->deadline is set to the end of --timeout. When no run appeared in
+ * time, the provider's no_runs op says so (" within 600s" appended). */
 int ci_follow(struct cmd_ctx *ctx, struct ci_provider *p, const struct ci_target *t,
               const struct ci_follow_spec *spec);
 

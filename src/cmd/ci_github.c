@@ -23,8 +23,6 @@
 #include "github/provider.h"
 
 #define GH_APPEAR_DEFAULT 600.0
-/* ci list: GitHub answers at most 1,000 runs for a filtered list */
-#define GH_LIST_MAX 1000
 
 struct ci_gh_opts ci_gh_opts;
 static const json_t *watch_extra; /* ci_gh_watch_as(): fields for the result line */
@@ -110,18 +108,23 @@ static void on_rate_wait(void *ud, double until_wall)
     }
 }
 
+int ci_gh_open_repo(struct cmd_ctx *ctx, const char *repo, struct ci_provider *p)
+{
+    if (gh_provider_open(p, &ctx->cfg, repo, ctx->g.verbose, &ctx->err) < 0)
+        return -1;
+    struct gh_client *c = gh_provider_client(p);
+    c->on_rate_wait = on_rate_wait;
+    c->ud = ctx;
+    return 0;
+}
+
 static int gh_open(struct cmd_ctx *ctx, struct ci_provider *p)
 {
     char *repo = NULL;
     if (ci_gh_repo_name(ctx, &repo, &ctx->err) < 0)
         return -1;
-    int rc = gh_provider_open(p, &ctx->cfg, repo, ctx->g.verbose, &ctx->err);
+    int rc = ci_gh_open_repo(ctx, repo, p);
     free(repo);
-    if (rc == 0) {
-        struct gh_client *c = gh_provider_client(p);
-        c->on_rate_wait = on_rate_wait;
-        c->ud = ctx;
-    }
     return rc;
 }
 
@@ -150,15 +153,6 @@ static struct ci_filter gh_filter(void)
     return f;
 }
 
-static void no_runs_error(struct cmd_ctx *ctx, const struct ci_provider *p,
-                          const struct ci_target *t, const char *after)
-{
-    const char *ev = ci_gh_opts.event ? ci_gh_opts.event : "push";
-    err_set(&ctx->err, EXIT_NOT_FOUND, "no workflow run for %s (event %s) in %s%s", t->label,
-            ev, p->repo, after);
-    err_hint(&ctx->err, "was it pushed to GitHub (a push mirror adds delay)? other events: "
-             "--event any");
-}
 
 /* The verbs' start: the target from the arguments, then the provider;
  * on failure nothing is left to release and ctx->err says why. */
@@ -180,98 +174,10 @@ static void gh_end(struct ci_target *t, struct ci_provider *p)
     ci_target_release(t);
 }
 
-/* The target's runs with their jobs; -1 when that fails or GitHub has no
- * run for it (EXIT_NOT_FOUND), with ctx->err saying why. */
-static int read_runs(struct cmd_ctx *ctx, struct ci_provider *p, const struct ci_target *t,
-                     struct ci_runset *s)
-{
-    int ch;
-    struct ci_filter f = gh_filter();
-    if (ci_view_read_runs(p, t, &f, s, &ch, &ctx->err) < 0 ||
-        ci_view_load_all_jobs(p, s, &ctx->err) < 0)
-        return -1;
-    if (s->n == 0) {
-        no_runs_error(ctx, p, t, "");
-        return -1;
-    }
-    return 0;
-}
 
-/* One JSON document on stdout (a whole answer, not a JSON Lines event:
- * no stage tag, no flush); takes j. */
-static void print_json(json_t *j)
-{
-    json_dumpf(j, stdout, JSON_COMPACT);
-    fputc('\n', stdout);
-    json_decref(j);
-}
 
-/* A line a run on stdout; with trees, each run's tree of jobs and steps
- * follows on stderr (stdout flushed first, so the two stay in order). */
-static void print_runs(const struct ci_runset *s, int trees, int color)
-{
-    struct buf out;
-    buf_init(&out, 0);
-    for (size_t i = 0; i < s->n; i++) {
-        buf_reset(&out);
-        ci_view_run_line(&s->runs[i], &out);
-        puts(out.data);
-        if (trees) {
-            buf_reset(&out);
-            ci_view_tree(&s->runs[i], color, &out);
-            fflush(stdout);
-            fputs(out.data, stderr);
-        }
-    }
-    buf_release(&out);
-}
 
-int ci_gh_status(struct cmd_ctx *ctx)
-{
-    struct ci_target t;
-    struct ci_provider p;
-    struct ci_runset s = { 0 };
-    if (gh_begin(ctx, &t, &p) < 0)
-        return ctx->err.code;
-    int code = 0;
-    if (read_runs(ctx, &p, &t, &s) < 0) {
-        code = ctx->err.code;
-    } else if (ctx->mode == OUTPUT_JSON) {
-        int v = ci_verdict(&s, 0);
-        print_json(json_pack("{s:s, s:s, s:s?, s:o, s:s}", "provider", "github", "repo", p.repo,
-                             "sha", t.sha, "runs", ci_view_runs_json(&s), "verdict",
-                             v < 0 ? "pending" : ci_view_verdict_word(v)));
-    } else {
-        print_runs(&s, ctx->mode == OUTPUT_TTY, ctx->color);
-    }
-    ci_runset_release(&s);
-    gh_end(&t, &p);
-    return code;
-}
 
-int ci_gh_list(struct cmd_ctx *ctx)
-{
-    struct ci_provider p;
-    if (gh_open(ctx, &p) < 0)
-        return ctx->err.code;
-    long limit = ci_gh_opts.limit > 0 ? ci_gh_opts.limit : 10;
-    if (limit > GH_LIST_MAX)
-        limit = GH_LIST_MAX;
-    struct ci_filter f = { ci_gh_opts.event ? ci_gh_opts.event : "any", ci_gh_opts.branch,
-                           ci_gh_opts.status };
-    struct ci_runset s = { 0 };
-    int code = 0;
-    if (ci_list_runs(&p, &f, (size_t)limit, &s, &ctx->err) < 0) {
-        code = ctx->err.code;
-    } else if (ctx->mode == OUTPUT_JSON) {
-        print_json(ci_view_runs_json(&s));
-    } else {
-        print_runs(&s, 0, ctx->color);
-    }
-    ci_runset_release(&s);
-    ci_provider_close(&p);
-    return code;
-}
 
 int ci_gh_watch(struct cmd_ctx *ctx)
 {
@@ -286,7 +192,6 @@ int ci_gh_watch(struct cmd_ctx *ctx)
         .appear_timeout = appear >= 0 ? appear : GH_APPEAR_DEFAULT,
         .wait_approval = ci_watch_wait_approval(),
         .log_lines = ci_watch_log_lines(),
-        .no_runs = no_runs_error,
         .extra = watch_extra,
     };
     int code = ci_follow(ctx, &p, &t, &spec);
@@ -305,7 +210,8 @@ int ci_gh_logs(struct cmd_ctx *ctx)
         return ctx->err.code;
     term_catch_signals();
     int code;
-    if (read_runs(ctx, &p, &t, &s) < 0) {
+    struct ci_filter f = gh_filter();
+    if (ci_view_read_target(ctx, &p, &t, &f, &s) < 0) {
         code = ctx->err.code;
     } else {
         struct ci_logs_view v;

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/sanitize.h"
+#include "woodpecker/model.h"
 
 const char *ci_view_word(const char *s)
 {
@@ -102,6 +104,219 @@ const char *ci_view_verdict_word(int code)
     }
 }
 
+/* ---- the pipeline layout (one run per commit: Woodpecker's contract) ---- */
+
+static const char *s_or(const char *s, const char *dflt)
+{
+    return s ? s : dflt;
+}
+
+/* "1m57s" when finished, the time so far while running, else "queued 12s". */
+static void timing(const struct ci_run *r, long long now, char *out, size_t outlen)
+{
+    char d[32];
+    if (r->finished && r->started) {
+        wp_format_duration(r->finished - r->started, d, sizeof(d));
+        snprintf(out, outlen, "%s", d);
+    } else if (r->started) {
+        /* the status word before it already says running */
+        wp_format_duration(now - r->started, d, sizeof(d));
+        snprintf(out, outlen, "%s", d);
+    } else {
+        wp_format_duration(now - r->created, d, sizeof(d));
+        snprintf(out, outlen, "queued %s", d);
+    }
+}
+
+void ci_view_pipeline_line(const struct ci_run *r, long long now, struct buf *out)
+{
+    char t[48], msg[80];
+    timing(r, now, t, sizeof(t));
+    wp_first_line(s_or(r->message, ""), 72, msg, sizeof(msg));
+    buf_addf(out, "#%lld %s %s %s %.7s %s %s", r->number, ci_view_word(r->status),
+             s_or(r->event, ""), r->branch && *r->branch ? r->branch : "-", s_or(r->sha, ""), t,
+             msg);
+    while (out->len && out->data[out->len - 1] == ' ')
+        out->data[--out->len] = '\0';
+}
+
+/* The start of a row of the tree: indented name, status, duration so far. */
+static void tree_row(struct buf *out, int indent, const char *name, const char *status,
+                     long long started, long long finished, long long now, int color)
+{
+    char d[32] = "";
+    if (started)
+        wp_format_duration(wp_elapsed(started, finished, now), d, sizeof(d));
+    buf_addf(out, "%*s%-*s ", indent, "", 28 - indent, s_or(name, ""));
+    ci_paint_status(out, color, ci_view_word(status), 8);
+    buf_addf(out, " %6s", d);
+}
+
+static void step_row(const struct ci_step *st, long long now, int color, struct buf *out)
+{
+    tree_row(out, 4, st->name, st->status, st->started, st->finished, now, color);
+    if (ci_state_failed(st->state) && st->exit_code > 0)
+        buf_addf(out, "  exit %d", st->exit_code);
+    if (st->error) {
+        char e[120];
+        wp_first_line(st->error, 100, e, sizeof(e));
+        buf_addf(out, "  %s", e);
+    }
+    buf_addc(out, '\n');
+}
+
+void ci_view_pipeline_tree(const struct ci_run *r, long long now, int color, struct buf *out)
+{
+    if (r->error) {
+        char e[200];
+        wp_first_line(r->error, 180, e, sizeof(e));
+        buf_addf(out, "  error: %s\n", e);
+    }
+    for (size_t i = 0; i < r->njobs; i++) {
+        const struct ci_job *j = &r->jobs[i];
+        tree_row(out, 2, j->name, j->status, j->started, j->finished, now, color);
+        buf_addc(out, '\n');
+        for (size_t k = 0; k < j->nsteps; k++)
+            step_row(&j->steps[k], now, color, out);
+    }
+}
+
+static json_t *pipeline_step_json(const struct ci_step *st)
+{
+    return json_pack("{s:I, s:i, s:s, s:s, s:i, s:s, s:I, s:I, s:s}", "id", (json_int_t)st->id,
+                     "pid", st->number, "name", s_or(st->name, ""), "state",
+                     s_or(st->status, ""), "exit_code", st->exit_code, "error",
+                     s_or(st->error, ""), "started", (json_int_t)st->started, "finished",
+                     (json_int_t)st->finished, "type", s_or(st->type, ""));
+}
+
+static json_t *pipeline_workflow_json(const struct ci_job *j)
+{
+    json_t *steps = json_array();
+    for (size_t k = 0; k < j->nsteps; k++)
+        json_array_append_new(steps, pipeline_step_json(&j->steps[k]));
+    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:o}", "name", s_or(j->name, ""), "state",
+                     s_or(j->status, ""), "error", s_or(j->error, ""), "started",
+                     (json_int_t)j->started, "finished", (json_int_t)j->finished, "steps", steps);
+}
+
+json_t *ci_view_pipeline_json(const struct ci_run *r)
+{
+    json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s}",
+                          "number", (json_int_t)r->number, "status", s_or(r->status, ""),
+                          "event", s_or(r->event, ""), "branch", s_or(r->branch, ""), "commit",
+                          s_or(r->sha, ""), "message", s_or(r->message, ""), "author",
+                          s_or(r->author, ""), "ref", s_or(r->ref, ""), "parent",
+                          (json_int_t)r->parent, "created", (json_int_t)r->created, "started",
+                          (json_int_t)r->started, "finished", (json_int_t)r->finished, "url",
+                          s_or(r->url, ""));
+    if (r->error)
+        json_object_set_new(j, "error", json_string(r->error));
+    if (r->has_jobs) {
+        json_t *wfs = json_array();
+        for (size_t i = 0; i < r->njobs; i++)
+            json_array_append_new(wfs, pipeline_workflow_json(&r->jobs[i]));
+        json_object_set_new(j, "workflows", wfs);
+    }
+    return j;
+}
+
+/* "#61    failure   push         main                 07febff  3m       1m57s    Fix …" */
+static void pipeline_list_row(const struct ci_run *r, long long now, int color, struct buf *out)
+{
+    char age[32], dur[32] = "-", msg[64];
+    wp_format_duration(now - r->created, age, sizeof(age));
+    if (r->started)
+        wp_format_duration(wp_elapsed(r->started, r->finished, now), dur, sizeof(dur));
+    wp_first_line(s_or(r->message, ""), 50, msg, sizeof(msg));
+    buf_addf(out, "%-6lld ", r->number);
+    ci_paint_status(out, color, ci_view_word(r->status), 9);
+    buf_addf(out, " %-12s %-20.20s %-8.7s %-8s %-8s %s\n", s_or(r->event, ""),
+             s_or(r->branch, ""), s_or(r->sha, ""), age, dur, msg);
+}
+
+/* ---- both layouts ---- */
+
+/* One JSON document on stdout (a whole answer, not a JSON Lines event:
+ * no stage tag, no flush); takes j. */
+static void print_json(json_t *j)
+{
+    json_dumpf(j, stdout, JSON_COMPACT);
+    fputc('\n', stdout);
+    json_decref(j);
+}
+
+/* A line a run on stdout; with trees, each run's tree follows on stderr
+ * (stdout flushed first, so the two stay in order). */
+static void print_runs(const struct ci_provider *p, const struct ci_runset *s, int trees,
+                       int color)
+{
+    long long now = (long long)clock_wall();
+    struct buf out;
+    buf_init(&out, 0);
+    for (size_t i = 0; i < s->n; i++) {
+        buf_reset(&out);
+        if (p->ops->layout == CI_LAYOUT_PIPELINE)
+            ci_view_pipeline_line(&s->runs[i], now, &out);
+        else
+            ci_view_run_line(&s->runs[i], &out);
+        puts(out.data);
+        if (!trees)
+            continue;
+        buf_reset(&out);
+        if (p->ops->layout == CI_LAYOUT_PIPELINE)
+            ci_view_pipeline_tree(&s->runs[i], now, color, &out);
+        else
+            ci_view_tree(&s->runs[i], color, &out);
+        fflush(stdout);
+        fputs(out.data, stderr);
+    }
+    buf_release(&out);
+}
+
+void ci_view_status(struct cmd_ctx *ctx, const struct ci_provider *p, const struct ci_target *t,
+                    const struct ci_runset *s)
+{
+    if (ctx->mode != OUTPUT_JSON) {
+        print_runs(p, s, ctx->mode == OUTPUT_TTY, ctx->color);
+    } else if (p->ops->layout == CI_LAYOUT_PIPELINE) {
+        print_json(json_pack("{s:{s:I, s:s}, s:o}", "repo", "id", (json_int_t)p->repo_id,
+                             "full_name", p->repo, "pipeline",
+                             ci_view_pipeline_json(&s->runs[0])));
+    } else {
+        int v = ci_verdict(s, 0);
+        print_json(json_pack("{s:s, s:s, s:s?, s:o, s:s}", "provider", p->ops->name, "repo",
+                             p->repo, "sha", t->sha, "runs", ci_view_runs_json(s), "verdict",
+                             v < 0 ? "pending" : ci_view_verdict_word(v)));
+    }
+}
+
+void ci_view_list(struct cmd_ctx *ctx, const struct ci_provider *p, const struct ci_runset *s)
+{
+    int pipelines = p->ops->layout == CI_LAYOUT_PIPELINE;
+    if (ctx->mode == OUTPUT_JSON) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < s->n; i++)
+            json_array_append_new(a, pipelines ? ci_view_pipeline_json(&s->runs[i])
+                                               : ci_view_run_json(&s->runs[i]));
+        print_json(a);
+        return;
+    }
+    if (!pipelines) {
+        print_runs(p, s, 0, ctx->color);
+        return;
+    }
+    long long now = (long long)clock_wall();
+    struct buf out;
+    buf_init(&out, 0);
+    buf_addf(&out, "%-6s %-9s %-12s %-20s %-8s %-8s %-8s %s\n", "#", "STATUS", "EVENT",
+             "BRANCH", "COMMIT", "AGE", "TOOK", "MESSAGE");
+    for (size_t i = 0; i < s->n; i++)
+        pipeline_list_row(&s->runs[i], now, ctx->color && ctx->stdout_tty, &out);
+    fputs(out.data, stdout);
+    buf_release(&out);
+}
+
 /* ---- reading ---- */
 
 /* The runs of the target (one for #ID); 0 with s->n == 0 when none yet. */
@@ -121,6 +336,22 @@ int ci_view_read_runs(struct ci_provider *p, const struct ci_target *t,
         return 0;
     }
     return ci_runs_of_commit(p, t->sha, f, s, changed, e);
+}
+
+int ci_view_read_target(struct cmd_ctx *ctx, struct ci_provider *p, const struct ci_target *t,
+                        const struct ci_filter *f, struct ci_runset *s)
+{
+    int ch;
+    if (ci_view_read_runs(p, t, f, s, &ch, &ctx->err) < 0)
+        return -1;
+    for (size_t i = 0; i < s->n; i++)
+        if (!s->runs[i].has_jobs && ci_load_jobs(p, &s->runs[i], &ch, &ctx->err) < 0)
+            return -1;
+    if (s->n == 0) {
+        p->ops->no_runs(p, t->label, f, "", &ctx->err);
+        return -1;
+    }
+    return 0;
 }
 
 int ci_view_load_all_jobs(struct ci_provider *p, struct ci_runset *s, struct err *e)

@@ -35,10 +35,30 @@ json_t *ci_view_runs_json(const struct ci_runset *s);
 /* "success", "failure", "needs_person", "timeout", "not_found", "error". */
 const char *ci_view_verdict_word(int code);
 
+/* The pipeline layout (ci/provider.h CI_LAYOUT_PIPELINE), DESIGN.md's
+ * Woodpecker contract: "#42 failure push main 9fceb02 1m57s Fix flaky
+ * test"; the job/step tree with durations, exit codes and errors; the
+ * pipeline as JSON (workflows and steps when loaded). */
+void ci_view_pipeline_line(const struct ci_run *r, long long now, struct buf *out);
+void ci_view_pipeline_tree(const struct ci_run *r, long long now, int color, struct buf *out);
+json_t *ci_view_pipeline_json(const struct ci_run *r);
+
+/* `ci status`: the target's runs, in the provider's layout: a line a run
+ * on stdout, on a terminal each run's tree on stderr; or one JSON document. */
+void ci_view_status(struct cmd_ctx *ctx, const struct ci_provider *p, const struct ci_target *t,
+                    const struct ci_runset *s);
+/* `ci list`: a table (pipelines) or a line a run; or one JSON array. */
+void ci_view_list(struct cmd_ctx *ctx, const struct ci_provider *p, const struct ci_runset *s);
+
 /* The runs of a target (one for #ID); 0 with s->n == 0 when none yet. */
 int ci_view_read_runs(struct ci_provider *p, const struct ci_target *t,
                       const struct ci_filter *f, struct ci_runset *s, int *changed,
                       struct err *e);
+/* The target's runs with their jobs (read only for runs that came
+ * without); -1 when that fails or the provider has none for it (its
+ * no_runs words, EXIT_NOT_FOUND), with ctx->err saying why. */
+int ci_view_read_target(struct cmd_ctx *ctx, struct ci_provider *p, const struct ci_target *t,
+                        const struct ci_filter *f, struct ci_runset *s);
 int ci_view_load_all_jobs(struct ci_provider *p, struct ci_runset *s, struct err *e);
 
 /* Log lines on their way to a FILE: made safe, timestamps stripped unless

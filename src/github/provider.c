@@ -139,10 +139,15 @@ static void add_query(struct buf *path, const char *name, const char *value)
 }
 
 /* GET .../actions/runs with the filters, then Link rel="next" verbatim. */
+/* GitHub answers at most 1,000 runs for a filtered list. */
+#define LIST_MAX 1000
+
 static int gh_list_runs(struct ci_provider *p, const struct ci_filter *f, size_t limit,
                         struct ci_runset *out, struct err *e)
 {
     struct gh_impl *g = p->impl;
+    if (limit > LIST_MAX)
+        limit = LIST_MAX;
     struct buf path;
     repo_path_init(&path, p->repo);
     buf_addf(&path, "/actions/runs?per_page=%zu&exclude_pull_requests=true",
@@ -277,9 +282,24 @@ static void gh_close(struct ci_provider *p)
     free(g);
 }
 
-static const struct ci_provider_ops gh_ops = {
+/* GitHub's words for a commit without runs: a push mirror adds delay,
+ * and runs of other events are left out unless asked for. */
+static void gh_no_runs(struct ci_provider *p, const char *label, const struct ci_filter *f,
+                       const char *after, struct err *e)
+{
+    const char *ev = f && f->event ? f->event : "push";
+    err_set(e, EXIT_NOT_FOUND, "no workflow run for %s (event %s) in %s%s", label, ev, p->repo,
+            after);
+    err_hint(e, "was it pushed to GitHub (a push mirror adds delay)? other events: "
+             "--event any");
+}
+
+const struct ci_provider_ops gh_provider_ops = {
     .name = "github",
     .title = "GitHub",
+    .layout = CI_LAYOUT_RUNS,
+    .full_sha_only = 1,
+    .no_runs = gh_no_runs,
     .runs_of_commit = gh_runs_of_commit,
     .run_by_id = gh_run_by_id,
     .list_runs = gh_list_runs,
@@ -300,7 +320,7 @@ int gh_provider_open(struct ci_provider *p, const struct config *cfg, const char
         free(g);
         return -1;
     }
-    p->ops = &gh_ops;
+    p->ops = &gh_provider_ops;
     p->kind = CI_GITHUB;
     p->verbose = verbose;
     p->repo = xstrdup(repo);

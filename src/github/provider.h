@@ -16,6 +16,8 @@
 #include "ci/provider.h"
 #include "github/client.h"
 
+extern const struct ci_provider_ops gh_provider_ops;
+
 int gh_provider_open(struct ci_provider *p, const struct config *cfg, const char *repo,
                      int verbose, struct err *e);
 

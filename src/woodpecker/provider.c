@@ -21,6 +21,7 @@ struct wp_impl {
     struct wp_hints hints;   /* opened by the first wait_change */
     int hints_open;
     int hinted;              /* an event of the repo since the last wait */
+    long long newest;        /* the repo's newest pipeline, as runs_of_commit last saw */
 };
 
 enum ci_state wp_state_class(const char *s, int pipeline_level)
@@ -49,11 +50,18 @@ static char *dup_or_null(const char *s)
     return s ? xstrdup(s) : NULL;
 }
 
+/* Woodpecker sends "" for no error; the model has NULL. */
+static char *text_or_null(const char *s)
+{
+    return s && *s ? xstrdup(s) : NULL;
+}
+
 static void workflow_to_job(const struct wp_workflow *w, struct ci_job *j)
 {
     j->id = w->id;
     j->name = dup_or_null(w->name);
     j->status = dup_or_null(w->state);
+    j->error = text_or_null(w->error);
     j->state = wp_state_class(w->state, 0);
     j->started = w->started;
     j->finished = w->finished;
@@ -70,6 +78,8 @@ static void workflow_to_job(const struct wp_workflow *w, struct ci_job *j)
         c->exit_code = st->exit_code;
         c->started = st->started;
         c->finished = st->finished;
+        c->type = dup_or_null(st->type);
+        c->error = text_or_null(st->error);
     }
 }
 
@@ -86,6 +96,10 @@ void wp_pipeline_to_run(const struct wp_pipeline *pl, struct ci_run *r)
     r->sha = dup_or_null(pl->commit);
     r->message = dup_or_null(pl->message);
     r->url = dup_or_null(pl->forge_url);
+    r->author = dup_or_null(pl->author);
+    r->ref = dup_or_null(pl->ref);
+    r->error = text_or_null(pl->errors);
+    r->parent = pl->parent;
     if (r->state == CI_NEEDS_PERSON)
         r->waiting_for = xstrdup("approval");
     r->created = pl->created;
@@ -98,13 +112,40 @@ void wp_pipeline_to_run(const struct wp_pipeline *pl, struct ci_run *r)
         workflow_to_job(&pl->workflows[i], &r->jobs[i]);
 }
 
+void wp_pipeline_page(const struct wp_client *c, long long repo_id, long long number,
+                      struct buf *out)
+{
+    buf_addf(out, "%s/repos/%lld/pipeline/%lld", c->server, repo_id, number);
+}
+
+/* A pipeline as a run whose url is its page on the server (the forge's
+ * commit link is not where a person looks at a pipeline). */
+static void to_run(const struct wp_impl *w, const struct wp_pipeline *pl, struct ci_run *r)
+{
+    wp_pipeline_to_run(pl, r);
+    struct buf url;
+    buf_init(&url, 0);
+    wp_pipeline_page(&w->client, w->repo.id, pl->number, &url);
+    free(r->url);
+    r->url = buf_detach(&url);
+}
+
+/* The deadline of the verb (ci/provider.h) bounds every request. */
+static struct wp_client *client_of(struct ci_provider *p)
+{
+    struct wp_impl *w = p->impl;
+    if (p->deadline > 0)
+        w->client.http.deadline = p->deadline;
+    return &w->client;
+}
+
 static int wp_run_by_id(struct ci_provider *p, long long id, struct ci_run *out, struct err *e)
 {
     struct wp_impl *w = p->impl;
     struct wp_pipeline pl;
-    if (wp_get_pipeline(&w->client, w->repo.id, id, &pl, e) < 0)
+    if (wp_get_pipeline(client_of(p), w->repo.id, id, &pl, e) < 0)
         return -1;
-    wp_pipeline_to_run(&pl, out);
+    to_run(w, &pl, out);
     wp_pipeline_release(&pl);
     return 0;
 }
@@ -146,9 +187,10 @@ static int wp_runs_of_commit(struct ci_provider *p, const char *sha, const struc
     struct wp_impl *w = p->impl;
     struct wp_pipeline pl;
     long long newest = 0;
-    int rc = wp_find_pipeline(&w->client, w->repo.id, sha, &pl, &newest, e);
+    int rc = wp_find_pipeline(client_of(p), w->repo.id, sha, &pl, &newest, e);
     if (rc < 0)
         return -1;
+    w->newest = newest;
     struct ci_runset fresh = { 0 };
     if (rc == 1) {
         long long number = pl.number;
@@ -164,6 +206,83 @@ static int wp_runs_of_commit(struct ci_provider *p, const char *sha, const struc
     ci_runset_release(out);
     *out = fresh;
     return 0;
+}
+
+/* The newest pipelines matching f, newest first, pages followed. */
+static int wp_list_runs(struct ci_provider *p, const struct ci_filter *f, size_t limit,
+                        struct ci_runset *out, struct err *e)
+{
+    struct wp_impl *w = p->impl;
+    struct wp_list_filter lf = { f->branch, f->status, f->event };
+    /* page sizes must stay equal across pages for offsets to line up */
+    int per_page = limit >= WP_MAX_PER_PAGE ? WP_MAX_PER_PAGE : (int)limit;
+    size_t cap = 0;
+    ci_runset_release(out);
+    for (int page = 1; out->n < limit; page++) {
+        json_t *items = NULL;
+        if (wp_list_pipelines(client_of(p), w->repo.id, &lf, page, per_page, &items, e) < 0)
+            return -1;
+        size_t n = json_array_size(items);
+        if (out->n + n > cap) { /* --limit may be huge: grow with what came */
+            cap = out->n + n;
+            out->runs = xrealloc(out->runs, cap * sizeof(*out->runs));
+        }
+        for (size_t i = 0; i < n && out->n < limit; i++) {
+            struct wp_pipeline pl;
+            if (wp_pipeline_from_json(json_array_get(items, i), &pl) == 0)
+                to_run(w, &pl, &out->runs[out->n++]);
+            wp_pipeline_release(&pl);
+        }
+        json_decref(items);
+        if ((int)n < per_page)
+            break;
+    }
+    return 0;
+}
+
+static const char *const known_statuses[] = { "created", "pending", "running", "blocked",
+    "success", "failure", "killed", "canceled", "error", "declined", "skipped", NULL };
+static const char *const known_events[] = { "push", "pull_request", "pull_request_closed",
+    "pull_request_metadata", "tag", "release", "deployment", "cron", "manual", NULL };
+
+static int known(const char *v, const char *const *set)
+{
+    for (; *set; set++)
+        if (!strcmp(v, *set))
+            return 1;
+    return 0;
+}
+
+/* Woodpecker answers an unknown word with an empty list: say so instead. */
+static int wp_check_filter(const struct ci_filter *f, struct err *e)
+{
+    if (f->status && !known(f->status, known_statuses))
+        return err_set(e, EXIT_USAGE, "--status '%s' is not a pipeline status (success, "
+                       "failure, running, pending, blocked, killed, canceled, error, declined, "
+                       "skipped, created)", f->status);
+    if (!f->event)
+        return 0;
+    char *events = xstrdup(f->event), *save = NULL;
+    int rc = 0;
+    for (char *ev = strtok_r(events, ",", &save); ev; ev = strtok_r(NULL, ",", &save))
+        if (!known(ev, known_events))
+            rc = err_set(e, EXIT_USAGE, "--event '%s' is not an event (push, pull_request, "
+                         "tag, release, deployment, cron, manual…)", ev);
+    free(events);
+    return rc;
+}
+
+static void wp_no_runs(struct ci_provider *p, const char *label, const struct ci_filter *f,
+                       const char *after, struct err *e)
+{
+    (void)f;
+    struct wp_impl *w = p->impl;
+    if (w->newest)
+        err_set(e, EXIT_NOT_FOUND, "no pipeline for commit %s in %s%s (newest is #%lld)", label,
+                w->repo.full_name, after, w->newest);
+    else
+        err_set(e, EXIT_NOT_FOUND, "no pipeline for commit %s in %s%s (it has none yet)", label,
+                w->repo.full_name, after);
 }
 
 static int wp_load_jobs(struct ci_provider *p, struct ci_run *r, int *changed, struct err *e)
@@ -255,11 +374,15 @@ static void wp_close(struct ci_provider *p)
     free(w);
 }
 
-static const struct ci_provider_ops wp_ops = {
+const struct ci_provider_ops wp_provider_ops = {
     .name = "woodpecker",
     .title = "Woodpecker",
+    .layout = CI_LAYOUT_PIPELINE,
+    .check_filter = wp_check_filter,
+    .no_runs = wp_no_runs,
     .runs_of_commit = wp_runs_of_commit,
     .run_by_id = wp_run_by_id,
+    .list_runs = wp_list_runs,
     .load_jobs = wp_load_jobs,
     .read_log = wp_read_log,
     .wait_change = wp_wait_change,
@@ -267,23 +390,27 @@ static const struct ci_provider_ops wp_ops = {
 };
 
 int wp_provider_open(struct ci_provider *p, const struct config *cfg, const char *repo_full_name,
-                     int verbose, struct err *e)
+                     int verbose, double deadline, struct err *e)
 {
     struct wp_impl *w = xcalloc(1, sizeof(*w));
     memset(p, 0, sizeof(*p));
-    p->ops = &wp_ops;
+    p->ops = &wp_provider_ops;
     p->kind = CI_WOODPECKER;
     p->verbose = verbose;
+    p->deadline = deadline;
     if (wp_client_open(&w->client, cfg, verbose, e) < 0) {
         free(w);
         return -1;
     }
+    /* the deadline bounds the repo lookup's retries too */
+    w->client.http.deadline = deadline;
     if (wp_repo_lookup(&w->client, repo_full_name, &w->repo, e) < 0) {
         wp_client_close(&w->client);
         free(w);
         return -1;
     }
     p->impl = w;
-    p->repo = xstrdup(repo_full_name);
+    p->repo = xstrdup(w->repo.full_name);
+    p->repo_id = w->repo.id;
     return 0;
 }

@@ -13,12 +13,21 @@
 #define HOMELAB_WP_PROVIDER_H
 
 #include "ci/provider.h"
+#include "core/buf.h"
 #include "woodpecker/client.h"
 #include "woodpecker/model.h"
 
-/* Opens the client and looks up `repo_full_name`; p->impl owns both. */
+extern const struct ci_provider_ops wp_provider_ops;
+
+/* Opens the client and looks up `repo_full_name` (p->repo is then the
+ * server's spelling of it); p->impl owns both. `deadline` (clock_now()
+ * time, 0 none) bounds every request, the lookup's included. */
 int wp_provider_open(struct ci_provider *p, const struct config *cfg, const char *repo_full_name,
-                     int verbose, struct err *e);
+                     int verbose, double deadline, struct err *e);
+
+/* A pipeline's page on the server: SERVER/repos/ID/pipeline/N. */
+void wp_pipeline_page(const struct wp_client *c, long long repo_id, long long number,
+                      struct buf *out);
 
 /* The neutral class of a Woodpecker status word. `pipeline_level`: a
  * pipeline that is "skipped" ran nothing, which is a failure. */

@@ -112,6 +112,10 @@ import sys; t=open(sys.argv[1],"rb").read(); assert b"\x1b[" in t and b"CI #101"
 hl ci list --limit 5; keep
 expect_rc 0 "ci list"
 check "--limit 5 lists five runs" [ "$(printf '%s\n' "$out" | grep -c ' (run ')" -eq 5 ]
+hl ci list --limit 0
+expect_rc 2 "--limit 0 is refused on GitHub too (the same ci list as Woodpecker's)"
+hl ci list extra
+expect_rc 2 "and so is an argument"
 hl ci list --branch feature/x --limit 50; keep
 expect_rc 0 "ci list --branch"
 check "--branch goes to the API and only that branch's runs are listed" python3 -c '
