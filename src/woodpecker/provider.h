@@ -5,9 +5,12 @@
  * commit (the server has no conditional requests: *changed compares the
  * states read); wait_change waits on the event stream's hints
  * (woodpecker/hints.h), polling every 3 s while it cannot be relied on.
- * The ci verbs of today still use the Woodpecker client directly for what
- * the neutral model does not carry (log entry numbers, step errors, their
- * own output contract); new verbs should come through here.
+ * list_runs reads the pipeline list page by page; check_filter refuses a
+ * status or event word Woodpecker does not know (it would answer an
+ * empty list); no_runs names the repo's newest pipeline. ci status and
+ * ci list come through here; ci watch and ci logs still use the client
+ * directly for what the interface does not carry (numbered log entries,
+ * the event stream's per-pipeline hints).
  */
 #ifndef HOMELAB_WP_PROVIDER_H
 #define HOMELAB_WP_PROVIDER_H
