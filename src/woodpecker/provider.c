@@ -7,6 +7,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/term.h"
+#include "woodpecker/act.h"
 #include "woodpecker/hints.h"
 #include "woodpecker/logread.h"
 
@@ -16,8 +17,11 @@
 #define RECONCILE_INTERVAL 30.0
 
 struct wp_impl {
-    struct wp_client client;
-    struct wp_repo repo;
+    struct wp_client *client;     /* own_client, or a caller's (wp_provider_wrap) */
+    const struct wp_repo *repo;   /* own_repo, or a caller's */
+    struct wp_client own_client;
+    struct wp_repo own_repo;
+    int owns;                     /* close releases own_client and own_repo */
     struct wp_hints hints;   /* opened by the first wait_change */
     int hints_open;
     int hinted;              /* an event of the repo since the last wait */
@@ -125,7 +129,7 @@ static void to_run(const struct wp_impl *w, const struct wp_pipeline *pl, struct
     wp_pipeline_to_run(pl, r);
     struct buf url;
     buf_init(&url, 0);
-    wp_pipeline_page(&w->client, w->repo.id, pl->number, &url);
+    wp_pipeline_page(w->client, w->repo->id, pl->number, &url);
     free(r->url);
     r->url = buf_detach(&url);
 }
@@ -135,15 +139,15 @@ static struct wp_client *client_of(struct ci_provider *p)
 {
     struct wp_impl *w = p->impl;
     if (p->deadline > 0)
-        w->client.http.deadline = p->deadline;
-    return &w->client;
+        w->client->http.deadline = p->deadline;
+    return w->client;
 }
 
 static int wp_run_by_id(struct ci_provider *p, long long id, struct ci_run *out, struct err *e)
 {
     struct wp_impl *w = p->impl;
     struct wp_pipeline pl;
-    if (wp_get_pipeline(client_of(p), w->repo.id, id, &pl, e) < 0)
+    if (wp_get_pipeline(client_of(p), w->repo->id, id, &pl, e) < 0)
         return -1;
     to_run(w, &pl, out);
     wp_pipeline_release(&pl);
@@ -187,7 +191,7 @@ static int wp_runs_of_commit(struct ci_provider *p, const char *sha, const struc
     struct wp_impl *w = p->impl;
     struct wp_pipeline pl;
     long long newest = 0;
-    int rc = wp_find_pipeline(client_of(p), w->repo.id, sha, &pl, &newest, e);
+    int rc = wp_find_pipeline(client_of(p), w->repo->id, sha, &pl, &newest, e);
     if (rc < 0)
         return -1;
     w->newest = newest;
@@ -220,7 +224,7 @@ static int wp_list_runs(struct ci_provider *p, const struct ci_filter *f, size_t
     ci_runset_release(out);
     for (int page = 1; out->n < limit; page++) {
         json_t *items = NULL;
-        if (wp_list_pipelines(client_of(p), w->repo.id, &lf, page, per_page, &items, e) < 0)
+        if (wp_list_pipelines(client_of(p), w->repo->id, &lf, page, per_page, &items, e) < 0)
             return -1;
         size_t n = json_array_size(items);
         if (out->n + n > cap) { /* --limit may be huge: grow with what came */
@@ -279,10 +283,10 @@ static void wp_no_runs(struct ci_provider *p, const char *label, const struct ci
     struct wp_impl *w = p->impl;
     if (w->newest)
         err_set(e, EXIT_NOT_FOUND, "no pipeline for commit %s in %s%s (newest is #%lld)", label,
-                w->repo.full_name, after, w->newest);
+                w->repo->full_name, after, w->newest);
     else
         err_set(e, EXIT_NOT_FOUND, "no pipeline for commit %s in %s%s (it has none yet)", label,
-                w->repo.full_name, after);
+                w->repo->full_name, after);
 }
 
 static int wp_load_jobs(struct ci_provider *p, struct ci_run *r, int *changed, struct err *e)
@@ -314,7 +318,7 @@ static int read_step_log(struct wp_impl *w, const struct ci_run *r, const struct
 {
     struct line_adapter a = { sink };
     struct wp_log_read rd = { .on_entry = entry_to_line, .ctx = &a };
-    return wp_log_read(&w->client, w->repo.id, r->number, st->id, &rd, e) < 0 ? -1 : 0;
+    return wp_log_read(w->client, w->repo->id, r->number, st->id, &rd, e) < 0 ? -1 : 0;
 }
 
 /* Woodpecker keeps logs per step: a job's log is its steps' in order. */
@@ -345,7 +349,7 @@ static int wp_wait_change(struct ci_provider *p, double max)
 {
     struct wp_impl *w = p->impl;
     if (!w->hints_open) {
-        wp_hints_init(&w->hints, &w->client, w->repo.id, p->verbose, POLL_INTERVAL, on_hint, w);
+        wp_hints_init(&w->hints, w->client, w->repo->id, p->verbose, POLL_INTERVAL, on_hint, w);
         wp_hints_open(&w->hints);
         w->hints_open = 1;
     }
@@ -362,6 +366,20 @@ static int wp_wait_change(struct ci_provider *p, double max)
     }
 }
 
+static int wp_act(struct ci_provider *p, const struct ci_act_req *req, struct ci_act_result *out,
+                  struct err *e)
+{
+    struct wp_impl *w = p->impl;
+    return wp_act_send(w->client, w->repo, req, out, e);
+}
+
+static int wp_act_describe(struct ci_provider *p, const struct ci_act_req *req, struct buf *path,
+                           struct buf *body, struct err *e)
+{
+    struct wp_impl *w = p->impl;
+    return wp_act_request(w->client, w->repo, req, path, body, e);
+}
+
 static void wp_close(struct ci_provider *p)
 {
     struct wp_impl *w = p->impl;
@@ -369,8 +387,10 @@ static void wp_close(struct ci_provider *p)
         return;
     if (w->hints_open)
         wp_hints_close(&w->hints);
-    wp_repo_release(&w->repo);
-    wp_client_close(&w->client);
+    if (w->owns) {
+        wp_repo_release(&w->own_repo);
+        wp_client_close(&w->own_client);
+    }
     free(w);
 }
 
@@ -386,31 +406,53 @@ const struct ci_provider_ops wp_provider_ops = {
     .load_jobs = wp_load_jobs,
     .read_log = wp_read_log,
     .wait_change = wp_wait_change,
+    .act = wp_act,
+    .describe = wp_act_describe,
     .close = wp_close,
 };
+
+static void provider_init(struct ci_provider *p, int verbose)
+{
+    memset(p, 0, sizeof(*p));
+    p->ops = &wp_provider_ops;
+    p->kind = CI_WOODPECKER;
+    p->verbose = verbose;
+}
 
 int wp_provider_open(struct ci_provider *p, const struct config *cfg, const char *repo_full_name,
                      int verbose, double deadline, struct err *e)
 {
     struct wp_impl *w = xcalloc(1, sizeof(*w));
-    memset(p, 0, sizeof(*p));
-    p->ops = &wp_provider_ops;
-    p->kind = CI_WOODPECKER;
-    p->verbose = verbose;
+    provider_init(p, verbose);
     p->deadline = deadline;
-    if (wp_client_open(&w->client, cfg, verbose, e) < 0) {
+    if (wp_client_open(&w->own_client, cfg, verbose, e) < 0) {
         free(w);
         return -1;
     }
     /* the deadline bounds the repo lookup's retries too */
-    w->client.http.deadline = deadline;
-    if (wp_repo_lookup(&w->client, repo_full_name, &w->repo, e) < 0) {
-        wp_client_close(&w->client);
+    w->own_client.http.deadline = deadline;
+    if (wp_repo_lookup(&w->own_client, repo_full_name, &w->own_repo, e) < 0) {
+        wp_client_close(&w->own_client);
         free(w);
         return -1;
     }
+    w->client = &w->own_client;
+    w->repo = &w->own_repo;
+    w->owns = 1;
     p->impl = w;
-    p->repo = xstrdup(w->repo.full_name);
-    p->repo_id = w->repo.id;
+    p->repo = xstrdup(w->repo->full_name);
+    p->repo_id = w->repo->id;
     return 0;
+}
+
+void wp_provider_wrap(struct ci_provider *p, struct wp_client *c, const struct wp_repo *repo,
+                      int verbose)
+{
+    struct wp_impl *w = xcalloc(1, sizeof(*w));
+    w->client = c;
+    w->repo = repo;
+    provider_init(p, verbose);
+    p->impl = w;
+    p->repo = xstrdup(repo->full_name);
+    p->repo_id = repo->id;
 }

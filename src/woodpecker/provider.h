@@ -11,6 +11,8 @@
  * ci list come through here; ci watch and ci logs still use the client
  * directly for what the interface does not carry (numbered log entries,
  * the event stream's per-pipeline hints).
+ * act and describe are the write verbs' (woodpecker/act.h, over
+ * woodpecker/write.h).
  */
 #ifndef HOMELAB_WP_PROVIDER_H
 #define HOMELAB_WP_PROVIDER_H
@@ -31,6 +33,13 @@ int wp_provider_open(struct ci_provider *p, const struct config *cfg, const char
 /* A pipeline's page on the server: SERVER/repos/ID/pipeline/N. */
 void wp_pipeline_page(const struct wp_client *c, long long repo_id, long long number,
                       struct buf *out);
+
+/* The provider over a client and repo the caller already opened and looked
+ * up (borrowed: they must outlive p; ci_provider_close(p) leaves them
+ * open), so a verb that reads through the client needs no second
+ * connection. */
+void wp_provider_wrap(struct ci_provider *p, struct wp_client *c, const struct wp_repo *repo,
+                      int verbose);
 
 /* The neutral class of a Woodpecker status word. `pipeline_level`: a
  * pipeline that is "skipped" ran nothing, which is a failure. */
