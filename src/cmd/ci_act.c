@@ -21,7 +21,7 @@
 #include "core/clock.h"
 #include "core/signal.h"
 #include "core/term.h"
-#include "woodpecker/write.h"
+#include "woodpecker/provider.h"
 
 #define SCAN_PAGES 4          /* 200 pipelines: how far back a commit is looked for */
 #define CANCEL_POLL 0.5       /* seconds between reads while a cancel settles */
@@ -59,10 +59,10 @@ const struct opt ci_run_opts[] = {
 /* ---- output ---- */
 
 /* The JSON result line of a verb that does not end in a watch. */
-static void json_result(struct cmd_ctx *ctx, enum wp_action a, long long number,
+static void json_result(struct cmd_ctx *ctx, enum ci_action a, long long number,
                         const char *status, int code)
 {
-    json_t *j = json_pack("{s:s, s:s, s:i}", "event", "result", "action", wp_action_name(a),
+    json_t *j = json_pack("{s:s, s:s, s:i}", "event", "result", "action", ci_action_name(a),
                           "exit_code", code);
     if (number > 0) {
         json_object_set_new(j, "pipeline", json_integer(number));
@@ -75,11 +75,44 @@ static void json_result(struct cmd_ctx *ctx, enum wp_action a, long long number,
     json_decref(j);
 }
 
-static int fail(struct cmd_ctx *ctx, enum wp_action a, long long number, const char *status)
+static int fail(struct cmd_ctx *ctx, enum ci_action a, long long number, const char *status)
 {
     if (ctx->mode == OUTPUT_JSON)
         json_result(ctx, a, number, status, ctx->err.code);
     return ctx->err.code;
+}
+
+/* ---- shared with the GitHub half (ci_common.h) ---- */
+
+int ci_act_show_request(struct cmd_ctx *ctx, struct ci_provider *p,
+                        const struct ci_act_req *req, json_t **j)
+{
+    struct buf path, body;
+    buf_init(&path, 0);
+    buf_init(&body, 0);
+    int rc = ci_act_describe(p, req, &path, &body, &ctx->err);
+    if (rc == 0 && j) {
+        json_error_t jerr;
+        *j = json_pack("{s:s, s:s}", "method", "POST", "path", path.data);
+        json_object_set_new(*j, "body", body.len ? json_loads(body.data, 0, &jerr)
+                                                 : json_null());
+    } else if (rc == 0) {
+        printf("POST %s\n", path.data);
+        if (body.len)
+            printf("%s\n", body.data);
+    }
+    buf_release(&path);
+    buf_release(&body);
+    return rc;
+}
+
+void ci_act_tell(enum ci_action a, const struct ci_act_result *res)
+{
+    if (res->what[0])
+        fprintf(stderr, "%s\n", res->what);
+    if (res->recovered)
+        fprintf(stderr, "(the server's answer was lost; reading back showed the %s took "
+                "effect)\n", ci_action_name(a));
 }
 
 /* ---- choosing the pipeline ---- */
@@ -150,171 +183,164 @@ static int load_target(struct ci_session *s, const struct ci_target *t, enum pic
 }
 
 /* Woodpecker's own refusals, said before asking: EXIT_FAILED. */
-static int precheck(enum wp_action a, const struct wp_pipeline *p, struct err *e)
+static int precheck(enum ci_action a, const struct wp_pipeline *p, struct err *e)
 {
     const char *st = p->status;
-    if (a == WP_RESTART && !strcmp(st, "blocked")) {
+    if (a == CI_ACT_RESTART && !strcmp(st, "blocked")) {
         err_set(e, EXIT_FAILED, "pipeline #%lld is blocked awaiting approval: approve it "
                 "instead", p->number);
         err_hint(e, "homelab ci approve '#%lld'", p->number);
         return -1;
     }
-    if ((a == WP_APPROVE || a == WP_DECLINE) && strcmp(st, "blocked"))
+    if ((a == CI_ACT_APPROVE || a == CI_ACT_DECLINE) && strcmp(st, "blocked"))
         return err_set(e, EXIT_FAILED, "pipeline #%lld is not waiting for approval "
                        "(status: %s)", p->number, st);
-    if (a == WP_CANCEL && !picks(PICK_ACTIVE, st))
+    if (a == CI_ACT_CANCEL && !picks(PICK_ACTIVE, st))
         return err_set(e, EXIT_FAILED, "pipeline #%lld already finished: %s", p->number, st);
     return 0;
 }
 
-static int check_push(struct ci_session *s, enum wp_action a, struct err *e)
-{
-    struct err pe;
-    err_clear(&pe);
-    if (wp_can_push(&s->client, s->repo.id, &pe) != 0)
-        return 0; /* may push, or the server cannot say: the write will tell */
-    err_set(e, EXIT_REFUSED, "the token from %s has no push permission on %s, which %s "
-            "needs", s->client.token_source, s->repo.full_name, wp_action_name(a));
-    err_hint(e, "ask for write access to %s on the forge; Woodpecker syncs it within an hour",
-             s->repo.full_name);
-    return -1;
-}
-
 /* ---- acting ---- */
 
-static int dry_run(struct cmd_ctx *ctx, struct ci_session *s, const struct wp_write *w)
+/* The pipeline the request names, 0 for a manual run. */
+static long long req_number(const struct ci_act_req *req)
 {
-    struct buf path, body;
-    buf_init(&path, 0);
-    buf_init(&body, 0);
-    wp_write_request(s->repo.id, w, &path, &body);
+    return req->run ? req->run->number : 0;
+}
+
+/* --dry-run: the provider's describe (the push check included) prints the
+ * request; `was`: the pipeline's status, for a refusal's result line. */
+static int dry_run(struct cmd_ctx *ctx, struct ci_session *s, struct ci_provider *p,
+                   const struct ci_act_req *req, const char *was)
+{
+    long long number = req_number(req);
+    json_t *request = NULL;
+    if (ci_act_show_request(ctx, p, req, ctx->mode == OUTPUT_JSON ? &request : NULL) < 0)
+        return fail(ctx, req->action, number, was);
     if (ctx->mode == OUTPUT_JSON) {
-        json_error_t jerr;
-        json_t *j = json_pack("{s:s, s:s, s:b, s:s, s:s}", "event", "result", "action",
-                              wp_action_name(w->action), "dry_run", 1, "method", "POST",
-                              "path", path.data);
-        json_object_set_new(j, "body", body.len ? json_loads(body.data, 0, &jerr)
-                                                : json_null());
-        if (w->number)
-            json_object_set_new(j, "pipeline", json_integer(w->number));
+        json_t *j = json_pack("{s:s, s:s, s:b}", "event", "result", "action",
+                              ci_action_name(req->action), "dry_run", 1);
+        json_object_update(j, request); /* method, path, body */
+        if (number)
+            json_object_set_new(j, "pipeline", json_integer(number));
         json_object_set_new(j, "exit_code", json_integer(0));
         term_json_line(j);
         json_decref(j);
+        json_decref(request);
     } else {
-        printf("POST %s\n", path.data);
-        if (body.len)
-            printf("%s\n", body.data);
         fprintf(stderr, "dry run: nothing sent to %s\n", s->client.server);
     }
-    buf_release(&path);
-    buf_release(&body);
     return EXIT_OK;
 }
 
 /* What happened, on stderr (progress) before the result. */
-static void tell(struct cmd_ctx *ctx, const struct wp_write *w)
+static void tell(struct cmd_ctx *ctx, const struct ci_act_req *req,
+                 const struct ci_act_result *res)
 {
-    if (ctx->mode == OUTPUT_JSON) {
-        json_t *j = json_pack("{s:s, s:s, s:I, s:b, s:i}", "event", "action", "action",
-                              wp_action_name(w->action), "pipeline",
-                              (json_int_t)w->result_number, "recovered", w->recovered,
-                              "sends", w->sends);
-        if (w->number && w->number != w->result_number)
-            json_object_set_new(j, "from", json_integer(w->number));
-        term_json_line(j);
-        json_decref(j);
+    if (ctx->mode != OUTPUT_JSON) {
+        ci_act_tell(req->action, res);
         return;
     }
-    if (w->action == WP_RESTART)
-        fprintf(stderr, "restarted #%lld as #%lld\n", w->number, w->result_number);
-    else if (w->action == WP_CREATE)
-        fprintf(stderr, "started #%lld on %s\n", w->result_number, w->branch);
-    else if (w->action == WP_APPROVE)
-        fprintf(stderr, "approved #%lld\n", w->number);
-    else if (w->action == WP_CANCEL)
-        fprintf(stderr, "cancel of #%lld accepted\n", w->number);
-    if (w->recovered)
-        fprintf(stderr, "(the server's answer was lost; reading back showed the %s took "
-                "effect)\n", wp_action_name(w->action));
+    long long number = req_number(req);
+    json_t *j = json_pack("{s:s, s:s, s:I, s:b, s:i}", "event", "action", "action",
+                          ci_action_name(req->action), "pipeline", (json_int_t)res->run_id,
+                          "recovered", res->recovered, "sends", res->sends);
+    if (number && number != res->run_id)
+        json_object_set_new(j, "from", json_integer(number));
+    term_json_line(j);
+    json_decref(j);
 }
 
-/* cancel: wait for the final status, bounded by --timeout. */
-static int cancel_settle(struct cmd_ctx *ctx, struct ci_session *s, struct wp_write *w)
+/* cancel: wait for pipeline `number`'s final status (into res->status),
+ * bounded by --timeout. */
+static int cancel_settle(struct cmd_ctx *ctx, struct ci_session *s, long long number,
+                         struct ci_act_result *res)
 {
     double deadline = clock_now() + cmd_timeout(ctx);
     signal_catch(); /* Ctrl-C ends the wait with 130, not mid-line */
     for (;;) {
-        if (wp_status_terminal(w->status)) {
-            int done = !strcmp(w->status, "killed") || !strcmp(w->status, "canceled");
+        if (wp_status_terminal(res->status)) {
+            int done = !strcmp(res->status, "killed") || !strcmp(res->status, "canceled");
             if (!done)
                 err_set(&ctx->err, EXIT_FAILED, "pipeline #%lld finished as %s before the "
-                        "cancel took effect", w->number, w->status);
+                        "cancel took effect", number, res->status);
             return done ? EXIT_OK : EXIT_FAILED;
         }
         if (signal_interrupted())
             return err_set(&ctx->err, EXIT_INTERRUPTED, "interrupted"), EXIT_INTERRUPTED;
         if (clock_now() + CANCEL_POLL > deadline) {
-            err_set(&ctx->err, EXIT_TIMEOUT, "pipeline #%lld is still %s after %.0fs", w->number,
-                    w->status, cmd_timeout(ctx));
+            err_set(&ctx->err, EXIT_TIMEOUT, "pipeline #%lld is still %s after %.0fs", number,
+                    res->status, cmd_timeout(ctx));
             return EXIT_TIMEOUT;
         }
         clock_sleep(CANCEL_POLL);
         struct wp_pipeline p;
-        if (wp_get_pipeline(&s->client, s->repo.id, w->number, &p, &ctx->err) < 0)
+        if (wp_get_pipeline(&s->client, s->repo.id, number, &p, &ctx->err) < 0)
             return ctx->err.code;
-        snprintf(w->status, sizeof(w->status), "%s", p.status);
+        snprintf(res->status, sizeof(res->status), "%s", p.status);
         wp_pipeline_release(&p);
     }
 }
 
 /* The verbs that follow the pipeline they made or released. */
-static int is_watcher(enum wp_action a)
+static int is_watcher(enum ci_action a)
 {
-    return a == WP_RESTART || a == WP_APPROVE || a == WP_CREATE;
+    return a == CI_ACT_RESTART || a == CI_ACT_APPROVE || a == CI_ACT_RUN;
 }
 
 /* After a successful write: the result line, or the watch. */
-static int after(struct cmd_ctx *ctx, struct ci_session *s, struct wp_write *w)
+static int after(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_act_req *req,
+                 struct ci_act_result *res)
 {
+    enum ci_action a = req->action;
     int code = EXIT_OK;
-    if (w->action == WP_CREATE && w->filtered) {
-        err_set(&ctx->err, EXIT_NOT_FOUND, "no workflow accepts a manual run on branch '%s' "
-                "(the server answered 204 Pipeline-Filtered)", w->branch);
-        err_hint(&ctx->err, "a workflow needs 'when: event: manual' (and that branch) to run");
-        return fail(ctx, w->action, 0, "filtered");
-    }
-    tell(ctx, w);
-    if (w->action == WP_CANCEL)
-        code = cancel_settle(ctx, s, w);
-    int watch = is_watcher(w->action) && !act.no_watch;
+    tell(ctx, req, res);
+    if (a == CI_ACT_CANCEL)
+        code = cancel_settle(ctx, s, req_number(req), res);
+    int watch = is_watcher(a) && !act.no_watch;
     if (watch) {
-        json_t *extra = json_pack("{s:s, s:I}", "action", wp_action_name(w->action),
-                                  "pipeline", (json_int_t)w->result_number);
-        code = ci_watch_number(ctx, s, w->result_number, extra);
+        json_t *extra = json_pack("{s:s, s:I}", "action", ci_action_name(a), "pipeline",
+                                  (json_int_t)res->run_id);
+        code = ci_watch_number(ctx, s, res->run_id, extra);
         json_decref(extra);
         return code;
     }
-    if (code == EXIT_OK && is_watcher(w->action) && wp_status_terminal(w->status))
-        code = wp_status_exit_code(w->status); /* --no-watch, and it is over already */
+    if (code == EXIT_OK && is_watcher(a) && wp_status_terminal(res->status))
+        code = wp_status_exit_code(res->status); /* --no-watch, and it is over already */
     if (ctx->mode == OUTPUT_JSON)
-        json_result(ctx, w->action, w->result_number, w->status, code);
+        json_result(ctx, a, res->run_id, res->status, code);
     else if (code == EXIT_OK || code == EXIT_FAILED)
-        printf("#%lld %s\n", w->result_number, w->status);
+        printf("#%lld %s\n", res->run_id, res->status);
     return code;
 }
 
-/* Sends the write; then after(), or the error. `was`: the status before. */
-static int send(struct cmd_ctx *ctx, struct ci_session *s, struct wp_write *w,
-                const char *was)
+/* Sends the write through the provider (which checks the push permission
+ * and never sends it twice by accident); then after(), or the error.
+ * `was`: the status before. */
+static int send(struct cmd_ctx *ctx, struct ci_session *s, struct ci_provider *p,
+                const struct ci_act_req *req, const char *was)
 {
-    if (wp_write_send(&s->client, s->repo.id, s->repo.full_name, w, &ctx->err) < 0)
-        return fail(ctx, w->action, w->number, w->status[0] ? w->status : was);
-    return after(ctx, s, w);
+    struct ci_act_result res;
+    memset(&res, 0, sizeof(res));
+    if (ci_act(p, req, &res, &ctx->err) < 0)
+        return fail(ctx, req->action, req_number(req), res.status[0] ? res.status : was);
+    return after(ctx, s, req, &res);
+}
+
+/* --dry-run or the write, on the session's client (no second connection). */
+static int dispatch(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_act_req *req,
+                    const char *was)
+{
+    struct ci_provider p;
+    wp_provider_wrap(&p, &s->client, &s->repo, ctx->g.verbose);
+    int code = act.dry_run ? dry_run(ctx, s, &p, req, was) : send(ctx, s, &p, req, was);
+    ci_provider_close(&p);
+    return code;
 }
 
 /* ---- the verbs ---- */
 
-static int act_on_pipeline(struct cmd_ctx *ctx, enum wp_action a, enum pick k)
+static int act_on_pipeline(struct cmd_ctx *ctx, enum ci_action a, enum pick k)
 {
     if (ctx->npos > 1)
         return err_set(&ctx->err, EXIT_USAGE, "'%s' takes at most one REV or #N, got '%s'",
@@ -331,12 +357,15 @@ static int act_on_pipeline(struct cmd_ctx *ctx, enum wp_action a, enum pick k)
     int code;
     if (load_target(&s, &t, k, &p, &ctx->err) < 0) {
         code = fail(ctx, a, t.number, NULL);
+    } else if (precheck(a, &p, &ctx->err) < 0) {
+        code = fail(ctx, a, p.number, p.status);
+        wp_pipeline_release(&p);
     } else {
-        struct wp_write w = { .action = a, .number = p.number };
-        if (precheck(a, &p, &ctx->err) < 0 || check_push(&s, a, &ctx->err) < 0)
-            code = fail(ctx, a, p.number, p.status);
-        else
-            code = act.dry_run ? dry_run(ctx, &s, &w) : send(ctx, &s, &w, p.status);
+        struct ci_run run;
+        wp_pipeline_to_run(&p, &run);
+        struct ci_act_req req = { .action = a, .run = &run };
+        code = dispatch(ctx, &s, &req, p.status);
+        ci_run_release(&run);
         wp_pipeline_release(&p);
     }
     ci_session_close(&s);
@@ -352,56 +381,45 @@ static int on_github(struct cmd_ctx *ctx, enum ci_action a)
     return ci_act_gh(ctx, a, &o);
 }
 
-int cmd_ci_restart(struct cmd_ctx *ctx)
+/* A verb on a pipeline or run, on the provider this command talks to. */
+static int verb(struct cmd_ctx *ctx, enum ci_action a, enum pick k)
 {
     int gh = ci_github_selected(ctx);
     if (gh)
-        return gh < 0 ? ctx->err.code
-                      : on_github(ctx, act.failed ? CI_ACT_RESTART_FAILED : CI_ACT_RESTART);
-    if (act.failed) {
-        err_set(&ctx->err, EXIT_USAGE, "--failed: Woodpecker restarts whole pipelines, not "
-                "single steps");
-        err_hint(&ctx->err, "drop --failed to restart the whole pipeline");
+        return gh < 0 ? ctx->err.code : on_github(ctx, a);
+    if (wp_act_supported(a, &ctx->err) < 0) /* said before connecting */
         return EXIT_USAGE;
-    }
-    return act_on_pipeline(ctx, WP_RESTART, PICK_ANY);
+    return act_on_pipeline(ctx, a, k);
+}
+
+int cmd_ci_restart(struct cmd_ctx *ctx)
+{
+    return verb(ctx, act.failed ? CI_ACT_RESTART_FAILED : CI_ACT_RESTART, PICK_ANY);
 }
 
 int cmd_ci_approve(struct cmd_ctx *ctx)
 {
-    int gh = ci_github_selected(ctx);
-    if (gh)
-        return gh < 0 ? ctx->err.code : on_github(ctx, CI_ACT_APPROVE);
-    return act_on_pipeline(ctx, WP_APPROVE, PICK_BLOCKED);
+    return verb(ctx, CI_ACT_APPROVE, PICK_BLOCKED);
 }
 
 int cmd_ci_decline(struct cmd_ctx *ctx)
 {
-    int gh = ci_github_selected(ctx);
-    if (gh)
-        return gh < 0 ? ctx->err.code : on_github(ctx, CI_ACT_DECLINE);
-    return act_on_pipeline(ctx, WP_DECLINE, PICK_BLOCKED);
+    return verb(ctx, CI_ACT_DECLINE, PICK_BLOCKED);
 }
 
 int cmd_ci_cancel(struct cmd_ctx *ctx)
 {
-    int gh = ci_github_selected(ctx);
-    if (gh)
-        return gh < 0 ? ctx->err.code : on_github(ctx, CI_ACT_CANCEL);
-    return act_on_pipeline(ctx, WP_CANCEL, PICK_ACTIVE);
+    return verb(ctx, CI_ACT_CANCEL, PICK_ACTIVE);
 }
 
-/* --var KEY=VALUE pairs as a JSON object; usage errors for malformed ones. */
-static int parse_vars(struct cmd_ctx *ctx, json_t *vars)
+/* --var / --input KEY=VALUE pairs: a usage error names a malformed one. */
+static int check_pairs(struct cmd_ctx *ctx, const char *flag, const struct strvec *v)
 {
-    for (size_t i = 0; i < act.vars.n; i++) {
-        const char *kv = act.vars.v[i];
-        const char *eq = strchr(kv, '=');
-        if (!eq || eq == kv)
-            return err_set(&ctx->err, EXIT_USAGE, "--var wants KEY=VALUE, not '%s'", kv);
-        char *key = xstrndup(kv, (size_t)(eq - kv));
-        json_object_set_new(vars, key, json_string(eq + 1));
-        free(key);
+    for (size_t i = 0; i < v->n; i++) {
+        const char *eq = strchr(v->v[i], '=');
+        if (!eq || eq == v->v[i])
+            return err_fail(&ctx->err, EXIT_USAGE, "%s wants KEY=VALUE, not '%s'", flag,
+                            v->v[i]);
     }
     return 0;
 }
@@ -411,31 +429,25 @@ static int run_manual(struct cmd_ctx *ctx)
     if (ctx->npos)
         return err_set(&ctx->err, EXIT_USAGE, "'ci run' takes no arguments, got '%s' "
                        "(--branch B, --var KEY=VALUE)", ctx->pos[0]), EXIT_USAGE;
-    json_t *vars = json_object();
-    if (parse_vars(ctx, vars) < 0) {
-        json_decref(vars);
+    if (check_pairs(ctx, "--var", &act.vars))
         return EXIT_USAGE;
-    }
     struct ci_session s;
     int code;
-    if (ci_session_open(ctx, &s) < 0) {
-        json_decref(vars);
-        return fail(ctx, WP_CREATE, 0, NULL);
-    }
+    if (ci_session_open(ctx, &s) < 0)
+        return fail(ctx, CI_ACT_RUN, 0, NULL);
     const char *branch = act.branch ? act.branch : s.repo.default_branch;
-    struct wp_write w = { .action = WP_CREATE, .branch = branch, .variables = vars };
     if (!branch || !*branch) {
         err_set(&ctx->err, EXIT_USAGE, "the server reports no default branch for %s",
                 s.repo.full_name);
         err_hint(&ctx->err, "name one with --branch BRANCH");
         code = EXIT_USAGE;
-    } else if (check_push(&s, WP_CREATE, &ctx->err) < 0) {
-        code = fail(ctx, WP_CREATE, 0, NULL);
     } else {
-        code = act.dry_run ? dry_run(ctx, &s, &w) : send(ctx, &s, &w, NULL);
+        struct ci_act_req req = { .action = CI_ACT_RUN, .branch = branch,
+                                  .vars = (const char *const *)act.vars.v,
+                                  .nvars = act.vars.n };
+        code = dispatch(ctx, &s, &req, NULL);
     }
     ci_session_close(&s);
-    json_decref(vars);
     return code;
 }
 
@@ -451,12 +463,8 @@ static int run_github(struct cmd_ctx *ctx)
     if (!act.workflow || !*act.workflow)
         return err_fail(&ctx->err, EXIT_USAGE, "on GitHub, name the workflow to run with "
                         "--workflow FILE|ID (e.g. deploy.yml)");
-    for (size_t i = 0; i < act.inputs.n; i++) {
-        const char *eq = strchr(act.inputs.v[i], '=');
-        if (!eq || eq == act.inputs.v[i])
-            return err_fail(&ctx->err, EXIT_USAGE, "--input wants KEY=VALUE, not '%s'",
-                            act.inputs.v[i]);
-    }
+    if (check_pairs(ctx, "--input", &act.inputs))
+        return EXIT_USAGE;
     return on_github(ctx, CI_ACT_RUN);
 }
 

@@ -71,18 +71,15 @@ static int fail(struct ghact *g, long long run_id, const char *status)
 
 static void tell(struct ghact *g, const struct ci_act_result *r)
 {
-    if (g->ctx->mode == OUTPUT_JSON) {
-        json_t *j = json_pack("{s:s, s:s, s:I, s:i, s:b, s:i}", "event", "action", "action",
-                              ci_action_name(g->a), "run_id", (json_int_t)r->run_id, "attempt",
-                              r->attempt, "recovered", r->recovered, "sends", r->sends);
-        term_json_line(j);
-        json_decref(j);
+    if (g->ctx->mode != OUTPUT_JSON) {
+        ci_act_tell(g->a, r);
         return;
     }
-    fprintf(stderr, "%s\n", r->what);
-    if (r->recovered)
-        fprintf(stderr, "(the server's answer was lost; reading back showed the %s took "
-                "effect)\n", ci_action_name(g->a));
+    json_t *j = json_pack("{s:s, s:s, s:I, s:i, s:b, s:i}", "event", "action", "action",
+                          ci_action_name(g->a), "run_id", (json_int_t)r->run_id, "attempt",
+                          r->attempt, "recovered", r->recovered, "sends", r->sends);
+    term_json_line(j);
+    json_decref(j);
 }
 
 /* ---- choosing the runs ---- */
@@ -223,26 +220,15 @@ static int dry_run(struct ghact *g, struct ci_act_req *reqs, size_t n)
     json_t *all = json_array();
     int code = EXIT_OK;
     for (size_t i = 0; i < n && code == EXIT_OK; i++) {
-        struct buf path, body;
-        buf_init(&path, 0);
-        buf_init(&body, 0);
-        if (ci_act_describe(&g->p, &reqs[i], &path, &body, &g->ctx->err) < 0) {
+        json_t *one = NULL;
+        if (ci_act_show_request(g->ctx, &g->p, &reqs[i],
+                                g->ctx->mode == OUTPUT_JSON ? &one : NULL) < 0) {
             code = fail(g, reqs[i].run ? reqs[i].run->id : 0, NULL);
-        } else if (g->ctx->mode == OUTPUT_JSON) {
-            json_error_t je;
-            json_t *one = json_pack("{s:s, s:s}", "method", "POST", "path", path.data);
-            json_object_set_new(one, "body", body.len ? json_loads(body.data, 0, &je)
-                                                      : json_null());
+        } else if (one) {
             if (reqs[i].run)
                 json_object_set_new(one, "run_id", json_integer(reqs[i].run->id));
             json_array_append_new(all, one);
-        } else {
-            printf("POST %s\n", path.data);
-            if (body.len)
-                printf("%s\n", body.data);
         }
-        buf_release(&path);
-        buf_release(&body);
     }
     if (code == EXIT_OK && g->ctx->mode == OUTPUT_JSON) {
         json_t *j = json_pack("{s:s, s:s, s:b}", "event", "result", "action",

@@ -182,4 +182,15 @@ struct ci_act_opts {
 /* A write verb on the GitHub provider: exit code, ctx->err on failure. */
 int ci_act_gh(struct cmd_ctx *ctx, enum ci_action a, const struct ci_act_opts *o);
 
+/* What both providers' write verbs (ci_act.c, ci_act_gh.c) do alike. */
+/* --dry-run: the request `act` would send (ci_act_describe), printed as
+ * "POST PATH" and the body line, or with j != NULL returned in *j as a new
+ * object {method, path, body} for the verb's JSON line. 0, or -1 with
+ * ctx->err filled (nothing printed). */
+int ci_act_show_request(struct cmd_ctx *ctx, struct ci_provider *p,
+                        const struct ci_act_req *req, json_t **j);
+/* The progress lines after a write, on stderr: res->what (unless ""),
+ * then, when the answer was lost and reading back showed the effect, that. */
+void ci_act_tell(enum ci_action a, const struct ci_act_result *res);
+
 #endif

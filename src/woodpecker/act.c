@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "woodpecker/provider.h"
+
 int wp_act_supported(enum ci_action a, struct err *e)
 {
     if (a != CI_ACT_RESTART_FAILED)
@@ -38,7 +40,7 @@ static json_t *variables_of(const struct ci_act_req *req, struct err *e)
         const char *eq = strchr(kv, '=');
         if (!eq || eq == kv) {
             json_decref(vars);
-            err_set(e, EXIT_USAGE, "--var wants KEY=VALUE, not '%s'", kv);
+            err_set(e, EXIT_USAGE, "a pipeline variable is KEY=VALUE, not '%s'", kv);
             return NULL;
         }
         char *key = xstrndup(kv, (size_t)(eq - kv));
@@ -64,9 +66,8 @@ int wp_write_from_req(const struct ci_act_req *req, const struct wp_repo *repo,
     }
     w->branch = req->branch && *req->branch ? req->branch : repo->default_branch;
     if (!w->branch || !*w->branch) {
-        err_set(e, EXIT_USAGE, "the server reports no default branch for %s", repo->full_name);
-        err_hint(e, "name one with --branch BRANCH");
-        return -1;
+        return err_set(e, EXIT_USAGE, "the server reports no default branch for %s: name "
+                       "the branch to run on", repo->full_name);
     }
     if (!(*vars = variables_of(req, e)))
         return -1;

@@ -6,7 +6,8 @@
  *
  * The neutral actions map onto Woodpecker's writes one to one, except:
  *   - CI_ACT_RESTART_FAILED: Woodpecker restarts whole pipelines, not
- *     single steps: EXIT_USAGE (wp_act_supported(), which needs no server);
+ *     single steps: EXIT_USAGE (wp_act_supported() in woodpecker/provider.h,
+ *     which needs no server);
  *   - CI_ACT_RUN is a manual pipeline (WP_CREATE) on req->branch (NULL:
  *     the repo's default branch) with req->vars ("KEY=VALUE") as its
  *     variables object; req->workflow is GitHub's and is ignored.
@@ -33,15 +34,13 @@
 #include "woodpecker/model.h"
 #include "woodpecker/write.h"
 
-/* 0 when Woodpecker has write `a`, else -1 with EXIT_USAGE and a hint. */
-int wp_act_supported(enum ci_action a, struct err *e);
-
 /*
  * The write req asks for, into *w (zeroed first). CI_ACT_RUN: the branch
  * is req->branch, else repo's default branch; the variables object is new in
  * *vars (the caller releases it with json_decref; NULL for the others)
  * and borrowed by w. Errors (EXIT_USAGE): an action Woodpecker lacks, a
- * run with no branch, a variable without "KEY=".
+ * run with no branch, a variable without "KEY=" (the verbs check the last
+ * two first, naming their flags).
  */
 int wp_write_from_req(const struct ci_act_req *req, const struct wp_repo *repo,
                       struct wp_write *w, json_t **vars, struct err *e);

@@ -41,6 +41,11 @@ void wp_pipeline_page(const struct wp_client *c, long long repo_id, long long nu
 void wp_provider_wrap(struct ci_provider *p, struct wp_client *c, const struct wp_repo *repo,
                       int verbose);
 
+/* 0 when the provider has write `a`; else -1 with EXIT_USAGE and a hint
+ * (restart --failed: Woodpecker restarts whole pipelines). Asks no server,
+ * so a verb can say it before connecting. */
+int wp_act_supported(enum ci_action a, struct err *e);
+
 /* The neutral class of a Woodpecker status word. `pipeline_level`: a
  * pipeline that is "skipped" ran nothing, which is a failure. */
 enum ci_state wp_state_class(const char *status, int pipeline_level);
