@@ -64,7 +64,7 @@ int wp_write_from_req(const struct ci_act_req *req, const struct wp_repo *repo,
         w->number = req->run->number;
         return 0;
     }
-    w->branch = req->branch && *req->branch ? req->branch : repo->default_branch;
+    w->branch = req->branch ? req->branch : repo->default_branch;
     if (!w->branch || !*w->branch) {
         return err_set(e, EXIT_USAGE, "the server reports no default branch for %s: name "
                        "the branch to run on", repo->full_name);
