@@ -72,8 +72,10 @@ struct ci_act_req {
 struct ci_act_result {
     long long run_id;           /* the run acted on, or the one CI_ACT_RUN created */
     int attempt;                /* its attempt after the write (a re-run's new one) */
-    char status[32];            /* its status as answered or read back; "" unknown */
-    char what[256];             /* what was done, for the progress line */
+    char status[32];            /* its status as answered or read back; "" unknown
+                                 * (Woodpecker keeps it on failure: the state that refused) */
+    char what[256];             /* what was done, for the progress line; "" when the
+                                 * result line says it all (Woodpecker's decline) */
     int recovered;              /* the answer was lost; reading back showed the effect */
     int sends;                  /* POSTs sent: 1, or 2 after one without effect */
 };

@@ -1,16 +1,17 @@
 /*
  * ci restart / approve / decline / cancel / run: act on CI, safely.
  *
- * Each verb names a pipeline (REV: the commit's newest one the action
- * fits, #N: that one), checks its state first (Woodpecker answers some
- * impossible writes badly: a 500 with no body for declining a pipeline
- * that is not blocked), checks the push permission (Woodpecker answers a
- * missing one with 404), then either prints the request (--dry-run) or
- * sends it through woodpecker/write.c, which never sends it twice by
- * accident. restart, approve and run then follow the pipeline as `ci
- * watch` does (ci_watch_number); cancel waits for the final status.
- * On GitHub the same verbs go through the provider interface instead
- * (ci_act_gh.c, github/write.c).
+ * Both providers' writes go through the provider interface: ci_act()
+ * sends one (never twice by accident), ci_act_describe() gives the request
+ * for --dry-run. This file is the Woodpecker half: each verb names a
+ * pipeline (REV: the commit's newest one the action fits, #N: that one)
+ * and checks its state first (Woodpecker answers some impossible writes
+ * badly: a 500 with no body for declining a pipeline that is not
+ * blocked); the provider (woodpecker/act.c, over woodpecker/write.c)
+ * checks the push permission (Woodpecker answers a missing one with 404)
+ * and sends, on the session's own client. restart, approve and run then
+ * follow the pipeline as `ci watch` does (ci_watch_number); cancel waits
+ * for the final status. The GitHub half is ci_act_gh.c (github/write.c).
  */
 #include <stdio.h>
 #include <stdlib.h>

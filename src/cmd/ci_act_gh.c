@@ -1,7 +1,9 @@
 /*
  * ci restart / approve / decline / cancel / run through the provider
  * interface (ci/provider.h `act` and `describe`), as the GitHub Actions
- * provider implements them (github/write.c).
+ * provider implements them (github/write.c). The Woodpecker half is
+ * ci_act.c, which also holds what both halves print alike (the dry-run
+ * request, the progress lines: ci_common.h).
  *
  * Each verb reads its targets first: #ID, or the commit's runs the action
  * fits (restart: the failed ones; approve/decline: those waiting for a
