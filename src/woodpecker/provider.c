@@ -453,6 +453,6 @@ void wp_provider_wrap(struct ci_provider *p, struct wp_client *c, const struct w
     w->repo = repo;
     provider_init(p, verbose);
     p->impl = w;
-    p->repo = xstrdup(repo->full_name);
+    p->repo = xstrdup(repo->full_name ? repo->full_name : "");
     p->repo_id = repo->id;
 }
