@@ -63,6 +63,10 @@ expect_rc 4 "a deployment waiting for a reviewer needs a person"
 expect_err_contains "review of the deployment to production" "and says which"
 hl ci watch $TIMER --timeout 2s; keep
 expect_rc 3 "a wait timer is not a person: keep waiting until --timeout"
+# the line comes once the client saw the run, however slow it is to get there
+run_interrupted_when INT "$T/err" "wait timer until" "$HOMELAB" ci watch $TIMER --timeout 600s
+keep
+expect_rc 130 "still waiting after it said so (ended by ^C, not a verdict)"
 expect_err_contains "wait timer until" "and say until when"
 hl ci watch $FORK --event pull_request --timeout 20s; keep
 expect_rc 4 "action_required (a fork's run awaiting approval): 4"
