@@ -44,7 +44,7 @@ LIB_OBJ  = $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all check check-long demo clean bootstrap deps unit san install uninstall fuzz fuzz-build lint lint-tidy lint-tidy-deep \
+.PHONY: all check check-long demo clean bootstrap deps unit san install uninstall fuzz fuzz-build fuzz-replay lint lint-tidy lint-tidy-deep \
         valgrind valgrind-tree
 
 PREFIX  ?= /usr/local
@@ -103,18 +103,21 @@ deps:
 	@./scripts/bootstrap --check
 
 # The sanitizer build lives in its own tree so both can be tested in one run.
+# It also links each fuzz target with tests/fuzz/replay.c (a main() that
+# runs it once per input, no libFuzzer): `make check` replays the corpora
+# with those, so it needs no clang fuzz tree.
 san:
-	@$(MAKE) --no-print-directory B=build/san CFLAGS="-O1 -g" EXTRA_CFLAGS="$(SAN)" build/san/homelab unit
+	@$(MAKE) --no-print-directory B=build/san CFLAGS="-O1 -g" EXTRA_CFLAGS="$(SAN)" \
+		FUZZ_DRIVER=build/san/fuzz/replay.o build/san/homelab unit fuzz-replay
 
 # tests/run runs the CPU-bound jobs (fuzz replay, lint) only after the
-# unit and integration tests, never beside them. The three trees build in
-# parallel, one compiler per CPU.
+# unit and integration tests, never beside them. The two trees build one
+# after the other, one compiler per CPU.
 NPROC ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) all unit
 	@$(MAKE) --no-print-directory -j$(NPROC) san
-	@$(MAKE) --no-print-directory -j$(NPROC) fuzz-build
-	@tests/run build build/san build/fuzz tests/lint.sh
+	@tests/run build build/san tests/lint.sh
 
 # One long part after the other, so the soak (which checks deadlines) never
 # shares the CPU with valgrind or the fuzzers. Each prints its own summary.
@@ -130,12 +133,14 @@ check-long: deps
 	@LINT_DEEP=1 tests/lint.sh
 
 # ---- fuzzing: libFuzzer targets in tests/fuzz/ (clang, ASan + UBSan) ----
-# The library is built again with clang and coverage instrumentation in
-# build/fuzz (warnings shown, not fatal: gcc's build is the -Werror one).
-# `make fuzz` (and `make check-long`) runs each target for FUZZ_SECONDS from
-# its seed corpus (tests/fuzz/corpus/NAME); `make check` runs each once over
-# that corpus (no timed fuzzing: every input replayed once, a fixed amount of
-# work) through tests/run, which counts each as one test.
+# For timed fuzzing the library is built again with clang and coverage
+# instrumentation in build/fuzz (warnings shown, not fatal: gcc's build is
+# the -Werror one). `make fuzz` (and `make check-long`) runs each target for
+# FUZZ_SECONDS from its seed corpus (tests/fuzz/corpus/NAME). `make check`
+# runs each once over that corpus (no timed fuzzing: every input replayed
+# once, a fixed amount of work) through tests/run, which counts each as one
+# test; it uses build/san's copies (`make san`: gcc, ASan + UBSan, -Werror),
+# linked with the plain driver FUZZ_DRIVER instead of libFuzzer.
 # tests/fuzz/README.md has the targets and what they check.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
@@ -143,10 +148,18 @@ FUZZ_SRC      = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES    = $(FUZZ_SRC:tests/fuzz/%.c=%)
 FUZZ_SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-$(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(B)/libhomelab.a
+FUZZ_DRIVER  ?=
+
+$(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(B)/libhomelab.a $(FUZZ_DRIVER)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(DEPFLAGS) -Itests/fuzz $(WARN) -Wno-missing-prototypes $(CFLAGS) \
-		$(EXTRA_CFLAGS) -fsanitize=fuzzer -o $@ $< $(B)/libhomelab.a $(LDLIBS)
+		$(EXTRA_CFLAGS) -o $@ $< $(or $(FUZZ_DRIVER),-fsanitize=fuzzer) $(B)/libhomelab.a $(LDLIBS)
+
+fuzz-replay: $(FUZZ_NAMES:%=$(B)/fuzz/%)
+
+$(B)/fuzz/replay.o: tests/fuzz/replay.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
 
 fuzz-build:
 	@$(MAKE) --no-print-directory B=build/fuzz CC=$(FUZZ_CC) CFLAGS="-O1 -g" \
