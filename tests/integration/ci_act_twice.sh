@@ -46,16 +46,22 @@ check "exactly two sends" [ "$(posts "/pipelines/2$")" -eq $((n + 2)) ]
 # gave up (exit 6) made none, and no command ever sends more than twice
 faults '{"seed":14,"rules":[{"kind":"reset_after","method":"POST","path":"/pipelines(/2)?$","probability":0.4},{"kind":"reset","method":"POST","path":"/pipelines(/2)?$","probability":0.4}]}'
 bad=""
+# snap WHAT...: look's numbers, of one moment, in s1 s2 s3 (a failed look
+# fails the soak)
+snap() {
+    _s=$(look "$@") || bad="$bad look($*)-failed"
+    set -- $_s
+    s1=${1:-0} s2=${2:-0} s3=${3:-0}
+}
 for i in 1 2 3 4 5 6 7 8 9 10; do
-    before=$(children 2); m=$(manuals); n=$(posts "/pipelines(/2)?$")
+    snap children 2 manuals posts "/pipelines(/2)?$"; before=$s1 m=$s2 n=$s3
     hl ci restart '#2' --no-watch
-    made=$(( $(children 2) - before )); sent=$(( $(posts "/pipelines(/2)?$") - n ))
+    snap children 2 posts "/pipelines(/2)?$"; made=$((s1 - before)); sent=$((s2 - n)); n=$s2
     { [ "$rc" -eq 0 ] && [ "$made" -eq 1 ]; } || { [ "$rc" -eq 6 ] && [ "$made" -eq 0 ]; } ||
         bad="$bad restart$i:rc=$rc,made=$made"
     [ "$sent" -le 2 ] || bad="$bad restart$i:sent=$sent"
-    n=$(posts "/pipelines(/2)?$")
     hl ci run --var SOAK=$i --no-watch
-    made=$(( $(manuals) - m )); sent=$(( $(posts "/pipelines(/2)?$") - n ))
+    snap manuals posts "/pipelines(/2)?$"; made=$((s1 - m)); sent=$((s2 - n))
     { [ "$rc" -eq 0 ] && [ "$made" -eq 1 ]; } || { [ "$rc" -eq 6 ] && [ "$made" -eq 0 ]; } ||
         bad="$bad run$i:rc=$rc,made=$made"
     [ "$sent" -le 2 ] || bad="$bad run$i:sent=$sent"
