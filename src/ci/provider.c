@@ -1,4 +1,5 @@
 /* ci/provider: see provider.h. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,4 +153,15 @@ void ci_provider_close(struct ci_provider *p)
     free(p->web_base);
     p->repo = p->web_base = NULL;
     p->impl = NULL;
+}
+
+void ci_check_report(const struct ci_check_sink *s, const char *name, enum ci_check_result r,
+                     const char *fix, const char *fmt, ...)
+{
+    char detail[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof(detail), fmt, ap);
+    va_end(ap);
+    s->report(s->ctx, name, r, fix, detail);
 }

@@ -83,6 +83,36 @@ struct ci_act_result {
 /* "restart", "approve", "decline", "cancel", "run" (--failed is a restart). */
 const char *ci_action_name(enum ci_action a);
 
+/*
+ * `doctor`: a provider checks its own setup (token, server, the token
+ * accepted, the repo, what else it needs) and reports each check as one
+ * line through a sink, in the order a setup is built. `fix` is what to do
+ * when it is not ok (NULL: nothing to say); `detail` may carry what a
+ * server sent (the sink shows it escaped).
+ */
+enum ci_check_result { CI_CHECK_OK, CI_CHECK_WARN, CI_CHECK_FAIL, CI_CHECK_SKIP };
+
+struct ci_check_sink {
+    void (*report)(void *ctx, const char *name, enum ci_check_result r, const char *fix,
+                   const char *detail);
+    void *ctx;
+};
+
+/* Formats the detail and hands the check to the sink. */
+void ci_check_report(const struct ci_check_sink *s, const char *name, enum ci_check_result r,
+                     const char *fix, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* What `doctor` gives a provider: the configuration, the repo the command
+ * names (NULL when it cannot be told: repo_err says why, in the repo
+ * check's words), and where to report. */
+struct ci_diagnosis {
+    const struct config *cfg;
+    const char *repo;
+    const struct err *repo_err;
+    int verbose;
+    const struct ci_check_sink *sink;
+};
+
 struct ci_provider;
 
 /*
@@ -113,6 +143,10 @@ struct ci_provider_ops {
      * (e.g. " within 3m"); may use what the last runs_of_commit saw. */
     void (*no_runs)(struct ci_provider *p, const char *label, const struct ci_filter *f,
                     const char *after, struct err *e);
+
+    /* `doctor`'s checks of this provider (above), before anything is
+     * opened; 0 when the verbs can work, -1 when a check failed. */
+    int (*diagnose)(const struct ci_diagnosis *d);
 
     /* The runs of commit `sha` (full 40-hex when known) matching f. The
      * set replaces *out (released first). *changed = 0 when the server

@@ -63,13 +63,18 @@ static int check_full_sha(struct cmd_ctx *ctx, const struct ci_provider_ops *ops
     return -1;
 }
 
+int ci_provider_repo_name(struct cmd_ctx *ctx, const struct ci_provider_ops *ops, char **name,
+                          struct err *e)
+{
+    return ops == &gh_provider_ops ? ci_gh_repo_name(ctx, name, e) : ci_repo_name(ctx, name, e);
+}
+
 int ci_open_provider(struct cmd_ctx *ctx, const struct ci_provider_ops *ops, struct ci_target *t,
                      struct ci_provider *p)
 {
     int github = ops == &gh_provider_ops;
     char *name = NULL;
-    int rc = github ? ci_gh_repo_name(ctx, &name, &ctx->err)
-                    : ci_repo_name(ctx, &name, &ctx->err);
+    int rc = ci_provider_repo_name(ctx, ops, &name, &ctx->err);
     if (t && t->job) {
         /* the target's error comes first, as when it was resolved first */
         struct err te;

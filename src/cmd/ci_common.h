@@ -38,6 +38,11 @@ struct ci_target {
  * ctx->err on a usage error.
  */
 const struct ci_provider_ops *ci_chosen_provider(struct cmd_ctx *ctx);
+/* The repo the command names for that provider: ci.repo (--repo,
+ * HOMELAB_REPO) for Woodpecker, github.repo for GitHub, else the git
+ * remote; -1 with e saying why (EXIT_USAGE and a hint when it cannot be told). */
+int ci_provider_repo_name(struct cmd_ctx *ctx, const struct ci_provider_ops *ops, char **name,
+                          struct err *e);
 /*
  * Opens that provider for the repo the command names (each provider's
  * keys: ci.repo for Woodpecker, github.repo for GitHub, else the git

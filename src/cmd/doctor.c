@@ -1,9 +1,11 @@
 /*
  * doctor: the first command a newcomer runs. Each check prints one line,
  * with what to do when it fails, in the order a setup is built: config,
- * token, server (TLS, dial), token accepted, repo, event stream, kubectl,
- * git. Exit 0 only when everything `ci` needs works; kubectl problems are
- * warnings unless --deploy says the cluster matters too.
+ * then the chosen CI provider's own checks (its diagnose op: token,
+ * server, token accepted, repo, and what else it needs, e.g. Woodpecker's
+ * event stream), kubectl, git. Exit 0 only when everything `ci` needs
+ * works; kubectl problems are warnings unless --deploy says the cluster
+ * matters too.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,8 +18,6 @@
 #include "core/proc.h"
 #include "core/sanitize.h"
 #include "kube/transport.h"
-#include "woodpecker/stream.h"
-#include "github/client.h"
 
 static struct {
     int deploy;
@@ -29,7 +29,8 @@ const struct opt doctor_opts_table[] = {
     OPT_END,
 };
 
-enum check_result { CHECK_OK, CHECK_WARN, CHECK_FAIL, CHECK_SKIP };
+enum check_result { CHECK_OK = CI_CHECK_OK, CHECK_WARN = CI_CHECK_WARN, CHECK_FAIL = CI_CHECK_FAIL,
+                    CHECK_SKIP = CI_CHECK_SKIP };
 
 struct doctor {
     struct cmd_ctx *ctx;
@@ -40,15 +41,11 @@ struct doctor {
 static void report(struct doctor *d, const char *name, enum check_result r, const char *fix,
                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static void report(struct doctor *d, const char *name, enum check_result r, const char *fix,
-                   const char *fmt, ...)
+/* One check's line (plain) or object (JSON). */
+static void report_line(struct doctor *d, const char *name, enum check_result r, const char *fix,
+                        const char *detail)
 {
     static const char *const words[] = { "ok", "warn", "FAIL", "skip" };
-    char detail[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof(detail), fmt, ap);
-    va_end(ap);
     if (r == CHECK_FAIL)
         d->failed = 1;
     if (d->ctx->mode == OUTPUT_JSON) {
@@ -71,6 +68,24 @@ static void report(struct doctor *d, const char *name, enum check_result r, cons
         printf("     %-10s fix: %s\n", "", fix);
 }
 
+static void report(struct doctor *d, const char *name, enum check_result r, const char *fix,
+                   const char *fmt, ...)
+{
+    char detail[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof(detail), fmt, ap);
+    va_end(ap);
+    report_line(d, name, r, fix, detail);
+}
+
+/* The provider's checks come through here (ci/provider.h). */
+static void on_check(void *ctx, const char *name, enum ci_check_result r, const char *fix,
+                     const char *detail)
+{
+    report_line(ctx, name, (enum check_result)r, fix, detail);
+}
+
 static void check_config(struct doctor *d)
 {
     const struct config *c = &d->ctx->cfg;
@@ -80,112 +95,6 @@ static void check_config(struct doctor *d)
     else
         report(d, "config", CHECK_OK, NULL, "no file at %s; using environment and flags",
                c->path);
-}
-
-static int check_token(struct doctor *d, char **source)
-{
-    char *token = NULL;
-    struct err e;
-    err_clear(&e);
-    if (wp_resolve_token(&d->ctx->cfg, 0, &token, source, &e) < 0) {
-        report(d, "token", CHECK_FAIL, "export WOODPECKER_TOKEN=… or store it in Vault",
-               "%s", e.msg);
-        return -1;
-    }
-    explicit_bzero(token, strlen(token));
-    free(token);
-    report(d, "token", CHECK_OK, NULL, "from %s", *source);
-    return 0;
-}
-
-static int check_server(struct doctor *d, struct wp_client *c)
-{
-    const struct config *cfg = &d->ctx->cfg;
-    struct err e;
-    err_clear(&e);
-    if (wp_client_open(c, cfg, d->ctx->g.verbose, &e) < 0) {
-        report(d, "server", CHECK_FAIL, e.hint[0] ? e.hint : NULL, "%s", e.msg);
-        return -1;
-    }
-    char version[1024]; /* report() cuts its detail at this size anyway */
-    c->http.retry_budget = 5; /* a health check reports, it does not wait out an outage */
-    int named = wp_server_version(c, version, sizeof(version), &e);
-    if (named < 0) {
-        report(d, "server", CHECK_FAIL,
-               e.code == EXIT_REFUSED ? "pass the server's CA with --cacert or ci.cacert"
-                                      : "check ci.server and ci.dial",
-               "%s", e.msg);
-        return -1;
-    }
-    report(d, "server", CHECK_OK, NULL, "%s%s%s reachable, TLS valid, Woodpecker %s",
-           cfg->server, cfg->dial ? " via " : "", cfg->dial ? cfg->dial : "",
-           named ? version : "(unknown version)");
-    return 0;
-}
-
-/* Without a token the server is not contacted, but still listed, so that
- * a missing server shows up on the first run too. */
-static void skip_server(struct doctor *d)
-{
-    const struct config *cfg = &d->ctx->cfg;
-    if (!cfg->server || !*cfg->server) {
-        char fix[600];
-        snprintf(fix, sizeof(fix), "set WOODPECKER_SERVER, pass --server URL, or add "
-                 "'[ci] server = URL' to %s", cfg->path);
-        report(d, "server", CHECK_FAIL, fix, "no Woodpecker server configured");
-    } else {
-        report(d, "server", CHECK_SKIP, NULL, "%s not checked: no token yet", cfg->server);
-    }
-    report(d, "auth", CHECK_SKIP, NULL, "not checked: no token yet");
-}
-
-static int check_user(struct doctor *d, struct wp_client *c, const char *source)
-{
-    char login[1024];
-    struct err e;
-    err_clear(&e);
-    int named = wp_current_user(c, login, sizeof(login), &e);
-    if (named < 0 && e.code != EXIT_REFUSED) { /* no answer: the token was not judged */
-        report(d, "auth", CHECK_FAIL, "check ci.server and ci.dial",
-               "the token from %s could not be checked: %s", source, e.msg);
-        return -1;
-    }
-    if (named < 0) {
-        report(d, "auth", CHECK_FAIL, "create a new personal token in Woodpecker",
-               "the token from %s was rejected%s%s", source, e.msg[0] ? ": " : "", e.msg);
-        return -1;
-    }
-    report(d, "auth", CHECK_OK, NULL, "token accepted for user %s", named ? login : "?");
-    return 0;
-}
-
-static int check_repo(struct doctor *d, struct wp_client *c, struct wp_repo *repo)
-{
-    char *name = NULL;
-    struct err e;
-    err_clear(&e);
-    if (ci_repo_name(d->ctx, &name, &e) < 0) {
-        report(d, "repo", CHECK_FAIL, e.hint[0] ? e.hint : NULL, "%s", e.msg);
-        return -1;
-    }
-    if (wp_repo_lookup(c, name, repo, &e) < 0) {
-        report(d, "repo", CHECK_FAIL, e.hint[0] ? e.hint : NULL, "%s", e.msg);
-        free(name);
-        return -1;
-    }
-    report(d, "repo", CHECK_OK, NULL, "%s is active (id %lld)", repo->full_name, repo->id);
-    free(name);
-    return 0;
-}
-
-static void check_stream(struct doctor *d, struct wp_client *c)
-{
-    int ok = wp_stream_probe(c, 3);
-    if (ok)
-        report(d, "stream", CHECK_OK, NULL, "event stream reachable");
-    else
-        report(d, "stream", CHECK_WARN, "a proxy may buffer or block /api/stream/events",
-               "event stream not usable; ci watch will poll every 3s");
 }
 
 static void check_kubectl(struct doctor *d)
@@ -242,58 +151,17 @@ static void check_git(struct doctor *d)
     buf_release(&out);
 }
 
-/* The GitHub provider: token, API reachable and accepting it, rate limit, repo. */
-static int github_checks(struct doctor *d)
+/* The chosen provider's checks, with the repo the command names. */
+static void check_provider(struct doctor *d, const struct ci_provider_ops *ops)
 {
-    struct gh_client c;
-    struct err e;
-    err_clear(&e);
-    if (gh_client_open(&c, &d->ctx->cfg, d->ctx->g.verbose, &e) < 0) {
-        report(d, "github", CHECK_FAIL, e.hint[0] ? e.hint : NULL, "%s", e.msg);
-        return -1;
-    }
-    report(d, "token", CHECK_OK, NULL, "GitHub token from %s", c.token_source);
-    json_t *j = NULL;
-    if (gh_get(&c, "/user", &j, NULL, &e) < 0) {
-        report(d, "github", CHECK_FAIL, e.hint[0] ? e.hint : NULL, "%s", e.msg);
-        gh_client_close(&c);
-        return -1;
-    }
-    const char *login = json_string_value(json_object_get(j, "login"));
-    int plain = login && *login && strlen(login) < 64;
-    for (const char *q = login; plain && *q; q++)
-        plain = (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
-                (*q >= '0' && *q <= '9') || *q == '-' || *q == '_';
-    report(d, "github", CHECK_OK, NULL, "%s accepts the token (user %s)", c.api_host,
-           plain ? login : "?");
-    if (gh_get(&c, "/rate_limit", &j, NULL, &e) == 0) {
-        json_t *core = json_object_get(json_object_get(j, "resources"), "core");
-        long long left = json_integer_value(json_object_get(core, "remaining"));
-        long long limit = json_integer_value(json_object_get(core, "limit"));
-        report(d, "ratelimit", left < limit / 10 ? CHECK_WARN : CHECK_OK,
-               "other tools share this token's limit", "%lld of %lld requests left this hour",
-               left, limit);
-    } else {
-        report(d, "ratelimit", CHECK_WARN, NULL, "%s", e.msg);
-    }
     char *repo = NULL;
-    err_clear(&e);
-    if (ci_gh_repo_name(d->ctx, &repo, &e) < 0) {
-        report(d, "repo", CHECK_FAIL, e.hint[0] ? e.hint : NULL, "%s", e.msg);
-    } else {
-        struct buf path;
-        buf_init(&path, 0);
-        buf_addf(&path, "/repos/");
-        http_escape_path(&path, repo);
-        if (gh_get(&c, path.data, &j, NULL, &e) < 0)
-            report(d, "repo", CHECK_FAIL, e.hint[0] ? e.hint : NULL, "%s", e.msg);
-        else
-            report(d, "repo", CHECK_OK, NULL, "%s is visible", repo);
-        buf_release(&path);
-    }
+    struct err repo_err;
+    err_clear(&repo_err);
+    ci_provider_repo_name(d->ctx, ops, &repo, &repo_err);
+    struct ci_check_sink sink = { on_check, d };
+    struct ci_diagnosis diag = { &d->ctx->cfg, repo, &repo_err, d->ctx->g.verbose, &sink };
+    ops->diagnose(&diag);
     free(repo);
-    gh_client_close(&c);
-    return 0;
 }
 
 int cmd_doctor(struct cmd_ctx *ctx)
@@ -301,30 +169,13 @@ int cmd_doctor(struct cmd_ctx *ctx)
     if (ctx->npos)
         return err_fail(&ctx->err, EXIT_USAGE, "'doctor' takes no arguments");
     struct doctor d = { ctx, json_array(), 0 };
-    char *source = NULL;
-    struct wp_client c;
-    memset(&c, 0, sizeof(c));
     check_config(&d);
-    int gh = ci_github_selected(ctx);
-    if (gh < 0) {
+    const struct ci_provider_ops *ops = ci_chosen_provider(ctx);
+    if (!ops) {
         json_decref(d.checks);
         return ctx->err.code;
     }
-    int ci_ok = -1; /* -1: the GitHub provider was checked instead */
-    if (gh) {
-        github_checks(&d);
-    } else {
-        int token_ok = check_token(&d, &source) == 0;
-        ci_ok = token_ok && check_server(&d, &c) == 0 && check_user(&d, &c, source) == 0;
-        if (!token_ok)
-            skip_server(&d);
-    }
-    struct wp_repo repo;
-    memset(&repo, 0, sizeof(repo));
-    if (ci_ok == 1 && check_repo(&d, &c, &repo) == 0)
-        check_stream(&d, &c);
-    else if (!ci_ok)
-        report(&d, "repo", CHECK_SKIP, NULL, "not checked: CI access does not work yet");
+    check_provider(&d, ops);
     check_kubectl(&d);
     check_git(&d);
     if (ctx->mode == OUTPUT_JSON) {
@@ -335,9 +186,5 @@ int cmd_doctor(struct cmd_ctx *ctx)
     } else {
         json_decref(d.checks);
     }
-    wp_repo_release(&repo);
-    if (c.server)
-        wp_client_close(&c);
-    free(source);
     return d.failed ? EXIT_FAILED : EXIT_OK;
 }

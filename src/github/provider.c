@@ -1,4 +1,5 @@
 /* github/provider: see provider.h. */
+#include "github/doctor.h"
 #include "github/provider.h"
 
 #include <stdlib.h>
@@ -300,6 +301,7 @@ const struct ci_provider_ops gh_provider_ops = {
     .layout = CI_LAYOUT_RUNS,
     .full_sha_only = 1,
     .no_runs = gh_no_runs,
+    .diagnose = gh_diagnose,
     .runs_of_commit = gh_runs_of_commit,
     .run_by_id = gh_run_by_id,
     .list_runs = gh_list_runs,

@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "core/term.h"
 #include "woodpecker/act.h"
+#include "woodpecker/doctor.h"
 #include "woodpecker/hints.h"
 #include "woodpecker/logread.h"
 
@@ -400,6 +401,7 @@ const struct ci_provider_ops wp_provider_ops = {
     .layout = CI_LAYOUT_PIPELINE,
     .check_filter = wp_check_filter,
     .no_runs = wp_no_runs,
+    .diagnose = wp_diagnose,
     .runs_of_commit = wp_runs_of_commit,
     .run_by_id = wp_run_by_id,
     .list_runs = wp_list_runs,
