@@ -129,8 +129,8 @@ int wp_diagnose(const struct ci_diagnosis *d)
     int ci_ok = token_ok && check_server(d, &c) == 0 && check_user(d, &c, source) == 0;
     if (!token_ok)
         skip_server(d);
-    int repo_ok = 0;
-    if (ci_ok && (repo_ok = check_repo(d, &c) == 0))
+    int repo_ok = ci_ok && check_repo(d, &c) == 0;
+    if (repo_ok)
         check_stream(d, &c);
     else if (!ci_ok)
         ci_check_report(d->sink, "repo", CI_CHECK_SKIP, NULL,
