@@ -33,6 +33,28 @@ struct ci_filter {
 };
 
 /*
+ * One entry of a log whose lines are numbered entries (Woodpecker's step
+ * logs), for a verb that renders them itself: each line once by its
+ * number, a run of progress lines as its last one, --timestamps as the
+ * offset from the step's start. `data` is borrowed (valid during the
+ * call), NUL-terminated, may hold NULs, not yet sanitised.
+ */
+enum ci_log_kind {
+    CI_LOG_OUTPUT = 0,   /* a line of output (stdout, stderr, a kind not known) */
+    CI_LOG_EXIT_CODE,    /* the step's exit code as text ("" when unknown) */
+    CI_LOG_META,         /* metadata, not shown */
+    CI_LOG_PROGRESS,     /* a progress line: a later one replaces it */
+};
+
+struct ci_log_entry {
+    long long line;      /* 0-based, within the step */
+    long long time;      /* seconds since the step's log started */
+    enum ci_log_kind kind;
+    const char *data;
+    size_t len;
+};
+
+/*
  * A log as lines. on_line gets one line without its newline, borrowed
  * (valid during the call), not yet sanitised; `ts` is the line's own time
  * (unix seconds, fractional) or 0 when the log has none, and `text` the
@@ -40,10 +62,23 @@ struct ci_filter {
  * none): a verb that strips time stamps needs no provider's format. Returning
  * non-zero stops the read (the read then returns -1 with e as the
  * callback left it, or EXIT_FAILED "stopped").
+ *
+ * The rest is optional (zero: unused). A provider whose log is numbered
+ * entries hands each to on_entry instead of on_line when it is set (a
+ * provider without entries, GitHub, always calls on_line). on_chunk is
+ * called after each piece of the log arrived (a moment to flush output);
+ * non-zero stops the read like on_line. empty_attempts: how many reads an
+ * empty log gets in all before it counts as empty (a server may answer
+ * empty while a running step's log is being written; 0 = the provider's
+ * default). A log that stayed empty is not an error: the read returns 0
+ * with no line delivered.
  */
 struct ci_log_sink {
     int (*on_line)(void *ctx, const char *line, size_t len, double ts, size_t text);
     void *ctx;
+    int (*on_entry)(void *ctx, const struct ci_log_entry *entry);
+    int (*on_chunk)(void *ctx);
+    int empty_attempts;
 };
 
 /*

@@ -143,7 +143,7 @@ static int print_pick(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_runs
     const struct ci_job *j = &r->jobs[pk->job];
     const struct ci_step *st = pk->step >= 0 ? &j->steps[pk->step] : NULL;
     struct held_header h = { L, r, j, st, header };
-    struct ci_log_sink sink = { held_header_line, &h };
+    struct ci_log_sink sink = { .on_line = held_header_line, .ctx = &h };
     struct err e;
     err_clear(&e);
     int rc = ci_read_log(p, r, j, st, &sink, &e);

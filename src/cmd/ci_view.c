@@ -442,7 +442,7 @@ static void report_run(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_run
             st ? st->name : "-", ci_view_word(st ? st->status : j->status));
     struct ci_lines L;
     ci_lines_init(&L, stderr, log_lines > 0 ? log_lines : 30, 0, 0);
-    struct ci_log_sink sink = { ci_lines_on_line, &L };
+    struct ci_log_sink sink = { .on_line = ci_lines_on_line, .ctx = &L };
     struct err e;
     err_clear(&e);
     int rc = ci_read_log(p, r, j, st, &sink, &e);

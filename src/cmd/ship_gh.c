@@ -204,7 +204,7 @@ static void failure_report(struct ghw *w, struct ci_run *run)
         struct tail t;
         line_ring_init(&t.ring, LOG_LINES);
         buf_init(&t.tmp, 0);
-        struct ci_log_sink sink = { on_line, &t };
+        struct ci_log_sink sink = { .on_line = on_line, .ctx = &t };
         err_clear(&e);
         if (ci_read_log(&w->p, run, j, st, &sink, &e) < 0)
             buf_addf(&out, "  (log not available: %s)\n", e.msg);

@@ -305,20 +305,49 @@ struct line_adapter {
     const struct ci_log_sink *sink;
 };
 
-static int entry_to_line(void *ctx, const struct log_entry *en)
+enum ci_log_kind wp_log_kind(int type)
+{
+    switch (type) {
+    case LOG_EXIT_CODE:
+        return CI_LOG_EXIT_CODE;
+    case LOG_METADATA:
+        return CI_LOG_META;
+    case LOG_PROGRESS:
+        return CI_LOG_PROGRESS;
+    default: /* stdout, stderr, and a type a newer server may add */
+        return CI_LOG_OUTPUT;
+    }
+}
+
+static int entry_to_sink(void *ctx, const struct log_entry *en)
 {
     struct line_adapter *a = ctx;
+    if (a->sink->on_entry) {
+        struct ci_log_entry ce = { en->line, en->time, wp_log_kind(en->type), en->data, en->len };
+        return a->sink->on_entry(a->sink->ctx, &ce);
+    }
     size_t n = en->len;
     while (n && (en->data[n - 1] == '\n' || en->data[n - 1] == '\r'))
         n--;
     return a->sink->on_line(a->sink->ctx, en->data, n, 0, 0);
 }
 
+static int chunk_to_sink(void *ctx)
+{
+    struct line_adapter *a = ctx;
+    return a->sink->on_chunk(a->sink->ctx);
+}
+
+/* wp_log_read's retries, size cap and empty-answer policy, unchanged; the
+ * sink's empty_attempts is its own (0 = its default). */
 static int read_step_log(struct wp_impl *w, const struct ci_run *r, const struct ci_step *st,
                          const struct ci_log_sink *sink, struct err *e)
 {
     struct line_adapter a = { sink };
-    struct wp_log_read rd = { .on_entry = entry_to_line, .ctx = &a };
+    struct wp_log_read rd = { .on_entry = entry_to_sink,
+                              .on_chunk = sink->on_chunk ? chunk_to_sink : NULL,
+                              .ctx = &a,
+                              .empty_attempts = sink->empty_attempts };
     return wp_log_read(w->client, w->repo->id, r->number, st->id, &rd, e) < 0 ? -1 : 0;
 }
 

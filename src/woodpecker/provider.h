@@ -50,6 +50,10 @@ int wp_act_supported(enum ci_action a, struct err *e);
  * pipeline that is "skipped" ran nothing, which is a failure. */
 enum ci_state wp_state_class(const char *status, int pipeline_level);
 
+/* The neutral kind of a log entry's type (woodpecker/logs.h); a type a
+ * newer server may add is output. */
+enum ci_log_kind wp_log_kind(int type);
+
 /* Converts a pipeline (with its workflows when loaded) into a run. */
 void wp_pipeline_to_run(const struct wp_pipeline *pl, struct ci_run *r);
 
