@@ -366,12 +366,6 @@ json_t *ci_pipeline_json(const struct ci_session *s, const struct wp_pipeline *p
 
 /* ---- stored step logs ---- */
 
-int ci_log_read(struct ci_session *s, long long number, long long step_id,
-                struct wp_log_read *rd, struct err *e)
-{
-    return wp_log_read(&s->client, s->repo.id, number, step_id, rd, e);
-}
-
 int ci_log_tail(struct ci_session *s, long long number, long long step_id, size_t n,
                 int keep_color, struct strvec *lines, struct err *e)
 {

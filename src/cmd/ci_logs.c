@@ -6,7 +6,7 @@
  *
  * Which steps: --step names one (an unknown or ambiguous name is a usage
  * error listing the candidates); else the failing steps when the pipeline
- * failed, else every step in pipeline order (woodpecker/steps.h). Without
+ * failed, else every step in pipeline order (ci/steps.h). Without
  * --step each step's log comes under a header line on stdout,
  *
  *   ==> build/test failure exit 2 40s <==
@@ -23,8 +23,11 @@
  *
  * Stored logs are decoded as the body arrives and written as they are
  * decoded (stdout is flushed after each piece of body), so memory does not
- * grow with the log; --tail N holds only N lines. Reading, retries and the
- * size cap are wp_log_read()'s (woodpecker/logread.h).
+ * grow with the log; --tail N holds only N lines. The pipeline and the
+ * stored logs are read through the provider interface (ci/provider.h:
+ * run_by_id / runs_of_commit, read_log with numbered entries); reading,
+ * retries and the size cap are the Woodpecker provider's (its read_log is
+ * woodpecker/logread.h's wp_log_read).
  *
  * --follow is ci_logs_follow.c's (cmd/ci_logs_wp.h).
  *
@@ -39,15 +42,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ci/steps.h"
 #include "cmd/ci_common.h"
 #include "cmd/ci_logs_wp.h"
+#include "cmd/ci_view.h"
 #include "cmd/cmd.h"
 #include "core/clock.h"
 #include "core/linering.h"
 #include "core/sanitize.h"
 #include "core/term.h"
 #include "woodpecker/logs.h"
-#include "woodpecker/steps.h"
+#include "woodpecker/model.h"
+#include "woodpecker/provider.h"
 
 #define TEXT_FLUSH (64u << 10)
 
@@ -85,16 +91,35 @@ int logs_flush(struct logs *L, int sync)
     return L->write_failed;
 }
 
+/* The renderer's entry types for the neutral kinds (ci/provider.h). */
+static int render_type(enum ci_log_kind k)
+{
+    switch (k) {
+    case CI_LOG_EXIT_CODE:
+        return LOG_EXIT_CODE;
+    case CI_LOG_META:
+        return LOG_METADATA;
+    case CI_LOG_PROGRESS:
+        return LOG_PROGRESS;
+    default:
+        return LOG_STDOUT;
+    }
+}
+
 /* Every log entry, stored or streamed, comes through here. */
-int logs_sink_entry(void *ctx, const struct log_entry *entry)
+int logs_sink_entry(void *ctx, const struct ci_log_entry *entry)
 {
     struct logs *L = ctx;
+    L->delivered++;
     if (entry->line < L->next_line)
         return 0; /* printed already (a resumed read, a replayed stream) */
     L->next_line = entry->line + 1;
     L->printed++;
     L->any_printed = 1;
-    log_render_entry(&L->render, entry, &L->text);
+    struct log_entry le = { .line = entry->line, .time = entry->time,
+                            .type = render_type(entry->kind), .data = entry->data,
+                            .len = entry->len };
+    log_render_entry(&L->render, &le, &L->text);
     if (L->tailing) {
         line_ring_add(&L->ring, L->text.data, L->text.len);
         buf_reset(&L->text);
@@ -131,7 +156,7 @@ void logs_output_end(struct logs *L)
     logs_flush(L, 1);
 }
 
-void logs_header(struct logs *L, const struct wp_step *st)
+void logs_header(struct logs *L, const struct ci_step *st)
 {
     if (!L->headers)
         return;
@@ -140,8 +165,9 @@ void logs_header(struct logs *L, const struct wp_step *st)
     buf_adds(&L->text, "==> ");
     buf_add(&L->text, L->label.data, L->label.len);
     buf_addc(&L->text, ' ');
-    ci_paint_status(&L->text, L->color, st->state, 0); /* decoded clean (model.h) */
-    if (wp_status_terminal(st->state) && wp_step_ran(st))
+    /* the provider's word, decoded clean (woodpecker/model.h) */
+    ci_paint_status(&L->text, L->color, ci_view_word(st->status), 0);
+    if (ci_state_final(st->state) && ci_step_ran(st))
         buf_addf(&L->text, " exit %d", st->exit_code);
     if (st->started) {
         char d[32];
@@ -149,7 +175,7 @@ void logs_header(struct logs *L, const struct wp_step *st)
                            sizeof(d));
         buf_addf(&L->text, " %s", d);
     }
-    if (st->error[0]) {
+    if (st->error) {
         char e[160];
         wp_first_line(st->error, 120, e, sizeof(e));
         buf_adds(&L->text, " (");
@@ -198,22 +224,6 @@ static void record_error(struct logs *L, const struct err *e)
 
 /* ---- the step being printed ---- */
 
-int logs_find_step(const struct wp_pipeline *p, const char *wf, const char *step, size_t *wi,
-                     size_t *si)
-{
-    for (size_t i = 0; i < p->nworkflows; i++) {
-        if (strcmp(p->workflows[i].name, wf))
-            continue;
-        for (size_t k = 0; k < p->workflows[i].nsteps; k++)
-            if (!strcmp(p->workflows[i].steps[k].name, step)) {
-                *wi = i;
-                *si = k;
-                return 0;
-            }
-    }
-    return -1;
-}
-
 static void step_begin(struct logs *L, const char *wf, const char *step)
 {
     buf_reset(&L->label);
@@ -240,15 +250,16 @@ static void step_end(struct logs *L)
  * code, as `report` says. Returns 0, or -1 when the error ends the whole
  * command (refused, interrupted, stdout).
  */
-int logs_read_stored(struct logs *L, long long step_id, int empty_attempts,
-                       enum report report)
+int logs_read_stored(struct logs *L, const struct ci_job *j, const struct ci_step *st,
+                     int empty_attempts, enum report report)
 {
-    struct wp_log_read rd = { .on_entry = logs_sink_entry, .on_chunk = sink_chunk, .ctx = L,
-                              .empty_attempts = empty_attempts };
+    struct ci_log_sink sink = { .on_entry = logs_sink_entry, .on_chunk = sink_chunk, .ctx = L,
+                                .empty_attempts = empty_attempts };
     struct err e;
     err_clear(&e);
-    int rc = ci_log_read(L->s, L->p.number, step_id, &rd, &e);
-    L->read_empty = rc == 0;
+    L->delivered = 0;
+    int rc = ci_read_log(L->prov, &L->run, j, st, &sink, &e);
+    L->read_empty = rc == 0 && L->delivered == 0;
     if (rc >= 0)
         return 0;
     if (L->write_failed)
@@ -266,13 +277,13 @@ int logs_read_stored(struct logs *L, long long step_id, int empty_attempts,
 }
 
 /* After a step's log was read to its end: say so when there was none. */
-void logs_check_empty(struct logs *L, const struct wp_step *st)
+void logs_check_empty(struct logs *L, const struct ci_step *st)
 {
-    if (L->printed || !wp_step_ran(st))
+    if (L->printed || !ci_step_ran(st))
         return;
-    if (!wp_status_terminal(st->state)) {
+    if (!ci_state_final(st->state)) {
         logs_note(L, "%s is %s and has no output yet; --follow streams it", L->label.data,
-             st->state);
+             ci_view_word(st->status));
         return;
     }
     if (L->read_empty) {
@@ -282,13 +293,13 @@ void logs_check_empty(struct logs *L, const struct wp_step *st)
 }
 
 /* Without --follow: whatever the server has stored. */
-static int show_stored(struct logs *L, const struct wp_step *st)
+static int show_stored(struct logs *L, const struct ci_job *j, const struct ci_step *st)
 {
     logs_header(L, st);
-    if (!wp_step_ran(st))
+    if (!ci_step_ran(st))
         return 0;
-    int terminal = wp_status_terminal(st->state);
-    int rc = logs_read_stored(L, st->id, terminal ? 0 : 1, REPORT_ERROR);
+    int terminal = ci_state_final(st->state);
+    int rc = logs_read_stored(L, j, st, terminal ? 0 : 1, REPORT_ERROR);
     logs_output_end(L);
     if (rc == 0)
         logs_check_empty(L, st);
@@ -312,59 +323,59 @@ static void sanitize_err(struct err *e)
 
 static int choose(struct logs *L, struct strvec *names)
 {
-    const struct wp_pipeline *p = &L->p;
-    struct wp_step_list l = WP_STEP_LIST_INIT;
+    const struct ci_run *r = &L->run;
+    struct ci_step_list l = CI_STEP_LIST_INIT;
     struct buf all;
     buf_init(&all, 0);
-    wp_steps_describe_all(p, &all);
+    ci_steps_describe_all(r, &all);
     int rc = 0;
     if (!all.len) {
-        err_set(&L->ctx->err, EXIT_NOT_FOUND, "pipeline #%lld (%s) has no steps", p->number,
-                p->status);
-        if (p->errors) {
+        err_set(&L->ctx->err, EXIT_NOT_FOUND, "pipeline #%lld (%s) has no steps", r->number,
+                ci_view_word(r->status));
+        if (r->error) {
             char e[200];
-            wp_first_line(p->errors, 180, e, sizeof(e));
+            wp_first_line(r->error, 180, e, sizeof(e));
             err_hint(&L->ctx->err, "error: %s", e);
         }
         rc = -1;
     } else if (logs_opts.step) {
-        size_t n = wp_steps_named(p, logs_opts.step, &l);
+        size_t n = ci_steps_named(r, logs_opts.step, &l);
         struct buf which;
         buf_init(&which, 0);
         if (n == 0) {
             err_set(&L->ctx->err, EXIT_USAGE, "no step '%s' in pipeline #%lld", logs_opts.step,
-                    p->number);
+                    r->number);
             err_hint(&L->ctx->err, "its steps: %s", all.data);
             rc = -1;
         } else if (n > 1) {
-            wp_steps_describe(p, &l, &which);
+            ci_steps_describe(r, &l, &which);
             err_set(&L->ctx->err, EXIT_USAGE, "step '%s' is ambiguous in pipeline #%lld: %s",
-                    logs_opts.step, p->number, which.data);
+                    logs_opts.step, r->number, which.data);
             err_hint(&L->ctx->err, "name one as WORKFLOW/STEP, e.g. --step '%s/%s'",
-                     p->workflows[l.v[0].wf].name,
-                     p->workflows[l.v[0].wf].steps[l.v[0].step].name);
+                     r->jobs[l.v[0].job].name, r->jobs[l.v[0].job].steps[l.v[0].step].name);
             rc = -1;
         }
         buf_release(&which);
     } else {
-        wp_steps_default(p, &l);
+        ci_steps_default(r, &l);
     }
     for (size_t i = 0; rc == 0 && i < l.n; i++) {
-        strvec_push(names, p->workflows[l.v[i].wf].name);
-        strvec_push(names, p->workflows[l.v[i].wf].steps[l.v[i].step].name);
+        strvec_push(names, r->jobs[l.v[i].job].name);
+        strvec_push(names, r->jobs[l.v[i].job].steps[l.v[i].step].name);
     }
     buf_release(&all);
-    wp_step_list_release(&l);
+    ci_step_list_release(&l);
     return rc;
 }
 
 /* ---- the verb ---- */
 
 /* --step named a step that has not run (without --follow). */
-static int not_run(struct logs *L, const struct wp_step *st)
+static int not_run(struct logs *L, const struct ci_step *st)
 {
     err_set(&L->ctx->err, EXIT_NOT_FOUND, "%s is %s: it has not run, so it has no log%s",
-            L->label.data, st->state, wp_step_waiting(st) ? "; --follow waits for it" : "");
+            L->label.data, ci_view_word(st->status),
+            ci_step_waiting(st) ? "; --follow waits for it" : "");
     return EXIT_NOT_FOUND;
 }
 
@@ -372,18 +383,18 @@ static int not_run(struct logs *L, const struct wp_step *st)
 static int nothing_ran(struct logs *L)
 {
     err_set(&L->ctx->err, EXIT_NOT_FOUND, "no step of pipeline #%lld (%s) has a log yet%s",
-            L->p.number, L->p.status,
-            wp_status_terminal(L->p.status) ? "" : "; --follow waits for them");
+            L->run.number, ci_view_word(L->run.status),
+            ci_state_final(L->run.state) ? "" : "; --follow waits for them");
     return EXIT_NOT_FOUND;
 }
 
 /* Whether any of the chosen steps has run (and so may have a log). */
 static int any_ran(const struct logs *L, const struct strvec *names)
 {
-    size_t wi, si;
+    size_t ji, si;
     for (size_t i = 0; i + 1 < names->n; i += 2)
-        if (logs_find_step(&L->p, names->v[i], names->v[i + 1], &wi, &si) == 0 &&
-            wp_step_ran(&L->p.workflows[wi].steps[si]))
+        if (ci_step_find(&L->run, names->v[i], names->v[i + 1], &ji, &si) == 0 &&
+            ci_step_ran(&L->run.jobs[ji].steps[si]))
             return 1;
     return 0;
 }
@@ -394,15 +405,16 @@ static int run_steps(struct logs *L, const struct strvec *names)
     for (size_t i = 0; i + 1 < names->n && !code; i += 2) {
         const char *wf = names->v[i], *step = names->v[i + 1];
         step_begin(L, wf, step);
-        size_t wi, si;
+        size_t ji, si;
         if (logs_opts.follow) {
             code = logs_follow_step(L, wf, step);
-        } else if (logs_find_step(&L->p, wf, step, &wi, &si) == 0) {
-            const struct wp_step *st = &L->p.workflows[wi].steps[si];
-            if (show_stored(L, st) < 0)
+        } else if (ci_step_find(&L->run, wf, step, &ji, &si) == 0) {
+            const struct ci_job *j = &L->run.jobs[ji];
+            const struct ci_step *st = &j->steps[si];
+            if (show_stored(L, j, st) < 0)
                 code = L->write_failed ? EXIT_FAILED
                        : term_interrupted() ? EXIT_INTERRUPTED : L->worst;
-            else if (!wp_step_ran(st) && logs_opts.step)
+            else if (!ci_step_ran(st) && logs_opts.step)
                 code = not_run(L, st);
         }
         step_end(L);
@@ -414,17 +426,34 @@ static int run_steps(struct logs *L, const struct strvec *names)
     return code;
 }
 
-static int logs_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_target *t)
+/* The target's run with its jobs and steps (a Woodpecker commit has one
+ * pipeline: the newest). 0, or an exit code with ctx->err filled. */
+static int read_run(struct logs *L, const struct ci_target *t)
+{
+    struct ci_runset set = { 0 };
+    struct ci_filter f = { ci_gh_opts.event, NULL, NULL };
+    if (ci_view_read_target(L->ctx, L->prov, t, &f, &set) < 0) {
+        ci_runset_release(&set);
+        return L->ctx->err.code ? L->ctx->err.code : EXIT_NOT_FOUND;
+    }
+    L->run = set.runs[0]; /* the newest */
+    memset(&set.runs[0], 0, sizeof(set.runs[0]));
+    ci_runset_release(&set);
+    return 0;
+}
+
+static int logs_run(struct cmd_ctx *ctx, struct ci_provider *prov, struct ci_session *s,
+                    const struct ci_target *t)
 {
     struct logs L;
     memset(&L, 0, sizeof(L));
     L.ctx = ctx;
+    L.prov = prov;
     L.s = s;
-    int found = ci_find(s, t, &L.p, &ctx->err);
-    if (found <= 0)
-        return ctx->err.code ? ctx->err.code : EXIT_NOT_FOUND;
+    int code = read_run(&L, t);
+    if (code)
+        return code;
     struct strvec names = STRVEC_INIT;
-    int code = 0;
     if (choose(&L, &names) < 0) {
         code = ctx->err.code;
         goto out;
@@ -460,16 +489,40 @@ static int logs_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_t
 out:
     sanitize_err(&ctx->err);
     strvec_clear(&names);
-    wp_pipeline_release(&L.p);
+    ci_run_release(&L.run);
+    return code;
+}
+
+/* Opens the provider (--follow: over the session whose client streams the
+ * live log) and prints. */
+static int logs_open_run(struct cmd_ctx *ctx, const struct ci_provider_ops *ops,
+                         struct ci_target *t)
+{
+    struct ci_provider prov;
+    struct ci_session s;
+    int code;
+    if (logs_opts.follow) {
+        if (ci_session_open_target(ctx, &s, t) < 0)
+            return ctx->err.code;
+        wp_provider_wrap(&prov, &s.client, &s.repo, ctx->g.verbose);
+    } else if (ci_open_provider(ctx, ops, t, &prov) < 0) {
+        return ctx->err.code;
+    }
+    /* one large buffer: a big log is written in few calls */
+    setvbuf(stdout, NULL, _IOFBF, TEXT_FLUSH);
+    code = logs_run(ctx, &prov, logs_opts.follow ? &s : NULL, t);
+    ci_provider_close(&prov);
+    if (logs_opts.follow)
+        ci_session_close(&s);
     return code;
 }
 
 int cmd_ci_logs(struct cmd_ctx *ctx)
 {
-    int gh = ci_github_selected(ctx);
-    if (gh < 0)
+    const struct ci_provider_ops *ops = ci_chosen_provider(ctx);
+    if (!ops)
         return ctx->err.code;
-    if (gh)
+    if (ops->layout != CI_LAYOUT_PIPELINE)
         return ci_gh_logs(ctx);
     if (ctx->npos > 1)
         return err_fail(&ctx->err, EXIT_USAGE, "'ci logs' takes at most one REV or #N");
@@ -479,19 +532,10 @@ int cmd_ci_logs(struct cmd_ctx *ctx)
     if (logs_opts.step && !*logs_opts.step)
         return err_fail(&ctx->err, EXIT_USAGE, "--step wants a step name");
     struct ci_target t;
-    if (ci_target_parse(ctx->npos ? ctx->pos[0] : NULL, &t, &ctx->err) < 0)
+    if (ci_target_start(ctx->npos ? ctx->pos[0] : NULL, &t, &ctx->err) < 0)
         return ctx->err.code;
-    struct ci_session s;
-    int code;
     signal_catch(); /* ^C while the server is looked up, too */
-    if (ci_session_open(ctx, &s) < 0) {
-        code = ctx->err.code;
-    } else {
-        /* one large buffer: a big log is written in few calls */
-        setvbuf(stdout, NULL, _IOFBF, TEXT_FLUSH);
-        code = logs_run(ctx, &s, &t);
-        ci_session_close(&s);
-    }
+    int code = logs_open_run(ctx, ops, &t);
     if (signal_interrupted() && code != EXIT_OK) {
         code = EXIT_INTERRUPTED;
         err_set(&ctx->err, EXIT_INTERRUPTED, "interrupted");

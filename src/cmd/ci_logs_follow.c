@@ -4,7 +4,9 @@
  * --follow: a step that has not started is waited for; a running step is
  * streamed; a finished step's stored log is printed. The log stream's
  * protocol (its path, Last-Event-ID, the eof and error events) lives in
- * woodpecker/logstream.c; this file is the policy around it. The stream is
+ * woodpecker/logstream.c; this file is the policy around it. The run and
+ * the stored log come through the provider (ci/provider.h), only the live
+ * stream through the session's Woodpecker client. The stream is
  * an unreliable courier: the server only ends it when the whole workflow
  * is done, may drop it, and may lose lines. So the step's state is read
  * from the pipeline detail every 2 s and decides when the step is over; a
@@ -18,11 +20,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ci/steps.h"
 #include "cmd/ci_logs_wp.h"
+#include "cmd/ci_view.h"
 #include "core/clock.h"
 #include "core/http.h"
 #include "core/term.h"
-#include "woodpecker/steps.h"
+#include "woodpecker/model.h"
+#include "woodpecker/provider.h"
 
 #define DETAIL_INTERVAL 2.0   /* how often a followed step's state is read */
 #define POLL_FALLBACK 2.0     /* stored-log polling when the stream fails */
@@ -40,7 +45,9 @@ static int on_stream_entry(void *ud, const struct log_entry *entry)
     struct logs *L = ud;
     if (entry->line > L->next_line)
         L->lost += entry->line - L->next_line;
-    return logs_sink_entry(L, entry);
+    struct ci_log_entry ce = { entry->line, entry->time, wp_log_kind(entry->type), entry->data,
+                               entry->len };
+    return logs_sink_entry(L, &ce);
 }
 
 /* After each piece of stream: show the lines at once (unless --tail holds them). */
@@ -57,7 +64,7 @@ static void stream_open(struct logs *L, long long step_id)
     struct lstream *ls = &L->ls;
     struct err e;
     err_clear(&e);
-    if (wp_logstream_open(&L->s->client, &ls->log, L->s->repo.id, L->p.number, step_id,
+    if (wp_logstream_open(&L->s->client, &ls->log, L->s->repo.id, L->run.number, step_id,
                           &e) < 0) {
         ls->failures++;
         ls->retry_at = clock_now() + http_backoff_delay(ls->failures, 0.5, 5);
@@ -95,10 +102,10 @@ static void stream_ended(struct logs *L, int *refresh_now)
 /* Reads the pipeline again. -1 when that ends the command (ctx->err set). */
 static int refresh(struct logs *L)
 {
-    struct wp_pipeline fresh;
     struct err e;
+    int changed;
     err_clear(&e);
-    if (wp_get_pipeline(&L->s->client, L->s->repo.id, L->p.number, &fresh, &e) < 0) {
+    if (ci_load_jobs(L->prov, &L->run, &changed, &e) < 0) {
         if (e.code == EXIT_REFUSED || e.code == EXIT_INTERRUPTED) {
             L->ctx->err = e;
             return -1;
@@ -107,8 +114,6 @@ static int refresh(struct logs *L)
             fprintf(stderr, "homelab: %s (will retry)\n", e.msg);
         return 0;
     }
-    wp_pipeline_release(&L->p);
-    L->p = fresh;
     return 0;
 }
 
@@ -153,23 +158,24 @@ static void follow_setup(struct logs *L, struct follow *f, const char *wf, const
     wp_logstream_init(&L->ls.log, on_stream_entry, after_feed, L);
 }
 
-/* Re-reads the pipeline when due and finds the step in it; *st borrowed. */
-static int follow_locate(struct logs *L, struct follow *f, double now,
-                         const struct wp_step **st)
+/* Re-reads the pipeline when due and finds the step in it; *j, *st borrowed. */
+static int follow_locate(struct logs *L, struct follow *f, double now, const struct ci_job **j,
+                         const struct ci_step **st)
 {
-    size_t wi, si;
+    size_t ji, si;
     if (f->refresh_now || now >= f->next_detail) {
         if (refresh(L) < 0)
             return L->ctx->err.code;
         f->refresh_now = 0;
         f->next_detail = now + DETAIL_INTERVAL;
     }
-    if (logs_find_step(&L->p, f->wf, f->step, &wi, &si) < 0) {
+    if (ci_step_find(&L->run, f->wf, f->step, &ji, &si) < 0) {
         err_set(&L->ctx->err, EXIT_NOT_FOUND, "step %s is gone from pipeline #%lld",
-                L->label.data, L->p.number);
+                L->label.data, L->run.number);
         return EXIT_NOT_FOUND;
     }
-    *st = &L->p.workflows[wi].steps[si];
+    *j = &L->run.jobs[ji];
+    *st = &(*j)->steps[si];
     if (f->first)
         logs_header(L, *st);
     f->first = 0;
@@ -184,13 +190,14 @@ static int follow_locate(struct logs *L, struct follow *f, double now,
 }
 
 /* End condition: the step reached a terminal state. Prints the rest. */
-static int follow_finished(struct logs *L, struct follow *f, const struct wp_step *st)
+static int follow_finished(struct logs *L, struct follow *f, const struct ci_job *j,
+                           const struct ci_step *st)
 {
     int code = 0;
     stream_close(L);
-    if (wp_step_ran(st)) {
+    if (ci_step_ran(st)) {
         /* the lines the stream did not bring, or the whole stored log */
-        if (logs_read_stored(L, st->id, L->printed ? 2 : 0,
+        if (logs_read_stored(L, j, st, L->printed ? 2 : 0,
                         L->printed ? REPORT_NOTE : REPORT_ERROR) < 0)
             code = read_failed_code(L);
         logs_output_end(L);
@@ -203,25 +210,26 @@ static int follow_finished(struct logs *L, struct follow *f, const struct wp_ste
             wp_format_duration(wp_elapsed(st->started, st->finished, (long long)clock_wall()),
                                d, sizeof(d));
         fflush(stdout);
-        fprintf(stderr, "homelab: %s finished: %s, exit %d%s%s\n", L->label.data, st->state,
+        fprintf(stderr, "homelab: %s finished: %s, exit %d%s%s\n", L->label.data,
+                ci_view_word(st->status),
                 st->exit_code, d[0] ? ", " : "", d);
     }
-    if (!wp_step_ran(st) && !L->headers && !code) {
+    if (!ci_step_ran(st) && !L->headers && !code) {
         err_set(&L->ctx->err, EXIT_NOT_FOUND, "%s ended %s without running, so it has no log",
-                L->label.data, st->state);
+                L->label.data, ci_view_word(st->status));
         code = EXIT_NOT_FOUND;
     }
     return code;
 }
 
 /* One turn while the step has not started (pending, blocked). */
-static int follow_not_started(struct logs *L, struct follow *f, const struct wp_step *st,
+static int follow_not_started(struct logs *L, struct follow *f, const struct ci_step *st,
                               double now)
 {
     int ended = 0;
     if (!f->said_waiting) {
-        logs_note(L, "waiting for %s to start (%s%s)", L->label.data, st->state,
-             !strcmp(st->state, "blocked") ? ": awaiting approval" : "");
+        logs_note(L, "waiting for %s to start (%s%s)", L->label.data, ci_view_word(st->status),
+             st->state == CI_NEEDS_PERSON ? ": awaiting approval" : "");
         f->said_waiting = 1;
     }
     wait_a_little(L, f->next_detail - now, &ended);
@@ -231,12 +239,13 @@ static int follow_not_started(struct logs *L, struct follow *f, const struct wp_
 }
 
 /* One turn while the step runs: stream it, or poll the stored log. */
-static int follow_running(struct logs *L, struct follow *f, const struct wp_step *st, double now)
+static int follow_running(struct logs *L, struct follow *f, const struct ci_job *j,
+                          const struct ci_step *st, double now)
 {
     if (L->tailing) {
         /* --tail: the last N lines so far from the stored log; the stream
          * then skips them by line number */
-        if (logs_read_stored(L, st->id, 1, REPORT_NONE) < 0)
+        if (logs_read_stored(L, j, st, 1, REPORT_NONE) < 0)
             return read_failed_code(L);
         logs_output_end(L);
     }
@@ -245,7 +254,7 @@ static int follow_running(struct logs *L, struct follow *f, const struct wp_step
     if (!ls->log.ws.open && !unusable && now >= ls->retry_at)
         stream_open(L, st->id);
     if (unusable && now >= f->next_poll) {
-        if (logs_read_stored(L, st->id, 1, REPORT_NONE) < 0)
+        if (logs_read_stored(L, j, st, 1, REPORT_NONE) < 0)
             return read_failed_code(L);
         f->next_poll = clock_now() + POLL_FALLBACK;
     }
@@ -264,21 +273,22 @@ static int follow_turn(struct logs *L, struct follow *f)
     if (term_interrupted())
         return EXIT_INTERRUPTED;
     double now = clock_now();
-    const struct wp_step *st = NULL;
-    int code = follow_locate(L, f, now, &st);
+    const struct ci_job *j = NULL;
+    const struct ci_step *st = NULL;
+    int code = follow_locate(L, f, now, &j, &st);
     if (code != TURN_AGAIN)
         return code;
-    if (wp_status_terminal(st->state)) /* a known word: safe to print */
-        return follow_finished(L, f, st);
+    if (ci_state_final(st->state)) /* a known word: safe to print */
+        return follow_finished(L, f, j, st);
     if (now >= L->deadline) {
         err_set(&L->ctx->err, EXIT_TIMEOUT, "timed out after %.0fs following %s (still %s)",
-                cmd_timeout(L->ctx), L->label.data, st->state);
+                cmd_timeout(L->ctx), L->label.data, ci_view_word(st->status));
         return EXIT_TIMEOUT;
     }
     f->was_live = 1;
-    if (strcmp(st->state, "running"))
+    if (st->state != CI_RUNNING)
         return follow_not_started(L, f, st, now);
-    return follow_running(L, f, st, now);
+    return follow_running(L, f, j, st, now);
 }
 
 /*
@@ -297,7 +307,7 @@ int logs_follow_step(struct logs *L, const char *wf, const char *step)
         fflush(stdout);
         fprintf(stderr, "homelab: the log stream skipped %lld lines of %s that are not shown; "
                 "homelab ci logs '#%lld' --step '%s' prints the stored log\n", L->lost,
-                L->label.data, L->p.number, L->label.data);
+                L->label.data, L->run.number, L->label.data);
     }
     return code;
 }

@@ -2,13 +2,17 @@
  * ci_logs_wp: what the two halves of Woodpecker's `ci logs` share, internal
  * to them: ci_logs.c (choosing steps, printing stored logs, the verb) and
  * ci_logs_follow.c (--follow). struct logs is the state of one command;
- * every log entry, stored or streamed, goes through logs_sink_entry(),
- * which prints each line once (by its number) and holds lines for --tail.
- * Messages on stderr name the step by L->label, which is sanitized.
+ * the run, its steps and the stored logs come through the provider
+ * interface (ci/provider.h, the model of ci/model.h); only --follow's live
+ * stream still uses the Woodpecker client (L->s). Every log entry, stored
+ * or streamed, goes through logs_sink_entry(), which prints each line once
+ * (by its number) and holds lines for --tail. Messages on stderr name the
+ * step by L->label, which is sanitized.
  */
 #ifndef HOMELAB_CI_LOGS_WP_H
 #define HOMELAB_CI_LOGS_WP_H
 
+#include "ci/provider.h"
 #include "cmd/ci_common.h"
 #include "cmd/cmd.h"
 #include "core/linering.h"
@@ -25,8 +29,9 @@ struct lstream {
 
 struct logs {
     struct cmd_ctx *ctx;
-    struct ci_session *s;
-    struct wp_pipeline p;
+    struct ci_provider *prov; /* the run and its stored logs */
+    struct ci_session *s;    /* --follow: the live stream's client; else NULL */
+    struct ci_run run;       /* with its jobs and steps */
     unsigned flags;          /* log_render flags */
     int color;               /* colour on stdout */
     int headers;             /* a header line per step */
@@ -42,6 +47,7 @@ struct logs {
     long long printed;       /* entries printed for the step */
     long long lost;          /* lines the stream skipped over */
     int read_empty;          /* the last stored read found no log */
+    long long delivered;     /* entries the current stored read delivered */
     struct lstream ls;
 
     /* totals */
@@ -58,24 +64,22 @@ enum report { REPORT_NONE, REPORT_NOTE, REPORT_ERROR };
 /* Writes the rendered text to stdout (flushing it when `sync`); returns
  * L->write_failed. */
 int logs_flush(struct logs *L, int sync);
-/* The wp_log_read on_entry callback; ctx is the struct logs. */
-int logs_sink_entry(void *ctx, const struct log_entry *entry);
+/* The ci_log_sink on_entry callback; ctx is the struct logs. */
+int logs_sink_entry(void *ctx, const struct ci_log_entry *entry);
 /* The end of what is known of a step's log: the held progress line, the tail. */
 void logs_output_end(struct logs *L);
 /* The "==> wf/step STATE ... <==" line, when there are headers. */
-void logs_header(struct logs *L, const struct wp_step *st);
+void logs_header(struct logs *L, const struct ci_step *st);
 /* "homelab: ..." on stderr; arguments printed as given. */
 void logs_note(struct logs *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "homelab: BEFORE LABEL AFTER: MSG", the message sanitized. */
 void logs_note_error(struct logs *L, const char *before, const char *after, const char *msg);
 /* Prints the stored log's lines not printed yet; 0, or -1 when the error
  * ends the whole command (refused, interrupted, stdout). */
-int logs_read_stored(struct logs *L, long long step_id, int empty_attempts, enum report report);
+int logs_read_stored(struct logs *L, const struct ci_job *j, const struct ci_step *st,
+                     int empty_attempts, enum report report);
 /* After a step's log was read to its end: say so when there was none. */
-void logs_check_empty(struct logs *L, const struct wp_step *st);
-/* 0 and the step's indexes, or -1 when p has no step wf/step. */
-int logs_find_step(const struct wp_pipeline *p, const char *wf, const char *step, size_t *wi,
-                   size_t *si);
+void logs_check_empty(struct logs *L, const struct ci_step *st);
 
 /* --follow: follows one step to its end (L->label set by the caller).
  * Returns 0, or an exit code that ends the command (ctx->err filled where

@@ -212,7 +212,8 @@ json_t *ci_view_pipeline_json(const struct ci_run *r)
                           s_or(r->url, ""));
     if (r->error)
         json_object_set_new(j, "error", json_string(r->error));
-    if (r->has_jobs) {
+    /* Woodpecker leaves "workflows" out of a pipeline that has none */
+    if (r->has_jobs && r->njobs) {
         json_t *wfs = json_array();
         for (size_t i = 0; i < r->njobs; i++)
             json_array_append_new(wfs, pipeline_workflow_json(&r->jobs[i]));

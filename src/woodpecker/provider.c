@@ -151,6 +151,9 @@ static int wp_run_by_id(struct ci_provider *p, long long id, struct ci_run *out,
     if (wp_get_pipeline(client_of(p), w->repo->id, id, &pl, e) < 0)
         return -1;
     to_run(w, &pl, out);
+    /* the detail is the whole picture: without workflows there are none
+     * (the server leaves the key out), not "not asked yet" */
+    out->has_jobs = 1;
     wp_pipeline_release(&pl);
     return 0;
 }

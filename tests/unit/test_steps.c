@@ -1,4 +1,5 @@
-/* Unit tests for woodpecker/steps: which steps `ci logs` prints. */
+/* Unit tests for ci/steps: which steps `ci logs` prints, over the model
+ * as the Woodpecker provider fills it (wp_pipeline_to_run). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,16 +8,18 @@
 
 #include <jansson.h>
 
-#include "woodpecker/steps.h"
+#include "ci/steps.h"
+#include "woodpecker/provider.h"
 
 /*
  * A pipeline like reference §7's example: build (clone, test), lint (clone,
  * vet with failure: ignore, which fails without failing lint), docs
  * (publish, skipped). `status` and test's state vary per case.
  */
-static void load(struct wp_pipeline *p, const char *status, const char *test_state,
+static void load(struct ci_run *p, const char *status, const char *test_state,
                  const char *build_state)
 {
+    struct wp_pipeline pl;
     json_error_t jerr;
     json_t *j = json_pack_ex(&jerr, 0,
         "{s:i, s:s, s:[{s:s, s:s, s:[{s:i, s:s, s:s, s:i}, {s:i, s:s, s:s, s:i}]},"
@@ -32,16 +35,18 @@ static void load(struct wp_pipeline *p, const char *status, const char *test_sta
         "name", "docs", "state", "skipped", "children",
         "id", 906, "name", "publish", "state", "skipped");
     assert_non_null(j);
-    assert_int_equal(wp_pipeline_from_json(j, p), 0);
+    assert_int_equal(wp_pipeline_from_json(j, &pl), 0);
     json_decref(j);
+    wp_pipeline_to_run(&pl, p);
+    wp_pipeline_release(&pl);
 }
 
-static const char *described(const struct wp_pipeline *p, const struct wp_step_list *l)
+static const char *described(const struct ci_run *p, const struct ci_step_list *l)
 {
     static char out[512];
     struct buf b;
     buf_init(&b, 0);
-    wp_steps_describe(p, l, &b);
+    ci_steps_describe(p, l, &b);
     snprintf(out, sizeof(out), "%s", b.data);
     buf_release(&b);
     return out;
@@ -50,26 +55,26 @@ static const char *described(const struct wp_pipeline *p, const struct wp_step_l
 static void test_steps__named(void **state)
 {
     (void)state;
-    struct wp_pipeline p;
+    struct ci_run p;
     load(&p, "failure", "failure", "failure");
-    struct wp_step_list l = WP_STEP_LIST_INIT;
-    assert_int_equal(wp_steps_named(&p, "test", &l), 1);
+    struct ci_step_list l = CI_STEP_LIST_INIT;
+    assert_int_equal(ci_steps_named(&p, "test", &l), 1);
     assert_string_equal(described(&p, &l), "build/test");
     l.n = 0;
-    assert_int_equal(wp_steps_named(&p, "lint/clone", &l), 1);
+    assert_int_equal(ci_steps_named(&p, "lint/clone", &l), 1);
     assert_string_equal(described(&p, &l), "lint/clone");
     l.n = 0;
-    assert_int_equal(wp_steps_named(&p, "clone", &l), 2); /* ambiguous */
+    assert_int_equal(ci_steps_named(&p, "clone", &l), 2); /* ambiguous */
     assert_string_equal(described(&p, &l), "build/clone, lint/clone");
     l.n = 0;
-    assert_int_equal(wp_steps_named(&p, "Test", &l), 0);   /* exact: case matters */
-    assert_int_equal(wp_steps_named(&p, "build", &l), 0);  /* a workflow is not a step */
-    assert_int_equal(wp_steps_named(&p, "build/", &l), 0);
-    assert_int_equal(wp_steps_named(&p, "/test", &l), 0);
-    assert_int_equal(wp_steps_named(&p, "lint/test", &l), 0);
-    assert_int_equal(wp_steps_named(&p, "", &l), 0);
-    wp_step_list_release(&l);
-    wp_pipeline_release(&p);
+    assert_int_equal(ci_steps_named(&p, "Test", &l), 0);   /* exact: case matters */
+    assert_int_equal(ci_steps_named(&p, "build", &l), 0);  /* a workflow is not a step */
+    assert_int_equal(ci_steps_named(&p, "build/", &l), 0);
+    assert_int_equal(ci_steps_named(&p, "/test", &l), 0);
+    assert_int_equal(ci_steps_named(&p, "lint/test", &l), 0);
+    assert_int_equal(ci_steps_named(&p, "", &l), 0);
+    ci_step_list_release(&l);
+    ci_run_release(&p);
 }
 
 static void test_steps__named_with_slash_in_step_name(void **state)
@@ -78,77 +83,80 @@ static void test_steps__named_with_slash_in_step_name(void **state)
     json_t *j = json_pack("{s:i, s:s, s:[{s:s, s:s, s:[{s:i, s:s, s:s}]}]}", "number", 1,
                           "status", "success", "workflows", "name", "ci", "state", "success",
                           "children", "id", 1, "name", "go/test", "state", "success");
-    struct wp_pipeline p;
-    assert_int_equal(wp_pipeline_from_json(j, &p), 0);
+    struct wp_pipeline pl;
+    struct ci_run p;
+    assert_int_equal(wp_pipeline_from_json(j, &pl), 0);
     json_decref(j);
-    struct wp_step_list l = WP_STEP_LIST_INIT;
-    assert_int_equal(wp_steps_named(&p, "go/test", &l), 1);
-    assert_int_equal(wp_steps_named(&p, "ci/go/test", &l), 1);
-    wp_step_list_release(&l);
-    wp_pipeline_release(&p);
+    wp_pipeline_to_run(&pl, &p);
+    wp_pipeline_release(&pl);
+    struct ci_step_list l = CI_STEP_LIST_INIT;
+    assert_int_equal(ci_steps_named(&p, "go/test", &l), 1);
+    assert_int_equal(ci_steps_named(&p, "ci/go/test", &l), 1);
+    ci_step_list_release(&l);
+    ci_run_release(&p);
 }
 
 static void test_steps__default_failed(void **state)
 {
     (void)state;
-    struct wp_pipeline p;
+    struct ci_run p;
     load(&p, "failure", "failure", "failure");
-    struct wp_step_list l = WP_STEP_LIST_INIT;
+    struct ci_step_list l = CI_STEP_LIST_INIT;
     /* lint/vet failed under failure: ignore (lint succeeded): not listed */
-    assert_int_equal(wp_steps_default(&p, &l), 1);
+    assert_int_equal(ci_steps_default(&p, &l), 1);
     assert_string_equal(described(&p, &l), "build/test");
-    wp_step_list_release(&l);
-    wp_pipeline_release(&p);
+    ci_step_list_release(&l);
+    ci_run_release(&p);
 
     load(&p, "killed", "killed", "killed");
-    assert_int_equal(wp_steps_default(&p, &l), 1);
+    assert_int_equal(ci_steps_default(&p, &l), 1);
     assert_string_equal(described(&p, &l), "build/test");
-    wp_step_list_release(&l);
-    wp_pipeline_release(&p);
+    ci_step_list_release(&l);
+    ci_run_release(&p);
 }
 
 static void test_steps__default_everything_otherwise(void **state)
 {
     (void)state;
-    struct wp_pipeline p;
-    struct wp_step_list l = WP_STEP_LIST_INIT;
+    struct ci_run p;
+    struct ci_step_list l = CI_STEP_LIST_INIT;
     const char *all = "build/clone, build/test, lint/clone, lint/vet, docs/publish";
     load(&p, "success", "success", "success");
-    assert_int_equal(wp_steps_default(&p, &l), 5);
+    assert_int_equal(ci_steps_default(&p, &l), 5);
     assert_string_equal(described(&p, &l), all);
-    wp_step_list_release(&l);
-    wp_pipeline_release(&p);
+    ci_step_list_release(&l);
+    ci_run_release(&p);
 
     load(&p, "running", "running", "running");
-    assert_int_equal(wp_steps_default(&p, &l), 5);
-    wp_step_list_release(&l);
-    wp_pipeline_release(&p);
+    assert_int_equal(ci_steps_default(&p, &l), 5);
+    ci_step_list_release(&l);
+    ci_run_release(&p);
 
     /* failed, but no failing step that ran (canceled before it started) */
     load(&p, "canceled", "canceled", "canceled");
-    assert_int_equal(wp_steps_default(&p, &l), 5);
+    assert_int_equal(ci_steps_default(&p, &l), 5);
     assert_string_equal(described(&p, &l), all);
-    wp_step_list_release(&l);
-    wp_pipeline_release(&p);
+    ci_step_list_release(&l);
+    ci_run_release(&p);
 }
 
 static void test_steps__describe_all(void **state)
 {
     (void)state;
-    struct wp_pipeline p;
+    struct ci_run p;
     load(&p, "success", "success", "success");
     struct buf b;
     buf_init(&b, 0);
-    wp_steps_describe_all(&p, &b);
+    ci_steps_describe_all(&p, &b);
     assert_string_equal(b.data, "build/clone, build/test, lint/clone, lint/vet, docs/publish");
     buf_release(&b);
-    wp_pipeline_release(&p);
+    ci_run_release(&p);
 }
 
 static void test_steps__ran_and_waiting(void **state)
 {
     (void)state;
-    struct wp_step st;
+    struct ci_step st;
     memset(&st, 0, sizeof(st));
     const struct {
         const char *state;
@@ -160,14 +168,28 @@ static void test_steps__ran_and_waiting(void **state)
         { "running", 0, 1, 0 },  { "running", 5, 1, 0 },  { "success", 5, 1, 0 },
         { "failure", 5, 1, 0 },  { "killed", 5, 1, 0 },   { "error", 0, 1, 0 },
         { "canceled", 5, 1, 0 }, /* canceled after it started: it has a log */
+        { "what-is-this", 0, 1, 0 }, /* a word not known: it may have a log */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        st.state = (char *)cases[i].state;
+        st.state = wp_state_class(cases[i].state, 0);
         st.started = cases[i].started;
-        if (wp_step_ran(&st) != cases[i].ran || wp_step_waiting(&st) != cases[i].waiting)
+        if (ci_step_ran(&st) != cases[i].ran || ci_step_waiting(&st) != cases[i].waiting)
             fail_msg("%s started %lld: ran %d waiting %d", cases[i].state, cases[i].started,
-                     wp_step_ran(&st), wp_step_waiting(&st));
+                     ci_step_ran(&st), ci_step_waiting(&st));
     }
+}
+
+/* A pipeline that ran nothing ("skipped": a failure at the pipeline level)
+ * has no failing step: every step is listed, as before the model. */
+static void test_steps__default_skipped_pipeline(void **state)
+{
+    (void)state;
+    struct ci_run p;
+    struct ci_step_list l = CI_STEP_LIST_INIT;
+    load(&p, "skipped", "skipped", "skipped");
+    assert_int_equal(ci_steps_default(&p, &l), 5);
+    ci_step_list_release(&l);
+    ci_run_release(&p);
 }
 
 int main(void)
@@ -179,6 +201,7 @@ int main(void)
         cmocka_unit_test(test_steps__default_everything_otherwise),
         cmocka_unit_test(test_steps__describe_all),
         cmocka_unit_test(test_steps__ran_and_waiting),
+        cmocka_unit_test(test_steps__default_skipped_pipeline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
