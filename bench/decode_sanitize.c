@@ -7,7 +7,7 @@
  * build output, ANSI colour, carriage-return progress, terminal escapes,
  * UTF-8), then feeds it to log_decoder_feed() in 64 KiB chunks, as a
  * libcurl write callback would, rendering every entry with
- * log_render_entry() (sanitizing). Reports the best of 3 runs in MB/s of
+ * ci_log_render_entry() (sanitizing). Reports the best of 3 runs in MB/s of
  * body (wall clock) and the peak RSS. See bench/README.md.
  *
  * Usage: decode_sanitize [MB]   (default 100)
@@ -20,6 +20,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "ci/logrender.h"
 #include "woodpecker/logs.h"
 
 #define CHUNK (64 * 1024)
@@ -96,7 +97,7 @@ static void make_body(struct buf *body, size_t target)
 }
 
 struct sink {
-    struct log_render render;
+    struct ci_log_render render;
     struct buf out;
     unsigned long long out_bytes;
 };
@@ -105,7 +106,9 @@ struct sink {
 static int on_entry(void *ctx, const struct log_entry *entry)
 {
     struct sink *s = ctx;
-    if (log_render_entry(&s->render, entry, &s->out) < 0)
+    struct ci_log_entry ce;
+    wp_log_entry_neutral(entry, &ce);
+    if (ci_log_render_entry(&s->render, &ce, &s->out) < 0)
         return 1;
     if (s->out.len >= CHUNK) {
         s->out_bytes += s->out.len;
@@ -135,7 +138,7 @@ static double run_once(const struct buf *body, unsigned flags, long long *entrie
     struct sink s;
     struct log_decoder d;
     struct err e;
-    log_render_init(&s.render, flags);
+    ci_log_render_init(&s.render, flags);
     buf_init(&s.out, 0);
     s.out_bytes = 0;
     log_decoder_init(&d, 0, on_entry, &s);
@@ -147,14 +150,14 @@ static double run_once(const struct buf *body, unsigned flags, long long *entrie
     }
     if (rc == 0)
         rc = log_decoder_finish(&d, &e);
-    log_render_flush(&s.render, &s.out);
+    ci_log_render_flush(&s.render, &s.out);
     double t = now() - t0;
     if (rc != 0)
         fprintf(stderr, "decode_sanitize: %s\n", e.msg);
     *entries = d.entries;
     *out_bytes = s.out_bytes + s.out.len;
     log_decoder_release(&d);
-    log_render_release(&s.render);
+    ci_log_render_release(&s.render);
     buf_release(&s.out);
     return rc ? -1 : t;
 }
@@ -184,8 +187,8 @@ int main(int argc, char **argv)
     make_body(&body, mb * 1000 * 1000);
     long rss_body = max_rss_kib();
     printf("body: %.1f MB, %zu KiB chunks\n", (double)body.len / 1e6, (size_t)CHUNK / 1024);
-    if (bench(&body, 0, "plain") < 0 || bench(&body, LOG_RENDER_COLOR, "colour") < 0 ||
-        bench(&body, LOG_RENDER_COLOR | LOG_RENDER_TIME, "colour+time") < 0)
+    if (bench(&body, 0, "plain") < 0 || bench(&body, CI_LOG_RENDER_COLOR, "colour") < 0 ||
+        bench(&body, CI_LOG_RENDER_COLOR | CI_LOG_RENDER_TIME, "colour+time") < 0)
         return 1;
     long rss = max_rss_kib();
     printf("peak RSS: %.1f MiB (%.1f MiB after building the body; decoding added %.1f MiB)\n",

@@ -105,4 +105,15 @@ int ci_verdict(const struct ci_runset *s, int wait_person);
 const struct ci_job *ci_run_failed_job(const struct ci_run *r);
 const struct ci_step *ci_job_failed_step(const struct ci_job *j);
 
+/* Text for people, the same for every provider (woodpecker/model.h's
+ * wp_format_duration, wp_first_line and wp_elapsed are these). */
+/* "4s", "2m05s", "1h02m", "2d03h": a compact duration. */
+void ci_format_duration(long long seconds, char *out, size_t outlen);
+/* The first line of `msg` (NULL: ""), cut to `max` bytes on a UTF-8
+ * boundary, control characters as spaces. */
+void ci_first_line(const char *msg, size_t max, char *out, size_t outlen);
+/* A step's duration at `now` (unix s): finished-started, or now-started;
+ * 0 when it has not started. */
+long long ci_elapsed(long long started, long long finished, long long now);
+
 #endif

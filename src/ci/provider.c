@@ -117,6 +117,25 @@ int ci_read_log(struct ci_provider *p, const struct ci_run *r, const struct ci_j
     return p->ops->read_log(p, r, j, st, sink, e);
 }
 
+int ci_live_open(struct ci_provider *p, const struct ci_run *r, const struct ci_step *st,
+                 const struct ci_log_sink *sink, struct ci_live_log *l, struct err *e)
+{
+    if (!p->ops->live_open)
+        return unsupported(p, "following a live log", e);
+    return p->ops->live_open(p, r, st, sink, l, e);
+}
+
+int ci_live_poll(struct ci_provider *p, struct ci_live_log *l, int timeout_ms)
+{
+    return p->ops->live_poll ? p->ops->live_poll(p, l, timeout_ms) : 1;
+}
+
+void ci_live_close(struct ci_provider *p, struct ci_live_log *l, enum ci_live_close how)
+{
+    if (p->ops->live_close)
+        p->ops->live_close(p, l, how);
+}
+
 const char *ci_action_name(enum ci_action a)
 {
     switch (a) {

@@ -161,6 +161,34 @@ struct ci_provider;
  */
 enum ci_layout { CI_LAYOUT_PIPELINE = 1, CI_LAYOUT_RUNS };
 
+/*
+ * A step's live log (`ci logs --follow`), for a provider that streams one
+ * (Woodpecker; GitHub has none: its ops are NULL and the verb re-reads the
+ * job log). One connection at a time: live_open connects, resuming after
+ * the last entry an earlier connection brought; live_poll hands what
+ * arrives to the sink's on_entry (then on_chunk); the fields below say
+ * how the connection went, for the caller's reconnect policy, which stays
+ * the caller's. A stream may drop, lose or repeat entries: the caller
+ * dedupes by line number and reads the stored log once the step is over.
+ */
+struct ci_live_log {
+    int open;            /* a connection is open */
+    int messages;        /* entries the current (or last) connection brought */
+    int eof;             /* the server ended the step's log (sticky) */
+    int not_running;     /* the server does not (or no longer) stream the step (sticky) */
+    int refused;         /* the last connection was refused */
+    char error[200];     /* another error the server sent on it, "" none */
+    void *impl;          /* the provider's; NULL before the first live_open */
+};
+
+/* What live_close does besides ending the connection. */
+enum ci_live_close {
+    CI_LIVE_KEEP,        /* the next live_open resumes where this one was */
+    CI_LIVE_RESTART,     /* the next live_open reads from the start (the step
+                          * was renumbered, e.g. after an approval) */
+    CI_LIVE_RELEASE,     /* done: free what the live log holds */
+};
+
 struct ci_provider_ops {
     const char *name;  /* "woodpecker" | "github" */
     const char *title; /* for people: "Woodpecker" | "GitHub" */
@@ -205,6 +233,15 @@ struct ci_provider_ops {
     /* The log of a job (st == NULL) or of one step, line by line. */
     int (*read_log)(struct ci_provider *p, const struct ci_run *r, const struct ci_job *j,
                     const struct ci_step *st, const struct ci_log_sink *sink, struct err *e);
+
+    /* A step's live log (above). live_open: 0 connected, -1 could not
+     * (e filled; the caller decides when to try again). sink is borrowed
+     * until the next live_open or live_close. live_poll waits at most
+     * timeout_ms; 1 once the connection ended. */
+    int (*live_open)(struct ci_provider *p, const struct ci_run *r, const struct ci_step *st,
+                     const struct ci_log_sink *sink, struct ci_live_log *l, struct err *e);
+    int (*live_poll)(struct ci_provider *p, struct ci_live_log *l, int timeout_ms);
+    void (*live_close)(struct ci_provider *p, struct ci_live_log *l, enum ci_live_close how);
 
     /* Waits until something may have changed, at most `max` seconds
      * (Woodpecker: its event stream; GitHub: the poll interval). Returns
@@ -262,6 +299,12 @@ int ci_list_runs(struct ci_provider *p, const struct ci_filter *f, size_t limit,
                  struct ci_runset *out, struct err *e);
 int ci_read_log(struct ci_provider *p, const struct ci_run *r, const struct ci_job *j,
                 const struct ci_step *st, const struct ci_log_sink *sink, struct err *e);
+/* live_open is EXIT_USAGE "not supported" without the op; live_poll then
+ * says the (never opened) connection ended, live_close does nothing. */
+int ci_live_open(struct ci_provider *p, const struct ci_run *r, const struct ci_step *st,
+                 const struct ci_log_sink *sink, struct ci_live_log *l, struct err *e);
+int ci_live_poll(struct ci_provider *p, struct ci_live_log *l, int timeout_ms);
+void ci_live_close(struct ci_provider *p, struct ci_live_log *l, enum ci_live_close how);
 int ci_act(struct ci_provider *p, const struct ci_act_req *req, struct ci_act_result *out,
            struct err *e);
 int ci_act_describe(struct ci_provider *p, const struct ci_act_req *req, struct buf *path,

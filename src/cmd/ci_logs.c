@@ -29,7 +29,9 @@
  * retries and the size cap are the Woodpecker provider's (its read_log is
  * woodpecker/logread.h's wp_log_read).
  *
- * --follow is ci_logs_follow.c's (cmd/ci_logs_wp.h).
+ * --follow is ci_logs_follow.c's (cmd/ci_logs_wp.h), over the provider's
+ * live log. A provider with several runs per commit (ops->layout RUNS:
+ * GitHub) has its own half of the verb, ci_gh_logs() (cmd/ci_logs_pick.c).
  *
  * Exit codes: 0 when logs were printed, whatever the pipeline's state;
  * 2 usage (including an unknown or ambiguous --step); 3 --follow timed out;
@@ -42,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ci/logrender.h"
 #include "ci/steps.h"
 #include "cmd/ci_common.h"
 #include "cmd/ci_logs_wp.h"
@@ -51,9 +54,6 @@
 #include "core/linering.h"
 #include "core/sanitize.h"
 #include "core/term.h"
-#include "woodpecker/logs.h"
-#include "woodpecker/model.h"
-#include "woodpecker/provider.h"
 
 #define TEXT_FLUSH (64u << 10)
 
@@ -91,21 +91,6 @@ int logs_flush(struct logs *L, int sync)
     return L->write_failed;
 }
 
-/* The renderer's entry types for the neutral kinds (ci/provider.h). */
-static int render_type(enum ci_log_kind k)
-{
-    switch (k) {
-    case CI_LOG_EXIT_CODE:
-        return LOG_EXIT_CODE;
-    case CI_LOG_META:
-        return LOG_METADATA;
-    case CI_LOG_PROGRESS:
-        return LOG_PROGRESS;
-    default:
-        return LOG_STDOUT;
-    }
-}
-
 /* Every log entry, stored or streamed, comes through here. */
 int logs_sink_entry(void *ctx, const struct ci_log_entry *entry)
 {
@@ -116,10 +101,7 @@ int logs_sink_entry(void *ctx, const struct ci_log_entry *entry)
     L->next_line = entry->line + 1;
     L->printed++;
     L->any_printed = 1;
-    struct log_entry le = { .line = entry->line, .time = entry->time,
-                            .type = render_type(entry->kind), .data = entry->data,
-                            .len = entry->len };
-    log_render_entry(&L->render, &le, &L->text);
+    ci_log_render_entry(&L->render, entry, &L->text);
     if (L->tailing) {
         line_ring_add(&L->ring, L->text.data, L->text.len);
         buf_reset(&L->text);
@@ -137,7 +119,7 @@ static int sink_chunk(void *ctx)
 /* The end of what is known of a step's log: the held progress line, the tail. */
 void logs_output_end(struct logs *L)
 {
-    log_render_flush(&L->render, &L->text);
+    ci_log_render_flush(&L->render, &L->text);
     if (L->tailing) {
         line_ring_add(&L->ring, L->text.data, L->text.len);
         line_ring_finish(&L->ring);
@@ -165,19 +147,19 @@ void logs_header(struct logs *L, const struct ci_step *st)
     buf_adds(&L->text, "==> ");
     buf_add(&L->text, L->label.data, L->label.len);
     buf_addc(&L->text, ' ');
-    /* the provider's word, decoded clean (woodpecker/model.h) */
+    /* the provider's word, decoded clean by the provider */
     ci_paint_status(&L->text, L->color, ci_view_word(st->status), 0);
     if (ci_state_final(st->state) && ci_step_ran(st))
         buf_addf(&L->text, " exit %d", st->exit_code);
     if (st->started) {
         char d[32];
-        wp_format_duration(wp_elapsed(st->started, st->finished, (long long)clock_wall()), d,
+        ci_format_duration(ci_elapsed(st->started, st->finished, (long long)clock_wall()), d,
                            sizeof(d));
         buf_addf(&L->text, " %s", d);
     }
     if (st->error) {
         char e[160];
-        wp_first_line(st->error, 120, e, sizeof(e));
+        ci_first_line(st->error, 120, e, sizeof(e));
         buf_adds(&L->text, " (");
         sanitize_append(&L->text, e, strlen(e), 0);
         buf_addc(&L->text, ')');
@@ -230,7 +212,7 @@ static void step_begin(struct logs *L, const char *wf, const char *step)
     sanitize_append(&L->label, wf, strlen(wf), 0);
     buf_addc(&L->label, '/');
     sanitize_append(&L->label, step, strlen(step), 0);
-    log_render_init(&L->render, L->flags);
+    ci_log_render_init(&L->render, L->flags);
     L->tailing = logs_opts.tail >= 0;
     line_ring_reset(&L->ring);
     L->next_line = 0;
@@ -240,7 +222,7 @@ static void step_begin(struct logs *L, const char *wf, const char *step)
 
 static void step_end(struct logs *L)
 {
-    log_render_release(&L->render);
+    ci_log_render_release(&L->render);
     L->steps_done++;
 }
 
@@ -334,7 +316,7 @@ static int choose(struct logs *L, struct strvec *names)
                 ci_view_word(r->status));
         if (r->error) {
             char e[200];
-            wp_first_line(r->error, 180, e, sizeof(e));
+            ci_first_line(r->error, 180, e, sizeof(e));
             err_hint(&L->ctx->err, "error: %s", e);
         }
         rc = -1;
@@ -442,14 +424,12 @@ static int read_run(struct logs *L, const struct ci_target *t)
     return 0;
 }
 
-static int logs_run(struct cmd_ctx *ctx, struct ci_provider *prov, struct ci_session *s,
-                    const struct ci_target *t)
+static int logs_run(struct cmd_ctx *ctx, struct ci_provider *prov, const struct ci_target *t)
 {
     struct logs L;
     memset(&L, 0, sizeof(L));
     L.ctx = ctx;
     L.prov = prov;
-    L.s = s;
     int code = read_run(&L, t);
     if (code)
         return code;
@@ -459,9 +439,9 @@ static int logs_run(struct cmd_ctx *ctx, struct ci_provider *prov, struct ci_ses
         goto out;
     }
     L.color = ctx->stdout_color;
-    L.flags = logs_opts.raw ? LOG_RENDER_RAW : L.color ? LOG_RENDER_COLOR : LOG_RENDER_NO_COLOR;
+    L.flags = logs_opts.raw ? CI_LOG_RENDER_RAW : L.color ? CI_LOG_RENDER_COLOR : CI_LOG_RENDER_NO_COLOR;
     if (logs_opts.timestamps)
-        L.flags |= LOG_RENDER_TIME;
+        L.flags |= CI_LOG_RENDER_TIME;
     L.headers = !logs_opts.step;
     L.deadline = clock_now() + (cmd_timeout(ctx) > 0 ? cmd_timeout(ctx) : 1e12);
     buf_init(&L.label, 0);
@@ -493,27 +473,17 @@ out:
     return code;
 }
 
-/* Opens the provider (--follow: over the session whose client streams the
- * live log) and prints. */
+/* Opens the provider and prints. */
 static int logs_open_run(struct cmd_ctx *ctx, const struct ci_provider_ops *ops,
                          struct ci_target *t)
 {
     struct ci_provider prov;
-    struct ci_session s;
-    int code;
-    if (logs_opts.follow) {
-        if (ci_session_open_target(ctx, &s, t) < 0)
-            return ctx->err.code;
-        wp_provider_wrap(&prov, &s.client, &s.repo, ctx->g.verbose);
-    } else if (ci_open_provider(ctx, ops, t, &prov) < 0) {
+    if (ci_open_provider(ctx, ops, t, &prov) < 0)
         return ctx->err.code;
-    }
     /* one large buffer: a big log is written in few calls */
     setvbuf(stdout, NULL, _IOFBF, TEXT_FLUSH);
-    code = logs_run(ctx, &prov, logs_opts.follow ? &s : NULL, t);
+    int code = logs_run(ctx, &prov, t);
     ci_provider_close(&prov);
-    if (logs_opts.follow)
-        ci_session_close(&s);
     return code;
 }
 

@@ -4,9 +4,8 @@
  * --follow: a step that has not started is waited for; a running step is
  * streamed; a finished step's stored log is printed. The log stream's
  * protocol (its path, Last-Event-ID, the eof and error events) lives in
- * woodpecker/logstream.c; this file is the policy around it. The run and
- * the stored log come through the provider (ci/provider.h), only the live
- * stream through the session's Woodpecker client. The stream is
+ * the provider (ci/provider.h: live_open/poll/close; Woodpecker's is
+ * woodpecker/logstream.c); this file is the policy around it. The stream is
  * an unreliable courier: the server only ends it when the whole workflow
  * is done, may drop it, and may lose lines. So the step's state is read
  * from the pipeline detail every 2 s and decides when the step is over; a
@@ -26,8 +25,6 @@
 #include "core/clock.h"
 #include "core/http.h"
 #include "core/term.h"
-#include "woodpecker/model.h"
-#include "woodpecker/provider.h"
 
 #define DETAIL_INTERVAL 2.0   /* how often a followed step's state is read */
 #define POLL_FALLBACK 2.0     /* stored-log polling when the stream fails */
@@ -36,18 +33,16 @@
 
 static void stream_close(struct logs *L)
 {
-    wp_logstream_close(&L->ls.log);
+    ci_live_close(L->prov, &L->ls.log, CI_LIVE_KEEP);
 }
 
 /* Each streamed entry: count the lines it skipped over, then print it once. */
-static int on_stream_entry(void *ud, const struct log_entry *entry)
+static int on_stream_entry(void *ud, const struct ci_log_entry *entry)
 {
     struct logs *L = ud;
     if (entry->line > L->next_line)
         L->lost += entry->line - L->next_line;
-    struct ci_log_entry ce = { entry->line, entry->time, wp_log_kind(entry->type), entry->data,
-                               entry->len };
-    return logs_sink_entry(L, &ce);
+    return logs_sink_entry(L, entry);
 }
 
 /* After each piece of stream: show the lines at once (unless --tail holds them). */
@@ -59,13 +54,12 @@ static int after_feed(void *ud)
     return L->write_failed;
 }
 
-static void stream_open(struct logs *L, long long step_id)
+static void stream_open(struct logs *L, const struct ci_step *st)
 {
     struct lstream *ls = &L->ls;
     struct err e;
     err_clear(&e);
-    if (wp_logstream_open(&L->s->client, &ls->log, L->s->repo.id, L->run.number, step_id,
-                          &e) < 0) {
+    if (ci_live_open(L->prov, &L->run, st, &ls->sink, &ls->log, &e) < 0) {
         ls->failures++;
         ls->retry_at = clock_now() + http_backoff_delay(ls->failures, 0.5, 5);
     }
@@ -75,13 +69,13 @@ static void stream_open(struct logs *L, long long step_id)
 static void stream_ended(struct logs *L, int *refresh_now)
 {
     struct lstream *ls = &L->ls;
-    const struct wp_logstream *stream = &ls->log;
+    const struct ci_live_log *stream = &ls->log;
     int verbose = L->ctx->g.verbose;
     if (verbose)
         fprintf(stderr, "homelab: log stream of %s ended after %d messages%s%s%s\n",
                 L->label.data, stream->messages, stream->eof ? " (eof)" : "",
                 stream->not_running ? " (step not running)" : "",
-                stream->ws.refused ? " (refused)" : "");
+                stream->refused ? " (refused)" : "");
     stream_close(L);
     if (stream->eof || stream->not_running) {
         *refresh_now = 1; /* the step is over; the detail will say so */
@@ -92,7 +86,7 @@ static void stream_ended(struct logs *L, int *refresh_now)
         if (verbose)
             fprintf(stderr, "homelab: log stream error: %s\n", stream->error);
     }
-    if (stream->messages && !stream->ws.refused && !stream->error[0])
+    if (stream->messages && !stream->refused && !stream->error[0])
         ls->failures = 0; /* it worked until it dropped: resume at once */
     else
         ls->failures++;
@@ -124,8 +118,8 @@ static void wait_a_little(struct logs *L, double seconds, int *ended)
         seconds = SLICE;
     if (seconds < 0)
         seconds = 0;
-    if (L->ls.log.ws.open)
-        *ended = wp_logstream_poll(&L->ls.log, (int)(seconds * 1000));
+    if (L->ls.log.open)
+        *ended = ci_live_poll(L->prov, &L->ls.log, (int)(seconds * 1000));
     else
         clock_sleep(seconds);
 }
@@ -155,7 +149,9 @@ static void follow_setup(struct logs *L, struct follow *f, const char *wf, const
     f->first = 1;
     f->next_detail = clock_now() + DETAIL_INTERVAL;
     memset(&L->ls, 0, sizeof(L->ls));
-    wp_logstream_init(&L->ls.log, on_stream_entry, after_feed, L);
+    L->ls.sink.on_entry = on_stream_entry;
+    L->ls.sink.on_chunk = after_feed;
+    L->ls.sink.ctx = L;
 }
 
 /* Re-reads the pipeline when due and finds the step in it; *j, *st borrowed. */
@@ -180,10 +176,8 @@ static int follow_locate(struct logs *L, struct follow *f, double now, const str
         logs_header(L, *st);
     f->first = 0;
     if ((*st)->id != f->step_id) {
-        if (f->step_id) { /* new ids (an approval): a new stream numbering */
-            stream_close(L);
-            wp_logstream_restart(&L->ls.log);
-        }
+        if (f->step_id) /* new ids (an approval): a new stream numbering */
+            ci_live_close(L->prov, &L->ls.log, CI_LIVE_RESTART);
         f->step_id = (*st)->id;
     }
     return TURN_AGAIN;
@@ -207,7 +201,7 @@ static int follow_finished(struct logs *L, struct follow *f, const struct ci_job
     if (f->was_live && !code) {
         char d[32] = "";
         if (st->started)
-            wp_format_duration(wp_elapsed(st->started, st->finished, (long long)clock_wall()),
+            ci_format_duration(ci_elapsed(st->started, st->finished, (long long)clock_wall()),
                                d, sizeof(d));
         fflush(stdout);
         fprintf(stderr, "homelab: %s finished: %s, exit %d%s%s\n", L->label.data,
@@ -251,8 +245,8 @@ static int follow_running(struct logs *L, struct follow *f, const struct ci_job 
     }
     struct lstream *ls = &L->ls;
     int unusable = ls->failures >= STREAM_GIVE_UP || ls->log.eof || ls->log.not_running;
-    if (!ls->log.ws.open && !unusable && now >= ls->retry_at)
-        stream_open(L, st->id);
+    if (!ls->log.open && !unusable && now >= ls->retry_at)
+        stream_open(L, st);
     if (unusable && now >= f->next_poll) {
         if (logs_read_stored(L, j, st, 1, REPORT_NONE) < 0)
             return read_failed_code(L);
@@ -302,7 +296,7 @@ int logs_follow_step(struct logs *L, const char *wf, const char *step)
     int code;
     while ((code = follow_turn(L, &f)) == TURN_AGAIN)
         ;
-    wp_logstream_release(&L->ls.log);
+    ci_live_close(L->prov, &L->ls.log, CI_LIVE_RELEASE);
     if (L->lost && !code) {
         fflush(stdout);
         fprintf(stderr, "homelab: the log stream skipped %lld lines of %s that are not shown; "

@@ -2,27 +2,27 @@
  * ci_logs_wp: what the two halves of Woodpecker's `ci logs` share, internal
  * to them: ci_logs.c (choosing steps, printing stored logs, the verb) and
  * ci_logs_follow.c (--follow). struct logs is the state of one command;
- * the run, its steps and the stored logs come through the provider
- * interface (ci/provider.h, the model of ci/model.h); only --follow's live
- * stream still uses the Woodpecker client (L->s). Every log entry, stored
- * or streamed, goes through logs_sink_entry(), which prints each line once
+ * the run, its steps, the stored logs and --follow's live log come through
+ * the provider interface (ci/provider.h, the model of ci/model.h). Every
+ * log entry, stored or streamed, goes through logs_sink_entry(), which
+ * prints each line once
  * (by its number) and holds lines for --tail. Messages on stderr name the
  * step by L->label, which is sanitized.
  */
 #ifndef HOMELAB_CI_LOGS_WP_H
 #define HOMELAB_CI_LOGS_WP_H
 
+#include "ci/logrender.h"
 #include "ci/provider.h"
 #include "cmd/ci_common.h"
 #include "cmd/cmd.h"
 #include "core/linering.h"
-#include "woodpecker/logs.h"
-#include "woodpecker/logstream.h"
 
-/* Following one step's live log: the stream (woodpecker/logstream.h) and
- * the reconnect policy's state. */
+/* Following one step's live log: the provider's live log (ci_live_log),
+ * the sink it feeds, and the reconnect policy's state. */
 struct lstream {
-    struct wp_logstream log;
+    struct ci_live_log log;
+    struct ci_log_sink sink;
     int failures;           /* connections in a row that brought nothing */
     double retry_at;        /* clock_now() when the next may be opened */
 };
@@ -30,16 +30,15 @@ struct lstream {
 struct logs {
     struct cmd_ctx *ctx;
     struct ci_provider *prov; /* the run and its stored logs */
-    struct ci_session *s;    /* --follow: the live stream's client; else NULL */
     struct ci_run run;       /* with its jobs and steps */
-    unsigned flags;          /* log_render flags */
+    unsigned flags;          /* ci_log_render flags */
     int color;               /* colour on stdout */
     int headers;             /* a header line per step */
     double deadline;
 
     /* the step being printed */
     struct buf label;        /* "wf/step", sanitized */
-    struct log_render render;
+    struct ci_log_render render;
     struct buf text;         /* rendered, not yet written */
     struct line_ring ring;   /* --tail: the lines held back */
     int tailing;             /* text goes to the ring */

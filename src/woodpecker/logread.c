@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ci/logrender.h"
 #include "core/clock.h"
 #include "core/linering.h"
 #include "core/sanitize.h"
@@ -216,7 +217,7 @@ int wp_log_read(struct wp_client *c, long long repo_id, long long number, long l
 /* ---- log tails ---- */
 
 struct tail {
-    struct log_render render;
+    struct ci_log_render render;
     struct buf text;
     struct line_ring ring;
 };
@@ -224,8 +225,10 @@ struct tail {
 static int tail_on_entry(void *ctx, const struct log_entry *entry)
 {
     struct tail *t = ctx;
+    struct ci_log_entry ce;
+    wp_log_entry_neutral(entry, &ce);
     buf_reset(&t->text);
-    log_render_entry(&t->render, entry, &t->text);
+    ci_log_render_entry(&t->render, &ce, &t->text);
     line_ring_add(&t->ring, t->text.data, t->text.len);
     return 0;
 }
@@ -234,7 +237,7 @@ int wp_log_tail(struct wp_client *c, long long repo_id, long long number, long l
                 int keep_color, struct strvec *lines, struct err *e)
 {
     struct tail t;
-    log_render_init(&t.render, keep_color ? LOG_RENDER_COLOR : LOG_RENDER_NO_COLOR);
+    ci_log_render_init(&t.render, keep_color ? CI_LOG_RENDER_COLOR : CI_LOG_RENDER_NO_COLOR);
     buf_init(&t.text, 0);
     line_ring_init(&t.ring, n);
     struct wp_log_read rd = { .on_entry = tail_on_entry, .ctx = &t };
@@ -242,7 +245,7 @@ int wp_log_tail(struct wp_client *c, long long repo_id, long long number, long l
     int rc = wp_log_read(c, repo_id, number, step_id, &rd, e);
     if (rc > 0) {
         buf_reset(&t.text);
-        log_render_flush(&t.render, &t.text);
+        ci_log_render_flush(&t.render, &t.text);
         line_ring_add(&t.ring, t.text.data, t.text.len);
         line_ring_finish(&t.ring);
         for (size_t i = 0; i < t.ring.count; i++) {
@@ -253,6 +256,6 @@ int wp_log_tail(struct wp_client *c, long long repo_id, long long number, long l
     }
     line_ring_release(&t.ring);
     buf_release(&t.text);
-    log_render_release(&t.render);
+    ci_log_render_release(&t.render);
     return rc < 0 ? -1 : 0;
 }

@@ -480,70 +480,25 @@ void log_decoder_release(struct log_decoder *d)
     buf_release(&d->data);
 }
 
-/* Rendering */
-
-static int render_text(unsigned flags, const char *s, size_t len, struct buf *out)
+enum ci_log_kind wp_log_kind(int type)
 {
-    unsigned sf = 0;
-    if (flags & LOG_RENDER_RAW)
-        return buf_add(out, s, len);
-    if (flags & LOG_RENDER_COLOR)
-        sf |= SANITIZE_KEEP_SGR;
-    if (flags & LOG_RENDER_NO_COLOR)
-        sf |= SANITIZE_DROP_SGR;
-    return sanitize_append(out, s, len, sf);
-}
-
-static int render_line(unsigned flags, const struct log_entry *entry, struct buf *out)
-{
-    if (flags & LOG_RENDER_TIME) {
-        char t[32]; /* one snprintf: buf_addf() formats twice */
-        int n = snprintf(t, sizeof(t), "[%4llds] ", entry->time);
-        if (buf_add(out, t, (size_t)n) < 0)
-            return -1;
+    switch (type) {
+    case LOG_EXIT_CODE:
+        return CI_LOG_EXIT_CODE;
+    case LOG_METADATA:
+        return CI_LOG_META;
+    case LOG_PROGRESS:
+        return CI_LOG_PROGRESS;
+    default: /* stdout, stderr, and a type a newer server may add */
+        return CI_LOG_OUTPUT;
     }
-    if (entry->type == LOG_EXIT_CODE) {
-        if (buf_adds(out, "[exit code ") < 0 ||
-            (entry->len ? render_text(flags & ~LOG_RENDER_RAW, entry->data, entry->len, out)
-                        : buf_addc(out, '?')) < 0 ||
-            buf_addc(out, ']') < 0)
-            return -1;
-    } else if (render_text(flags, entry->data, entry->len, out) < 0) {
-        return -1;
-    }
-    return buf_addc(out, '\n');
 }
 
-int log_render_flush(struct log_render *r, struct buf *out)
+void wp_log_entry_neutral(const struct log_entry *en, struct ci_log_entry *out)
 {
-    if (!r->holding)
-        return 0;
-    r->holding = 0;
-    return buf_add(out, r->progress.data, r->progress.len);
-}
-
-int log_render_entry(struct log_render *r, const struct log_entry *entry, struct buf *out)
-{
-    if (entry->type == LOG_METADATA)
-        return 0;
-    if (entry->type == LOG_PROGRESS) {
-        buf_reset(&r->progress);
-        r->holding = 1;
-        return render_line(r->flags, entry, &r->progress);
-    }
-    if (log_render_flush(r, out) < 0)
-        return -1;
-    return render_line(r->flags, entry, out);
-}
-
-void log_render_init(struct log_render *r, unsigned flags)
-{
-    r->flags = flags;
-    r->holding = 0;
-    buf_init(&r->progress, 0);
-}
-
-void log_render_release(struct log_render *r)
-{
-    buf_release(&r->progress);
+    out->line = en->line;
+    out->time = en->time;
+    out->kind = wp_log_kind(en->type);
+    out->data = en->data;
+    out->len = en->len;
 }

@@ -14,6 +14,9 @@
  * The log stream (GET /api/stream/logs/...) carries the same entry JSON,
  * one per SSE message; log_entry_parse() decodes one.
  *
+ * Rendering entries as terminal lines is ci/logrender.h's, over the
+ * neutral entry (wp_log_entry_neutral()).
+ *
  * Errors fill `e` with EXIT_UNAVAILABLE (a server that sends this is
  * broken or the transfer was cut) and a message naming the entry.
  */
@@ -22,6 +25,7 @@
 
 #include <stddef.h>
 
+#include "ci/provider.h"
 #include "core/buf.h"
 #include "core/err.h"
 
@@ -99,37 +103,10 @@ int log_decoder_finish(struct log_decoder *d, struct err *e);
 int log_entry_parse(const char *json, size_t len, struct log_entry *entry, struct buf *data,
                     struct err *e);
 
-/*
- * Rendering entries as text lines for the terminal or a pipe:
- *   - output (types 0 and 1, and unknown types): the sanitized line;
- *   - exit code (2): "[exit code N]";
- *   - metadata (3): nothing;
- *   - progress (4): a run of consecutive progress entries shows only its
- *     last one, when the run ends (the next shown entry, or flush).
- * Each line ends in '\n'. LOG_RENDER_TIME prefixes the time offset,
- * "[  12s] "; LOG_RENDER_COLOR keeps colours (SANITIZE_KEEP_SGR);
- * LOG_RENDER_NO_COLOR drops them (SANITIZE_DROP_SGR) where they would
- * otherwise be shown escaped; LOG_RENDER_RAW copies the bytes unchanged
- * (--raw: the user asked for control sequences to reach the terminal).
- */
-enum log_render_flags {
-    LOG_RENDER_COLOR = 1 << 0,
-    LOG_RENDER_TIME = 1 << 1,
-    LOG_RENDER_RAW = 1 << 2,
-    LOG_RENDER_NO_COLOR = 1 << 3,
-};
-
-struct log_render {
-    unsigned flags;
-    struct buf progress; /* the held progress line, already rendered */
-    int holding;         /* progress holds a line not yet shown */
-};
-
-void log_render_init(struct log_render *r, unsigned flags);
-void log_render_release(struct log_render *r);
-/* Appends what `entry` shows (maybe nothing) to `out`; -1 when out's cap is hit. */
-int log_render_entry(struct log_render *r, const struct log_entry *entry, struct buf *out);
-/* Appends the held progress line, if any: call at the end of a log. */
-int log_render_flush(struct log_render *r, struct buf *out);
+/* The neutral kind of an entry's type (ci/provider.h); a type a newer
+ * server may add is output. */
+enum ci_log_kind wp_log_kind(int type);
+/* The entry as the provider interface hands it on (data borrowed). */
+void wp_log_entry_neutral(const struct log_entry *en, struct ci_log_entry *out);
 
 #endif

@@ -1,5 +1,7 @@
 #include "woodpecker/model.h"
 
+#include "ci/model.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,43 +238,15 @@ int wp_commit_matches(const char *commit, const char *want)
 
 void wp_format_duration(long long s, char *out, size_t outlen)
 {
-    if (s < 0)
-        s = 0;
-    if (s < 60)
-        snprintf(out, outlen, "%llds", s);
-    else if (s < 3600)
-        snprintf(out, outlen, "%lldm%02llds", s / 60, s % 60);
-    else if (s < 86400)
-        snprintf(out, outlen, "%lldh%02lldm", s / 3600, (s % 3600) / 60);
-    else
-        snprintf(out, outlen, "%lldd%02lldh", s / 86400, (s % 86400) / 3600);
+    ci_format_duration(s, out, outlen);
 }
 
 void wp_first_line(const char *msg, size_t max, char *out, size_t outlen)
 {
-    if (!outlen)
-        return;
-    if (!msg)
-        msg = "";
-    size_t n = strcspn(msg, "\r\n");
-    if (n > max)
-        n = max;
-    if (n >= outlen)
-        n = outlen - 1;
-    /* do not cut a UTF-8 sequence in half */
-    while (n > 0 && ((unsigned char)msg[n] & 0xC0) == 0x80)
-        n--;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)msg[i];
-        out[i] = (char)((ch < 0x20 || ch == 0x7f) ? ' ' : ch);
-    }
-    out[n] = '\0';
+    ci_first_line(msg, max, out, outlen);
 }
 
 long long wp_elapsed(long long started, long long finished, long long now)
 {
-    if (!started)
-        return 0;
-    long long end = finished ? finished : now;
-    return end > started ? end - started : 0;
+    return ci_elapsed(started, finished, now);
 }

@@ -1,6 +1,7 @@
 /* woodpecker/provider: see provider.h. */
 #include "woodpecker/provider.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 #include "woodpecker/doctor.h"
 #include "woodpecker/hints.h"
 #include "woodpecker/logread.h"
+#include "woodpecker/logstream.h"
 
 /* Without a usable event stream the pipeline is read this often; with
  * one, hints say when, and a reconcile read comes at least this often. */
@@ -308,25 +310,12 @@ struct line_adapter {
     const struct ci_log_sink *sink;
 };
 
-enum ci_log_kind wp_log_kind(int type)
-{
-    switch (type) {
-    case LOG_EXIT_CODE:
-        return CI_LOG_EXIT_CODE;
-    case LOG_METADATA:
-        return CI_LOG_META;
-    case LOG_PROGRESS:
-        return CI_LOG_PROGRESS;
-    default: /* stdout, stderr, and a type a newer server may add */
-        return CI_LOG_OUTPUT;
-    }
-}
-
 static int entry_to_sink(void *ctx, const struct log_entry *en)
 {
     struct line_adapter *a = ctx;
     if (a->sink->on_entry) {
-        struct ci_log_entry ce = { en->line, en->time, wp_log_kind(en->type), en->data, en->len };
+        struct ci_log_entry ce;
+        wp_log_entry_neutral(en, &ce);
         return a->sink->on_entry(a->sink->ctx, &ce);
     }
     size_t n = en->len;
@@ -365,6 +354,82 @@ static int wp_read_log(struct ci_provider *p, const struct ci_run *r, const stru
         if (read_step_log(w, r, &j->steps[i], sink, e) < 0)
             return -1;
     return 0;
+}
+
+/* ---- a step's live log: woodpecker/logstream.h behind ci_live_log ---- */
+
+struct wp_live {
+    struct wp_logstream ls;
+    const struct ci_log_sink *sink;
+};
+
+static int live_entry(void *ud, const struct log_entry *en)
+{
+    struct wp_live *lv = ud;
+    struct ci_log_entry ce;
+    wp_log_entry_neutral(en, &ce);
+    return lv->sink->on_entry(lv->sink->ctx, &ce);
+}
+
+static int live_feed(void *ud)
+{
+    struct wp_live *lv = ud;
+    return lv->sink->on_chunk ? lv->sink->on_chunk(lv->sink->ctx) : 0;
+}
+
+/* The stream's state as the neutral fields say it. */
+static void live_sync(struct ci_live_log *l)
+{
+    const struct wp_live *lv = l->impl;
+    l->open = lv->ls.ws.open;
+    l->messages = lv->ls.messages;
+    l->eof = lv->ls.eof;
+    l->not_running = lv->ls.not_running;
+    l->refused = lv->ls.ws.refused;
+    snprintf(l->error, sizeof(l->error), "%s", lv->ls.error);
+}
+
+static int wp_live_open(struct ci_provider *p, const struct ci_run *r, const struct ci_step *st,
+                        const struct ci_log_sink *sink, struct ci_live_log *l, struct err *e)
+{
+    struct wp_impl *w = p->impl;
+    if (!l->impl) {
+        struct wp_live *lv = xcalloc(1, sizeof(*lv));
+        wp_logstream_init(&lv->ls, live_entry, live_feed, lv);
+        l->impl = lv;
+    }
+    struct wp_live *lv = l->impl;
+    lv->sink = sink;
+    int rc = wp_logstream_open(client_of(p), &lv->ls, w->repo->id, r->number, st->id, e);
+    live_sync(l);
+    return rc;
+}
+
+static int wp_live_poll(struct ci_provider *p, struct ci_live_log *l, int timeout_ms)
+{
+    (void)p;
+    struct wp_live *lv = l->impl;
+    int ended = lv ? wp_logstream_poll(&lv->ls, timeout_ms) : 1;
+    if (lv)
+        live_sync(l);
+    return ended;
+}
+
+static void wp_live_close(struct ci_provider *p, struct ci_live_log *l, enum ci_live_close how)
+{
+    (void)p;
+    struct wp_live *lv = l->impl;
+    if (!lv)
+        return;
+    wp_logstream_close(&lv->ls);
+    if (how == CI_LIVE_RESTART)
+        wp_logstream_restart(&lv->ls);
+    live_sync(l);
+    if (how == CI_LIVE_RELEASE) {
+        wp_logstream_release(&lv->ls);
+        free(lv);
+        l->impl = NULL;
+    }
 }
 
 static void on_hint(void *ud, struct wp_pipeline *pl)
@@ -439,6 +504,9 @@ const struct ci_provider_ops wp_provider_ops = {
     .list_runs = wp_list_runs,
     .load_jobs = wp_load_jobs,
     .read_log = wp_read_log,
+    .live_open = wp_live_open,
+    .live_poll = wp_live_poll,
+    .live_close = wp_live_close,
     .wait_change = wp_wait_change,
     .act = wp_act,
     .describe = wp_act_describe,

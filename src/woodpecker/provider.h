@@ -7,10 +7,13 @@
  * (woodpecker/hints.h), polling every 3 s while it cannot be relied on.
  * list_runs reads the pipeline list page by page; check_filter refuses a
  * status or event word Woodpecker does not know (it would answer an
- * empty list); no_runs names the repo's newest pipeline. ci status and
- * ci list come through here; ci watch and ci logs still use the client
- * directly for what the interface does not carry (numbered log entries,
- * the event stream's per-pipeline hints).
+ * empty list); no_runs names the repo's newest pipeline. read_log hands
+ * a step's stored log (woodpecker/logread.h: its retries, size cap and
+ * empty-answer policy) to the sink as numbered entries when it takes
+ * them, else as lines; live_open/poll/close are a running step's log
+ * stream (woodpecker/logstream.h). ci status, ci list and ci logs come
+ * through here; ci watch still uses the client directly for what the
+ * interface does not carry (the event stream's per-pipeline hints).
  * act and describe are the write verbs' (woodpecker/act.h, over
  * woodpecker/write.h).
  */
@@ -49,10 +52,6 @@ int wp_act_supported(enum ci_action a, struct err *e);
 /* The neutral class of a Woodpecker status word. `pipeline_level`: a
  * pipeline that is "skipped" ran nothing, which is a failure. */
 enum ci_state wp_state_class(const char *status, int pipeline_level);
-
-/* The neutral kind of a log entry's type (woodpecker/logs.h); a type a
- * newer server may add is output. */
-enum ci_log_kind wp_log_kind(int type);
 
 /* Converts a pipeline (with its workflows when loaded) into a run. */
 void wp_pipeline_to_run(const struct wp_pipeline *pl, struct ci_run *r);

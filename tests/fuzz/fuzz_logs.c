@@ -23,12 +23,13 @@
 
 #include "core/buf.h"
 #include "core/sanitize.h"
+#include "ci/logrender.h"
 #include "woodpecker/logs.h"
 
 struct run {
     struct buf entries;  /* the decoded entries, serialised */
     struct buf rendered; /* what the terminal would get */
-    struct log_render r;
+    struct ci_log_render r;
     unsigned flags;
 };
 
@@ -39,7 +40,9 @@ static int on_entry(void *ctx, const struct log_entry *en)
     buf_addf(&run->entries, "%lld/%lld/%d/%lld/%zu:", en->line, en->time, en->type, en->step_id,
              en->len);
     buf_add(&run->entries, en->data, en->len);
-    log_render_entry(&run->r, en, &run->rendered);
+    struct ci_log_entry ce;
+    wp_log_entry_neutral(en, &ce);
+    ci_log_render_entry(&run->r, &ce, &run->rendered);
     return 0;
 }
 
@@ -51,7 +54,7 @@ static void decode(const uint8_t *data, size_t size, size_t cap, struct fuzz_rng
     err_clear(&e);
     buf_init(&run->entries, 0);
     buf_init(&run->rendered, 0);
-    log_render_init(&run->r, run->flags);
+    ci_log_render_init(&run->r, run->flags);
     log_decoder_init(&d, cap, on_entry, run);
     size_t off = 0;
     int rc = 0;
@@ -66,8 +69,8 @@ static void decode(const uint8_t *data, size_t size, size_t cap, struct fuzz_rng
     else
         FUZZ_CHECK(log_decoder_finish(&d, &e) == -1, "finish passed after a failed feed");
     buf_addf(&run->entries, "|rc=%d %s", rc, rc ? e.msg : "");
-    log_render_flush(&run->r, &run->rendered);
-    log_render_release(&run->r);
+    ci_log_render_flush(&run->r, &run->rendered);
+    ci_log_render_release(&run->r);
     log_decoder_release(&d);
 }
 
@@ -139,11 +142,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t opt = fuzz_take(&data, &size);
     unsigned flags = 0;
     if (opt & 1)
-        flags |= LOG_RENDER_COLOR;
+        flags |= CI_LOG_RENDER_COLOR;
     if (opt & 2)
-        flags |= LOG_RENDER_NO_COLOR;
+        flags |= CI_LOG_RENDER_NO_COLOR;
     if (opt & 4)
-        flags |= LOG_RENDER_TIME;
+        flags |= CI_LOG_RENDER_TIME;
     size_t cap = (opt & 8) ? 256 : 0;
     struct fuzz_rng rng = { (uint32_t)(opt >> 4) * 2654435761u + 7 };
 
@@ -156,7 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(whole.rendered.len == chunked.rendered.len &&
                    !memcmp(whole.rendered.data, chunked.rendered.data, whole.rendered.len),
                "chunking changed the rendering");
-    size_t at = fuzz_unsafe_at(whole.rendered.data, whole.rendered.len, flags & LOG_RENDER_COLOR);
+    size_t at = fuzz_unsafe_at(whole.rendered.data, whole.rendered.len, flags & CI_LOG_RENDER_COLOR);
     FUZZ_CHECK(at == whole.rendered.len, "rendered log has byte 0x%02x at %zu",
                (unsigned char)whole.rendered.data[at], at);
     buf_release(&whole.entries);

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "core/base64.h"
+#include "ci/logrender.h"
 #include "woodpecker/logs.h"
 
 /* "line:time:type:step:data" per entry, data raw. */
@@ -419,30 +420,33 @@ static void test_logs__fast_path_matches_jansson(void **state)
 
 /* Rendering */
 
-static struct log_entry entry(int type, long long time, const char *text)
+/* A Woodpecker entry of `type`, as the provider hands it on (neutral kind). */
+static struct ci_log_entry entry(int type, long long time, const char *text)
 {
     struct log_entry en = {.type = type, .time = time, .data = text, .len = strlen(text)};
-    return en;
+    struct ci_log_entry ce;
+    wp_log_entry_neutral(&en, &ce);
+    return ce;
 }
 
-static void render_all(unsigned flags, const struct log_entry *entries, size_t n, const char *want)
+static void render_all(unsigned flags, const struct ci_log_entry *entries, size_t n, const char *want)
 {
-    struct log_render r;
+    struct ci_log_render r;
     struct buf out;
-    log_render_init(&r, flags);
+    ci_log_render_init(&r, flags);
     buf_init(&out, 0);
     for (size_t i = 0; i < n; i++)
-        assert_int_equal(log_render_entry(&r, &entries[i], &out), 0);
-    assert_int_equal(log_render_flush(&r, &out), 0);
+        assert_int_equal(ci_log_render_entry(&r, &entries[i], &out), 0);
+    assert_int_equal(ci_log_render_flush(&r, &out), 0);
     assert_string_equal(out.data, want);
     buf_release(&out);
-    log_render_release(&r);
+    ci_log_render_release(&r);
 }
 
 static void test_logs__render_lines(void **state)
 {
     (void)state;
-    struct log_entry es[] = {
+    struct ci_log_entry es[] = {
         entry(LOG_STDOUT, 0, "+ make"),
         entry(LOG_STDERR, 1, "warning: \x1b[33mdeprecated\x1b[0m"),
         entry(LOG_METADATA, 1, "{\"k\":1}"),
@@ -454,10 +458,14 @@ static void test_logs__render_lines(void **state)
                "warning: \\x1b[33mdeprecated\\x1b[0m\n"
                "\n"
                "[exit code 2]\n");
-    render_all(LOG_RENDER_COLOR, es, 2,
+    /* a type a newer server may add is shown as output */
+    struct ci_log_entry later = entry(9, 3, "new kind");
+    assert_int_equal(later.kind, CI_LOG_OUTPUT);
+    render_all(0, &later, 1, "new kind\n");
+    render_all(CI_LOG_RENDER_COLOR, es, 2,
                "+ make\nwarning: \x1b[33mdeprecated\x1b[0m\n");
-    render_all(LOG_RENDER_NO_COLOR, es, 2, "+ make\nwarning: deprecated\n");
-    render_all(LOG_RENDER_TIME, es, 5,
+    render_all(CI_LOG_RENDER_NO_COLOR, es, 2, "+ make\nwarning: deprecated\n");
+    render_all(CI_LOG_RENDER_TIME, es, 5,
                "[   0s] + make\n"
                "[   1s] warning: \\x1b[33mdeprecated\\x1b[0m\n"
                "[   2s] \n"
@@ -467,19 +475,19 @@ static void test_logs__render_lines(void **state)
 static void test_logs__render_raw(void **state)
 {
     (void)state;
-    struct log_entry es[] = {
+    struct ci_log_entry es[] = {
         entry(LOG_STDOUT, 0, "\x1b]0;title\x07\x1b[2J"),
         entry(LOG_EXIT_CODE, 0, "\x1b[2J"), /* the exit code is never raw */
         entry(LOG_EXIT_CODE, 0, ""),
     };
-    render_all(LOG_RENDER_RAW, es, 3,
+    render_all(CI_LOG_RENDER_RAW, es, 3,
                "\x1b]0;title\x07\x1b[2J\n[exit code \\x1b[2J]\n[exit code ?]\n");
 }
 
 static void test_logs__render_progress_collapses(void **state)
 {
     (void)state;
-    struct log_entry es[] = {
+    struct ci_log_entry es[] = {
         entry(LOG_STDOUT, 0, "Pulling image"),
         entry(LOG_PROGRESS, 1, "10%"),
         entry(LOG_PROGRESS, 2, "50%"),
@@ -490,26 +498,28 @@ static void test_logs__render_progress_collapses(void **state)
         entry(LOG_PROGRESS, 6, "3/3"),
     };
     render_all(0, es, 8, "Pulling image\n100%\nPulled\n3/3\n");
-    render_all(LOG_RENDER_TIME, es, 6, "[   0s] Pulling image\n[   3s] 100%\n[   4s] Pulled\n");
+    render_all(CI_LOG_RENDER_TIME, es, 6, "[   0s] Pulling image\n[   3s] 100%\n[   4s] Pulled\n");
 
     /* nothing held: flush adds nothing */
-    struct log_render r;
+    struct ci_log_render r;
     struct buf out;
-    log_render_init(&r, 0);
+    ci_log_render_init(&r, 0);
     buf_init(&out, 0);
-    assert_int_equal(log_render_entry(&r, &es[1], &out), 0);
+    assert_int_equal(ci_log_render_entry(&r, &es[1], &out), 0);
     assert_string_equal(out.data, "");
-    assert_int_equal(log_render_flush(&r, &out), 0);
-    assert_int_equal(log_render_flush(&r, &out), 0);
+    assert_int_equal(ci_log_render_flush(&r, &out), 0);
+    assert_int_equal(ci_log_render_flush(&r, &out), 0);
     assert_string_equal(out.data, "10%\n");
     buf_release(&out);
-    log_render_release(&r);
+    ci_log_render_release(&r);
 }
 
 static int render_entry_cb(void *ctx, const struct log_entry *en)
 {
     void **pair = ctx;
-    return log_render_entry(pair[0], en, pair[1]) < 0;
+    struct ci_log_entry ce;
+    wp_log_entry_neutral(en, &ce);
+    return ci_log_render_entry(pair[0], &ce, pair[1]) < 0;
 }
 
 static void test_logs__decode_and_render(void **state)
@@ -519,21 +529,21 @@ static void test_logs__decode_and_render(void **state)
     static const char body[] =
         "[{\"line\":0,\"time\":9,\"data\":\"G1szMW1GQUlMG1swbQ==\",\"type\":0},"
         "{\"line\":1,\"time\":9,\"data\":\"c2FmZQ1FVklM\",\"type\":0}]";
-    struct log_render r;
+    struct ci_log_render r;
     struct log_decoder d;
     struct buf out;
     struct err e;
     void *pair[2] = {&r, &out};
-    log_render_init(&r, LOG_RENDER_TIME);
+    ci_log_render_init(&r, CI_LOG_RENDER_TIME);
     buf_init(&out, 0);
     log_decoder_init(&d, 0, render_entry_cb, pair);
     assert_int_equal(log_decoder_feed(&d, body, sizeof(body) - 1, &e), 0);
     assert_int_equal(log_decoder_finish(&d, &e), 0);
-    assert_int_equal(log_render_flush(&r, &out), 0);
+    assert_int_equal(ci_log_render_flush(&r, &out), 0);
     assert_string_equal(out.data, "[   9s] \\x1b[31mFAIL\\x1b[0m\n[   9s] safe\\x0dEVIL\n");
     buf_release(&out);
     log_decoder_release(&d);
-    log_render_release(&r);
+    ci_log_render_release(&r);
 }
 
 int main(void)
