@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ci/logrender.h"
 #include "core/clock.h"
 #include "core/sanitize.h"
 #include "woodpecker/model.h"
@@ -424,6 +425,51 @@ void ci_lines_release(struct ci_lines *L)
 }
 
 /* ---- the failure report ---- */
+
+/* ---- a step's log tail, from numbered entries ---- */
+
+struct step_tail {
+    struct ci_log_render render;
+    struct buf text;
+    struct line_ring ring;
+    long long entries;
+};
+
+static int step_tail_entry(void *ctx, const struct ci_log_entry *entry)
+{
+    struct step_tail *t = ctx;
+    t->entries++;
+    buf_reset(&t->text);
+    ci_log_render_entry(&t->render, entry, &t->text);
+    line_ring_add(&t->ring, t->text.data, t->text.len);
+    return 0;
+}
+
+int ci_view_step_tail(struct ci_provider *p, const struct ci_run *r, const struct ci_step *st,
+                      size_t n, int keep_color, struct strvec *lines, struct err *e)
+{
+    struct step_tail t = { .entries = 0 };
+    ci_log_render_init(&t.render, keep_color ? CI_LOG_RENDER_COLOR : CI_LOG_RENDER_NO_COLOR);
+    buf_init(&t.text, 0);
+    line_ring_init(&t.ring, n);
+    struct ci_log_sink sink = { .on_entry = step_tail_entry, .ctx = &t };
+    err_clear(e);
+    int rc = ci_read_log(p, r, NULL, st, &sink, e);
+    if (rc == 0 && t.entries > 0) {
+        buf_reset(&t.text);
+        ci_log_render_flush(&t.render, &t.text);
+        line_ring_add(&t.ring, t.text.data, t.text.len);
+        line_ring_finish(&t.ring);
+        for (size_t i = 0; i < t.ring.count; i++) {
+            size_t len;
+            strvec_push(lines, line_ring_get(&t.ring, i, &len)); /* rendered: no NUL */
+        }
+    }
+    line_ring_release(&t.ring);
+    buf_release(&t.text);
+    ci_log_render_release(&t.render);
+    return rc < 0 ? -1 : 0;
+}
 
 static void report_run(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_run *r,
                        long log_lines)

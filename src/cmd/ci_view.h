@@ -18,6 +18,7 @@
 #include "cmd/ci_common.h"
 #include "core/buf.h"
 #include "core/linering.h"
+#include "core/proc.h"
 #include "core/term.h"
 
 /* The provider's word, "unknown" when it has none. */
@@ -78,6 +79,13 @@ void ci_lines_init(struct ci_lines *L, FILE *to, long tail, int timestamps, int 
 int ci_lines_on_line(void *ctx, const char *line, size_t len, double ts, size_t text);
 void ci_lines_flush(struct ci_lines *L, const char *indent);
 void ci_lines_release(struct ci_lines *L);
+
+/* The last `n` lines of step st's log (a provider with numbered entries:
+ * Woodpecker) rendered as ci logs shows them (ci/logrender.h; keep_color:
+ * colours kept, else dropped), appended to `lines`; a log that stayed empty
+ * adds none. 0, or -1 with e filled when the log could not be read. */
+int ci_view_step_tail(struct ci_provider *p, const struct ci_run *r, const struct ci_step *st,
+                      size_t n, int keep_color, struct strvec *lines, struct err *e);
 
 /* On stderr, for every failed run: the failing job and step, the last
  * `log_lines` lines of that step's log, the "full log:" command (with the

@@ -19,10 +19,12 @@
 #include <time.h>
 
 #include "cmd/ci_common.h"
+#include "cmd/ci_view.h"
 #include "cmd/cmd.h"
 #include "core/clock.h"
 #include "core/http.h"
 #include "woodpecker/hints.h"
+#include "woodpecker/provider.h"
 #include "core/term.h"
 
 #define POLL_INTERVAL 3.0
@@ -56,6 +58,7 @@ const struct opt ci_watch_opts[] = {
 struct watch {
     struct cmd_ctx *ctx;
     struct ci_session *s;
+    struct ci_provider p;  /* around s's client: log tails */
     const struct ci_target *t;
     struct wp_pipeline cur;
     int have;
@@ -517,56 +520,64 @@ static void full_log_hint(struct watch *w, const char *wf, const char *step, str
     buf_release(&name);
 }
 
+/* One failed step: its line, its log's tail and the "full log:" hint. */
+static json_t *report_step(struct watch *w, const struct ci_run *r, const struct ci_job *j,
+                           const struct ci_step *st, struct buf *out)
+{
+    const char *error = st->error ? st->error : "";
+    buf_addf(out, "\nfailed: %s/%s (%s, exit code %d)%s%s\n", j->name, st->name, st->status,
+             st->exit_code, *error ? ": " : "", error);
+    struct strvec lines = STRVEC_INIT;
+    struct err e;
+    err_clear(&e);
+    int rc = ci_view_step_tail(&w->p, r, st, (size_t)watch_opts.log_lines,
+                               w->ctx->color && w->ctx->stdout_tty, &lines, &e);
+    if (rc < 0)
+        buf_addf(out, "  (log for %s is unavailable: %s)\n", st->name, e.msg);
+    else if (lines.n == 0)
+        buf_addf(out, "  (log for %s is empty or unavailable)\n", st->name);
+    json_t *tail = json_array();
+    for (size_t l = 0; l < lines.n; l++) {
+        buf_addf(out, "  %s\n", lines.v[l]);
+        json_array_append_new(tail, json_string(lines.v[l]));
+    }
+    full_log_hint(w, j->name, st->name, out);
+    strvec_clear(&lines);
+    return json_pack("{s:s, s:s, s:s, s:i, s:s, s:o}", "workflow", j->name, "step", st->name,
+                     "state", st->status, "exit_code", st->exit_code, "error", error,
+                     "log_tail", tail);
+}
+
 static void failure_report(struct watch *w, json_t *result)
 {
     json_t *failed = json_array();
     struct buf out;
     buf_init(&out, 0);
-    const struct wp_pipeline *p = &w->cur;
-    if (p->errors)
-        buf_addf(&out, "error: %s\n", p->errors);
-    for (size_t i = 0; i < p->nworkflows; i++) {
-        const struct wp_workflow *wf = &p->workflows[i];
-        if (wf->error[0] && !wf->nsteps)
-            buf_addf(&out, "workflow %s: %s\n", wf->name, wf->error);
+    struct ci_run r;
+    wp_pipeline_to_run(&w->cur, &r);
+    if (r.error)
+        buf_addf(&out, "error: %s\n", r.error);
+    for (size_t i = 0; i < r.njobs; i++) {
+        const struct ci_job *j = &r.jobs[i];
+        if (j->error && !j->nsteps)
+            buf_addf(&out, "workflow %s: %s\n", j->name, j->error);
         /* a failed step in a workflow that succeeded had `failure: ignore` */
-        if (!wp_status_failed(wf->state))
+        if (!ci_state_failed(j->state))
             continue;
-        for (size_t k = 0; k < wf->nsteps; k++) {
-            const struct wp_step *st = &wf->steps[k];
-            if (!wp_status_failed(st->state) || !strcmp(st->state, "canceled"))
-                continue;
-            buf_addf(&out, "\nfailed: %s/%s (%s, exit code %d)%s%s\n", wf->name, st->name,
-                     st->state, st->exit_code, st->error[0] ? ": " : "", st->error);
-            struct strvec lines = STRVEC_INIT;
-            struct err e;
-            err_clear(&e);
-            int rc = ci_log_tail(w->s, p->number, st->id, (size_t)watch_opts.log_lines,
-                                 w->ctx->color && w->ctx->stdout_tty, &lines, &e);
-            if (rc < 0)
-                buf_addf(&out, "  (log for %s is unavailable: %s)\n", st->name, e.msg);
-            else if (lines.n == 0)
-                buf_addf(&out, "  (log for %s is empty or unavailable)\n", st->name);
-            json_t *tail = json_array();
-            for (size_t l = 0; l < lines.n; l++) {
-                buf_addf(&out, "  %s\n", lines.v[l]);
-                json_array_append_new(tail, json_string(lines.v[l]));
-            }
-            full_log_hint(w, wf->name, st->name, &out);
-            json_array_append_new(failed, json_pack("{s:s, s:s, s:s, s:i, s:s, s:o}",
-                                  "workflow", wf->name, "step", st->name, "state", st->state,
-                                  "exit_code", st->exit_code, "error", st->error, "log_tail",
-                                  tail));
-            strvec_clear(&lines);
-        }
+        /* a canceled step did not fail: something else stopped it (a
+         * declined one is reported: the person's "no" is the failure) */
+        for (size_t k = 0; k < j->nsteps; k++)
+            if (ci_state_failed(j->steps[k].state) && strcmp(j->steps[k].status, "canceled"))
+                json_array_append_new(failed, report_step(w, &r, j, &j->steps[k], &out));
     }
     buf_adds(&out, "view: ");
-    ci_pipeline_url(w->s, p->number, &out);
+    ci_pipeline_url(w->s, r.number, &out);
     buf_addc(&out, '\n');
     if (w->ctx->mode != OUTPUT_JSON)
         fputs(out.data, stderr);
     json_object_set_new(result, "failed_steps", failed);
     buf_release(&out);
+    ci_run_release(&r);
 }
 
 static void finish(struct watch *w, int code)
@@ -674,6 +685,7 @@ static int watch_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_
     s->client.http.deadline = w.deadline;
     term_fmt_duration(w.timeout_text, sizeof(w.timeout_text), cmd_timeout(ctx));
     term_init(&w.term, 2, ctx->color);
+    wp_provider_wrap(&w.p, &s->client, &s->repo, ctx->g.verbose);
     wp_hints_init(&w.hints, &s->client, s->repo.id, ctx->g.verbose, POLL_INTERVAL,
                   on_pipeline_event, &w);
     s->client.http.on_wait = on_http_wait;
@@ -704,6 +716,7 @@ static int watch_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_
     s->client.http.wait_ud = NULL;
     term_plain_release(&w.plain);
     term_release(&w.term);
+    ci_provider_close(&w.p);
     return code;
 }
 
