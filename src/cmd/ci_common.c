@@ -363,11 +363,3 @@ json_t *ci_pipeline_json(const struct ci_session *s, const struct wp_pipeline *p
     ci_run_release(&r);
     return j;
 }
-
-/* ---- stored step logs ---- */
-
-int ci_log_tail(struct ci_session *s, long long number, long long step_id, size_t n,
-                int keep_color, struct strvec *lines, struct err *e)
-{
-    return wp_log_tail(&s->client, s->repo.id, number, step_id, n, keep_color, lines, e);
-}

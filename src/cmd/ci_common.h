@@ -128,11 +128,6 @@ void ci_shell_quote(struct buf *out, const char *s, int always);
  */
 void ci_hint_flags(const struct cmd_ctx *ctx, struct buf *out);
 
-/* The last n lines of a step's stored log (woodpecker/logread.h's
- * wp_log_tail) for the session's repo (ci watch, ship). */
-int ci_log_tail(struct ci_session *s, long long number, long long step_id, size_t n,
-                int keep_color, struct strvec *lines, struct err *e);
-
 /* ANSI colour for a status, "" when colour is off. */
 enum term_color ci_status_tone(const char *status);
 /* Appends `status` padded to `width`, in its colour when `color`. */

@@ -17,9 +17,11 @@
 #include <unistd.h>
 
 #include "cmd/ci_common.h"
+#include "cmd/ci_view.h"
 #include "cmd/ship_stage.h"
 #include "core/clock.h"
 #include "core/term.h"
+#include "woodpecker/provider.h"
 
 #define POLL 3.0
 #define LIST_EVERY 6.0
@@ -274,16 +276,20 @@ static int follow(struct wpw *w, double appear_deadline, double deadline)
 
 /* ---- the failure report ---- */
 
-static void report_step(struct wpw *w, const struct wp_workflow *wf, const struct wp_step *st,
-                        json_t *arr, struct buf *out)
+/* One failed step: its line, its log's tail (through the provider's
+ * read_log, as ci watch reads it) and the "full log:" command. */
+static void report_step(struct wpw *w, struct ci_provider *p, const struct ci_run *r,
+                        const struct ci_job *j, const struct ci_step *st, json_t *arr,
+                        struct buf *out)
 {
-    buf_addf(out, "failed: %s/%s (%s, exit code %d)%s%s\n", wf->name, st->name, st->state,
-             st->exit_code, st->error[0] ? ": " : "", st->error);
+    const char *error = st->error ? st->error : "";
+    buf_addf(out, "failed: %s/%s (%s, exit code %d)%s%s\n", j->name, st->name, st->status,
+             st->exit_code, *error ? ": " : "", error);
     struct strvec lines = STRVEC_INIT;
     struct err e;
     err_clear(&e);
-    if (ci_log_tail(&w->s, w->cur.number, st->id, LOG_LINES, w->fl.ctx->color && w->fl.ctx->stdout_tty,
-                    &lines, &e) < 0)
+    if (ci_view_step_tail(p, r, st, LOG_LINES, w->fl.ctx->color && w->fl.ctx->stdout_tty,
+                          &lines, &e) < 0)
         buf_addf(out, "  (log unavailable: %s)\n", e.msg);
     json_t *tail = json_array();
     for (size_t l = 0; l < lines.n; l++) {
@@ -293,12 +299,12 @@ static void report_step(struct wpw *w, const struct wp_workflow *wf, const struc
     strvec_clear(&lines);
     char next[600];
     snprintf(next, sizeof(next), "homelab ci logs '#%lld' --repo %s --step '%s/%s'",
-             w->cur.number, w->fl.st->repo, wf->name, st->name);
+             r->number, w->fl.st->repo, j->name, st->name);
     buf_addf(out, "full log: %s\n", next);
     if (!w->fl.r->next[0])
         snprintf(w->fl.r->next, sizeof(w->fl.r->next), "%s", next);
-    json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i, s:o}", "workflow", wf->name, "step",
-                                         st->name, "state", st->state, "exit_code", st->exit_code,
+    json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i, s:o}", "workflow", j->name, "step",
+                                         st->name, "state", st->status, "exit_code", st->exit_code,
                                          "log_tail", tail));
 }
 
@@ -307,19 +313,26 @@ static void failure_report(struct wpw *w)
     json_t *arr = json_array();
     struct buf out;
     buf_init(&out, 0);
-    if (w->cur.errors)
-        buf_addf(&out, "error: %s\n", w->cur.errors);
-    for (size_t i = 0; i < w->cur.nworkflows; i++) {
-        const struct wp_workflow *wf = &w->cur.workflows[i];
-        if (!wp_status_failed(wf->state))
+    struct ci_run r;
+    wp_pipeline_to_run(&w->cur, &r);
+    struct ci_provider p;
+    wp_provider_wrap(&p, &w->s.client, &w->s.repo, w->fl.ctx->g.verbose);
+    if (r.error)
+        buf_addf(&out, "error: %s\n", r.error);
+    for (size_t i = 0; i < r.njobs; i++) {
+        const struct ci_job *j = &r.jobs[i];
+        if (!ci_state_failed(j->state))
             continue; /* a failed step there had `failure: ignore` */
-        for (size_t k = 0; k < wf->nsteps; k++)
-            if (wp_status_failed(wf->steps[k].state) && strcmp(wf->steps[k].state, "canceled"))
-                report_step(w, wf, &wf->steps[k], arr, &out);
+        /* a canceled step did not fail: something else stopped it */
+        for (size_t k = 0; k < j->nsteps; k++)
+            if (ci_state_failed(j->steps[k].state) && strcmp(j->steps[k].status, "canceled"))
+                report_step(w, &p, &r, j, &j->steps[k], arr, &out);
     }
+    ci_provider_close(&p);
     if (!w->fl.r->next[0])
         snprintf(w->fl.r->next, sizeof(w->fl.r->next), "homelab ci status '#%lld' --repo %s",
-                 w->cur.number, w->fl.st->repo);
+                 r.number, w->fl.st->repo);
+    ci_run_release(&r);
     ship_follow_report(&w->fl, &out, "failed_steps", arr);
 }
 

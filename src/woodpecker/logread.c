@@ -9,9 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ci/logrender.h"
 #include "core/clock.h"
-#include "core/linering.h"
 #include "core/sanitize.h"
 #include "core/term.h"
 
@@ -212,50 +210,4 @@ int wp_log_read(struct wp_client *c, long long repo_id, long long number, long l
         if (http_wait(&c->http, wait, e) < 0)
             return -1;
     }
-}
-
-/* ---- log tails ---- */
-
-struct tail {
-    struct ci_log_render render;
-    struct buf text;
-    struct line_ring ring;
-};
-
-static int tail_on_entry(void *ctx, const struct log_entry *entry)
-{
-    struct tail *t = ctx;
-    struct ci_log_entry ce;
-    wp_log_entry_neutral(entry, &ce);
-    buf_reset(&t->text);
-    ci_log_render_entry(&t->render, &ce, &t->text);
-    line_ring_add(&t->ring, t->text.data, t->text.len);
-    return 0;
-}
-
-int wp_log_tail(struct wp_client *c, long long repo_id, long long number, long long step_id, size_t n,
-                int keep_color, struct strvec *lines, struct err *e)
-{
-    struct tail t;
-    ci_log_render_init(&t.render, keep_color ? CI_LOG_RENDER_COLOR : CI_LOG_RENDER_NO_COLOR);
-    buf_init(&t.text, 0);
-    line_ring_init(&t.ring, n);
-    struct wp_log_read rd = { .on_entry = tail_on_entry, .ctx = &t };
-    err_clear(e);
-    int rc = wp_log_read(c, repo_id, number, step_id, &rd, e);
-    if (rc > 0) {
-        buf_reset(&t.text);
-        ci_log_render_flush(&t.render, &t.text);
-        line_ring_add(&t.ring, t.text.data, t.text.len);
-        line_ring_finish(&t.ring);
-        for (size_t i = 0; i < t.ring.count; i++) {
-            size_t len;
-            const char *l = line_ring_get(&t.ring, i, &len);
-            strvec_push(lines, l); /* rendered text holds no NUL */
-        }
-    }
-    line_ring_release(&t.ring);
-    buf_release(&t.text);
-    ci_log_render_release(&t.render);
-    return rc < 0 ? -1 : 0;
 }

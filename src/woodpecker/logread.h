@@ -59,13 +59,4 @@ int wp_log_read(struct wp_client *c, long long repo_id, long long number, long l
 /* The size cap wp_log_read() applies when max_bytes is 0. */
 unsigned long long wp_log_max_bytes(void);
 
-/*
- * The last `n` lines of a step's log, sanitized for the terminal (colour
- * kept only when `keep_color`, else dropped), each a string in `lines`.
- * Read with wp_log_read(), so memory stays bounded by `n` lines. An empty
- * log gives 0 lines and returns 0; errors return -1 with `e` filled.
- */
-int wp_log_tail(struct wp_client *c, long long repo_id, long long number, long long step_id, size_t n,
-                int keep_color, struct strvec *lines, struct err *e);
-
 #endif
