@@ -184,3 +184,12 @@ void ci_check_report(const struct ci_check_sink *s, const char *name, enum ci_ch
     va_end(ap);
     s->report(s->ctx, name, r, fix, detail);
 }
+
+int ci_check_repo_named(const struct ci_diagnosis *d)
+{
+    if (d->repo)
+        return 0;
+    const struct err *re = d->repo_err;
+    ci_check_report(d->sink, "repo", CI_CHECK_FAIL, re->hint[0] ? re->hint : NULL, "%s", re->msg);
+    return -1;
+}

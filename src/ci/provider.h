@@ -148,6 +148,10 @@ struct ci_diagnosis {
     const struct ci_check_sink *sink;
 };
 
+/* The repo check when the command could not name a repo: reports it
+ * failed with repo_err's words and returns -1; 0 when d->repo is set. */
+int ci_check_repo_named(const struct ci_diagnosis *d);
+
 struct ci_provider;
 
 /*

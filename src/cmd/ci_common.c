@@ -69,21 +69,29 @@ int ci_provider_repo_name(struct cmd_ctx *ctx, const struct ci_provider_ops *ops
     return ops == &gh_provider_ops ? ci_gh_repo_name(ctx, name, e) : ci_repo_name(ctx, name, e);
 }
 
+/* Collects a target begun with ci_target_start() (t may be NULL); its
+ * error is the one reported, as when it was resolved first. */
+static int finish_target_first(struct cmd_ctx *ctx, struct ci_target *t)
+{
+    if (!t || !t->job)
+        return 0;
+    struct err te;
+    err_clear(&te);
+    if (ci_target_finish(t, &te) == 0)
+        return 0;
+    ctx->err = te;
+    return -1;
+}
+
 int ci_open_provider(struct cmd_ctx *ctx, const struct ci_provider_ops *ops, struct ci_target *t,
                      struct ci_provider *p)
 {
     int github = ops == &gh_provider_ops;
     char *name = NULL;
     int rc = ci_provider_repo_name(ctx, ops, &name, &ctx->err);
-    if (t && t->job) {
-        /* the target's error comes first, as when it was resolved first */
-        struct err te;
-        err_clear(&te);
-        if (ci_target_finish(t, &te) < 0) {
-            ctx->err = te;
-            free(name);
-            return -1;
-        }
+    if (finish_target_first(ctx, t) < 0) {
+        free(name);
+        return -1;
     }
     if ((t && check_full_sha(ctx, ops, t) < 0) || rc < 0) {
         free(name);
@@ -105,15 +113,9 @@ int ci_session_open_target(struct cmd_ctx *ctx, struct ci_session *s, struct ci_
     memset(s, 0, sizeof(*s));
     char *name = NULL;
     int rc = ci_repo_name(ctx, &name, &ctx->err);
-    if (t && t->job) {
-        /* the target's error comes first, as when it was resolved first */
-        struct err te;
-        err_clear(&te);
-        if (ci_target_finish(t, &te) < 0) {
-            ctx->err = te;
-            free(name);
-            return -1;
-        }
+    if (finish_target_first(ctx, t) < 0) {
+        free(name);
+        return -1;
     }
     if (rc < 0)
         return -1;

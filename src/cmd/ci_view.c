@@ -471,6 +471,21 @@ int ci_view_step_tail(struct ci_provider *p, const struct ci_run *r, const struc
     return rc < 0 ? -1 : 0;
 }
 
+int ci_view_step_reported(const struct ci_step *st)
+{
+    return ci_state_failed(st->state) && strcmp(ci_view_word(st->status), "canceled");
+}
+
+json_t *ci_view_tail_lines(const struct strvec *lines, struct buf *out)
+{
+    json_t *tail = json_array();
+    for (size_t l = 0; l < lines->n; l++) {
+        buf_addf(out, "  %s\n", lines->v[l]);
+        json_array_append_new(tail, json_string(lines->v[l]));
+    }
+    return tail;
+}
+
 static void report_run(struct cmd_ctx *ctx, struct ci_provider *p, struct ci_run *r,
                        long log_lines)
 {

@@ -87,6 +87,14 @@ void ci_lines_release(struct ci_lines *L);
 int ci_view_step_tail(struct ci_provider *p, const struct ci_run *r, const struct ci_step *st,
                       size_t n, int keep_color, struct strvec *lines, struct err *e);
 
+/* Whether a failure report names this step: it failed, and was not
+ * "canceled" (something else stopped it; a declined step is reported: the
+ * person's "no" is the failure). The model files both as CI_CANCELLED. */
+int ci_view_step_reported(const struct ci_step *st);
+/* Appends each tail line to `out` indented by two spaces; returns them as
+ * a JSON array (a failure report's "log_tail"). */
+json_t *ci_view_tail_lines(const struct strvec *lines, struct buf *out);
+
 /* On stderr, for every failed run: the failing job and step, the last
  * `log_lines` lines of that step's log, the "full log:" command (with the
  * flags that chose this repo and server, ci_hint_flags) and the run's web

@@ -536,11 +536,7 @@ static json_t *report_step(struct watch *w, const struct ci_run *r, const struct
         buf_addf(out, "  (log for %s is unavailable: %s)\n", st->name, e.msg);
     else if (lines.n == 0)
         buf_addf(out, "  (log for %s is empty or unavailable)\n", st->name);
-    json_t *tail = json_array();
-    for (size_t l = 0; l < lines.n; l++) {
-        buf_addf(out, "  %s\n", lines.v[l]);
-        json_array_append_new(tail, json_string(lines.v[l]));
-    }
+    json_t *tail = ci_view_tail_lines(&lines, out);
     full_log_hint(w, j->name, st->name, out);
     strvec_clear(&lines);
     return json_pack("{s:s, s:s, s:s, s:i, s:s, s:o}", "workflow", j->name, "step", st->name,
@@ -564,10 +560,8 @@ static void failure_report(struct watch *w, json_t *result)
         /* a failed step in a workflow that succeeded had `failure: ignore` */
         if (!ci_state_failed(j->state))
             continue;
-        /* a canceled step did not fail: something else stopped it (a
-         * declined one is reported: the person's "no" is the failure) */
         for (size_t k = 0; k < j->nsteps; k++)
-            if (ci_state_failed(j->steps[k].state) && strcmp(j->steps[k].status, "canceled"))
+            if (ci_view_step_reported(&j->steps[k]))
                 json_array_append_new(failed, report_step(w, &r, j, &j->steps[k], &out));
     }
     buf_adds(&out, "view: ");

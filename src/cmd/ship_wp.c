@@ -291,11 +291,7 @@ static void report_step(struct wpw *w, struct ci_provider *p, const struct ci_ru
     if (ci_view_step_tail(p, r, st, LOG_LINES, w->fl.ctx->color && w->fl.ctx->stdout_tty,
                           &lines, &e) < 0)
         buf_addf(out, "  (log unavailable: %s)\n", e.msg);
-    json_t *tail = json_array();
-    for (size_t l = 0; l < lines.n; l++) {
-        buf_addf(out, "  %s\n", lines.v[l]);
-        json_array_append_new(tail, json_string(lines.v[l]));
-    }
+    json_t *tail = ci_view_tail_lines(&lines, out);
     strvec_clear(&lines);
     char next[600];
     snprintf(next, sizeof(next), "homelab ci logs '#%lld' --repo %s --step '%s/%s'",
@@ -323,9 +319,8 @@ static void failure_report(struct wpw *w)
         const struct ci_job *j = &r.jobs[i];
         if (!ci_state_failed(j->state))
             continue; /* a failed step there had `failure: ignore` */
-        /* a canceled step did not fail: something else stopped it */
         for (size_t k = 0; k < j->nsteps; k++)
-            if (ci_state_failed(j->steps[k].state) && strcmp(j->steps[k].status, "canceled"))
+            if (ci_view_step_reported(&j->steps[k]))
                 report_step(w, &p, &r, j, &j->steps[k], arr, &out);
     }
     ci_provider_close(&p);

@@ -35,12 +35,8 @@ static void check_rate_limit(const struct ci_diagnosis *d, struct gh_client *c)
 
 static int check_repo(const struct ci_diagnosis *d, struct gh_client *c)
 {
-    const struct err *re = d->repo_err;
-    if (!d->repo) {
-        ci_check_report(d->sink, "repo", CI_CHECK_FAIL, re->hint[0] ? re->hint : NULL, "%s",
-                        re->msg);
+    if (ci_check_repo_named(d) < 0)
         return -1;
-    }
     struct buf path;
     buf_init(&path, 0);
     buf_addf(&path, "/repos/");

@@ -91,12 +91,8 @@ static int check_user(const struct ci_diagnosis *d, struct wp_client *c, const c
 
 static int check_repo(const struct ci_diagnosis *d, struct wp_client *c)
 {
-    const struct err *re = d->repo_err;
-    if (!d->repo) {
-        ci_check_report(d->sink, "repo", CI_CHECK_FAIL, re->hint[0] ? re->hint : NULL, "%s",
-                        re->msg);
+    if (ci_check_repo_named(d) < 0)
         return -1;
-    }
     struct wp_repo repo;
     struct err e;
     err_clear(&e);
