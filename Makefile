@@ -117,7 +117,7 @@ NPROC ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) all unit
 	@$(MAKE) --no-print-directory -j$(NPROC) san
-	@tests/run build build/san tests/lint.sh
+	@tests/run build:unit build/san tests/lint.sh
 
 # One long part after the other, so the soak (which checks deadlines) never
 # shares the CPU with valgrind or the fuzzers. Each prints its own summary.
