@@ -19,6 +19,15 @@ static int render_text(unsigned flags, const char *s, size_t len, struct buf *ou
 
 static int render_line(unsigned flags, const struct ci_log_entry *entry, struct buf *out)
 {
+    if (entry->own_time) {
+        /* the line's own stamp, or none */
+        size_t skip = flags & CI_LOG_RENDER_TIME ? 0 : entry->stamp;
+        if (skip > entry->len)
+            skip = entry->len;
+        if (render_text(flags, entry->data + skip, entry->len - skip, out) < 0)
+            return -1;
+        return buf_addc(out, '\n');
+    }
     if (flags & CI_LOG_RENDER_TIME) {
         char t[32]; /* one snprintf: buf_addf() formats twice */
         int n = snprintf(t, sizeof(t), "[%4llds] ", entry->time);

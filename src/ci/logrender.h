@@ -7,7 +7,8 @@
  *   - progress: a run of consecutive progress entries shows only its last
  *     one, when the run ends (the next shown entry, or flush).
  * Each line ends in '\n'. CI_LOG_RENDER_TIME prefixes the entry's offset
- * from the step's start, "[  12s] "; CI_LOG_RENDER_COLOR keeps colours
+ * from the step's start, "[  12s] " (an entry with its own time stamp,
+ * own_time, shows that instead, and none without the flag); CI_LOG_RENDER_COLOR keeps colours
  * (SANITIZE_KEEP_SGR); CI_LOG_RENDER_NO_COLOR drops them
  * (SANITIZE_DROP_SGR) where they would otherwise be shown escaped;
  * CI_LOG_RENDER_RAW copies the bytes unchanged (--raw: the user asked for

@@ -47,11 +47,18 @@ enum ci_log_kind {
 };
 
 struct ci_log_entry {
-    long long line;      /* 0-based, within the step */
+    long long line;      /* 0-based, within the step (or the job's log) */
     long long time;      /* seconds since the step's log started */
     enum ci_log_kind kind;
     const char *data;
     size_t len;
+    /* A log that carries its own time stamps (GitHub's job logs): own_time
+     * is 1, `time` is unused, and the first `stamp` bytes of data are the
+     * line's stamp and its space ("2026-12-04T10:00:01.0000000Z "; 0 when
+     * the line has none): --timestamps shows the line whole, else the
+     * stamp is skipped. */
+    int own_time;
+    size_t stamp;
 };
 
 /*
@@ -153,6 +160,8 @@ struct ci_diagnosis {
 int ci_check_repo_named(const struct ci_diagnosis *d);
 
 struct ci_provider;
+struct ci_log_query;   /* ci/steps.h: --job and --step */
+struct ci_log_choice;  /* ci/steps.h: the logs a query names */
 
 /*
  * How a provider's runs are shown (cmd/ci_view.c). Both are documented
@@ -237,6 +246,18 @@ struct ci_provider_ops {
     /* The log of a job (st == NULL) or of one step, line by line. */
     int (*read_log)(struct ci_provider *p, const struct ci_run *r, const struct ci_job *j,
                     const struct ci_step *st, const struct ci_log_sink *sink, struct err *e);
+
+    /* `ci logs`: the logs --job/--step name in the runs of the target
+     * (jobs loaded), by this provider's naming rule (ci/steps.h:
+     * ci_logs_choose_steps, ci_logs_choose_jobs). 0, or -1 with e filled. */
+    int (*choose_logs)(const struct ci_runset *s, const struct ci_log_query *q,
+                       struct ci_log_choice *out, struct err *e);
+    /* How the provider keeps logs. 0: a log per step, there once the step
+     * ran (Woodpecker). 1: a log per job (GitHub): a step's lines are cut
+     * from its job's log, whether the log exists is known only by reading
+     * it (read_log returns 1 when it does, 0 while it does not), and it
+     * is complete only once the job is over. */
+    int log_per_job;
 
     /* A step's live log (above). live_open: 0 connected, -1 could not
      * (e filled; the caller decides when to try again). sink is borrowed

@@ -22,6 +22,7 @@
 
 #include "ci/model.h"
 #include "core/buf.h"
+#include "core/err.h"
 
 /* A step by position in a run: r->jobs[job].steps[step]. */
 struct ci_step_ref {
@@ -63,5 +64,60 @@ int ci_step_ran(const struct ci_step *st);
 /* Whether a step that has not started may still start: pending, waiting,
  * or waiting for a person (an approval). */
 int ci_step_waiting(const struct ci_step *st);
+
+/*
+ * ---- which logs `ci logs` prints: a provider's choose_logs op ----
+ *
+ * The two providers name logs differently, so each has its own rule; both
+ * are here, pure, over the model of the target's runs (jobs loaded).
+ */
+
+/* --job and --step as typed; NULL when not given. */
+struct ci_log_query {
+    const char *job, *step;
+};
+
+/* One log to print: s->runs[run].jobs[job]'s step `step`, or the whole
+ * job's log when step < 0. */
+struct ci_log_pick {
+    size_t run, job;
+    long step;
+};
+
+struct ci_log_choice {
+    struct ci_log_pick *v;
+    size_t n, alloc;
+    /* When a name was ambiguous: a message for stderr, shown before the
+     * error after "homelab: " (the candidates, a line each, each line
+     * ending in '\n', names escaped); "" when none. */
+    struct buf before;
+};
+
+void ci_log_choice_init(struct ci_log_choice *c);
+void ci_log_choice_release(struct ci_log_choice *c);
+
+/*
+ * Woodpecker's rule (one run, a log per step): --step STEP or
+ * WORKFLOW/STEP (ci_steps_named), --job WORKFLOW for that workflow's
+ * steps (with --step: WORKFLOW/STEP); an unknown name, or one that names
+ * several steps, is EXIT_USAGE with the candidates in the hint; a run
+ * without steps is EXIT_NOT_FOUND. Without a name: ci_steps_default.
+ * Reads s->runs[0] only.
+ */
+int ci_logs_choose_steps(const struct ci_runset *s, const struct ci_log_query *q,
+                         struct ci_log_choice *out, struct err *e);
+
+/*
+ * GitHub's rule (several runs per commit, a log per job): --job JOB and
+ * --step STEP, or --step "JOB/STEP" resolved by trying every split at a
+ * '/' (job names of reusable workflows hold " / "); the name must match
+ * exactly one job or step of the runs: none is EXIT_NOT_FOUND, several is
+ * EXIT_USAGE with the candidates in out->before. --job alone is that
+ * job's whole log. Without a name: the first failing job of each failed
+ * run, its failing step (the whole job when no step failed); when no run
+ * failed, every job's whole log; no job at all is EXIT_NOT_FOUND.
+ */
+int ci_logs_choose_jobs(const struct ci_runset *s, const struct ci_log_query *q,
+                        struct ci_log_choice *out, struct err *e);
 
 #endif

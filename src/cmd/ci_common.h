@@ -138,7 +138,7 @@ void ci_paint_status(struct buf *out, int color, const char *status, int width);
 /* Flags only the GitHub provider reads. */
 struct ci_gh_opts {
     const char *event;  /* --event NAME|any */
-    const char *job;    /* ci logs --job */
+    const char *job;    /* ci logs --job (both providers) */
 };
 extern struct ci_gh_opts ci_gh_opts;
 
@@ -146,12 +146,6 @@ extern struct ci_gh_opts ci_gh_opts;
 double ci_watch_appear_timeout(void); /* < 0: not given */
 long ci_watch_log_lines(void);
 int ci_watch_wait_approval(void);
-struct ci_logs_view {
-    const char *step;
-    int follow, raw, timestamps;
-    long tail;
-};
-void ci_logs_view(struct ci_logs_view *v);
 
 /*
  * Whether this command talks to GitHub (ci/provider.h's choice): 1 yes,
@@ -163,7 +157,6 @@ int ci_gh_repo_name(struct cmd_ctx *ctx, char **repo, struct err *e);
 /* Opens the GitHub provider for `repo`, its rate-limit waits told on stderr. */
 int ci_gh_open_repo(struct cmd_ctx *ctx, const char *repo, struct ci_provider *p);
 int ci_gh_watch(struct cmd_ctx *ctx);
-int ci_gh_logs(struct cmd_ctx *ctx);
 /* For the write verbs: the provider opened for this command, REV or #ID
  * from ctx->pos (GitHub needs a full commit id), and `ci watch TARGET`
  * with `extra` (borrowed, may be NULL) merged into its JSON result line. */

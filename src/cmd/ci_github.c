@@ -1,11 +1,11 @@
 /*
- * ci_github: what is still GitHub's own in ci status, list, watch and
- * logs: choosing the provider, naming the repo and the commit (head_sha
- * needs the full id), opening the provider with its rate-limit progress
- * line, GitHub's words when no run is there, and the entry points. The
- * follow loop (cmd/ci_follow.c), the rendering and failure report
- * (cmd/ci_view.c) and the log picking (cmd/ci_logs_pick.c) are written
- * against ci/provider.h only.
+ * ci_github: what is still GitHub's own in ci watch and the write verbs:
+ * choosing the provider, naming the repo and the commit (head_sha needs
+ * the full id), opening the provider with its rate-limit progress line,
+ * and the entry points. The follow loop (cmd/ci_follow.c) and the
+ * rendering and failure report (cmd/ci_view.c) are written against
+ * ci/provider.h only; `ci logs` (cmd/ci_logs.c) is one code path for
+ * both providers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +15,6 @@
 #include "ci/provider.h"
 #include "cmd/ci_common.h"
 #include "cmd/ci_follow.h"
-#include "cmd/ci_logs_pick.h"
 #include "cmd/ci_view.h"
 #include "cmd/cmd.h"
 #include "core/term.h"
@@ -174,11 +173,6 @@ static void gh_end(struct ci_target *t, struct ci_provider *p)
     ci_target_release(t);
 }
 
-
-
-
-
-
 int ci_gh_watch(struct cmd_ctx *ctx)
 {
     struct ci_target t;
@@ -195,30 +189,6 @@ int ci_gh_watch(struct cmd_ctx *ctx)
         .extra = watch_extra,
     };
     int code = ci_follow(ctx, &p, &t, &spec);
-    gh_end(&t, &p);
-    return code;
-}
-
-/* ---- ci logs ---- */
-
-int ci_gh_logs(struct cmd_ctx *ctx)
-{
-    struct ci_target t;
-    struct ci_provider p;
-    struct ci_runset s = { 0 };
-    if (gh_begin(ctx, &t, &p) < 0)
-        return ctx->err.code;
-    term_catch_signals();
-    int code;
-    struct ci_filter f = gh_filter();
-    if (ci_view_read_target(ctx, &p, &t, &f, &s) < 0) {
-        code = ctx->err.code;
-    } else {
-        struct ci_logs_view v;
-        ci_logs_view(&v);
-        code = ci_logs_print(ctx, &p, &s, ci_gh_opts.job, &v);
-    }
-    ci_runset_release(&s);
     gh_end(&t, &p);
     return code;
 }

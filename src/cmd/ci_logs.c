@@ -1,18 +1,23 @@
 /*
  * ci logs: step logs, safe to print, by step name, with follow.
  *
- *   homelab ci logs [REV|#N] [--step NAME|WORKFLOW/STEP] [--follow] [--tail N]
- *                   [--raw] [--timestamps]
+ *   homelab ci logs [REV|#N] [--job JOB] [--step NAME|JOB/STEP] [--follow]
+ *                   [--tail N] [--raw] [--timestamps]
  *
- * Which steps: --step names one (an unknown or ambiguous name is a usage
- * error listing the candidates); else the failing steps when the pipeline
- * failed, else every step in pipeline order (ci/steps.h). Without
- * --step each step's log comes under a header line on stdout,
+ * One code path for every provider. Which logs: the provider's
+ * choose_logs op, by its naming rule (ci/steps.h: Woodpecker's steps,
+ * GitHub's jobs and JOB/STEP splits); an unknown or ambiguous name is an
+ * error listing the candidates. When the command named one log it is
+ * printed bare, so it can be piped as is; else each log comes under a
+ * header line on stdout, in the provider's layout (ci_view_log_header):
  *
- *   ==> build/test failure exit 2 40s <==
+ *   ==> build/test failure exit 2 40s <==        (Woodpecker)
+ *   ==> CI / test / Run tests <==                (GitHub)
  *
- * with a blank line between steps (the `tail` convention for several
- * files). With --step the log is printed bare, so it can be piped as is.
+ * How the provider keeps logs decides the rest (ops->log_per_job): a log
+ * per step is there once the step ran, so its header comes first; a log
+ * per job (GitHub) may not exist yet, which only reading it tells, so its
+ * header waits for the log and a job without one is noted instead.
  *
  * What reaches stdout: log text is untrusted. By default every control
  * character and escape sequence is shown escaped (core/sanitize.h); colour
@@ -23,21 +28,20 @@
  *
  * Stored logs are decoded as the body arrives and written as they are
  * decoded (stdout is flushed after each piece of body), so memory does not
- * grow with the log; --tail N holds only N lines. The pipeline and the
- * stored logs are read through the provider interface (ci/provider.h:
- * run_by_id / runs_of_commit, read_log with numbered entries); reading,
- * retries and the size cap are the Woodpecker provider's (its read_log is
- * woodpecker/logread.h's wp_log_read).
+ * grow with the log; --tail N holds only N lines. The runs and the stored
+ * logs are read through the provider interface (ci/provider.h:
+ * run_by_id / runs_of_commit, load_jobs, read_log with numbered entries
+ * rendered by ci/logrender.h); reading, retries and the size cap are the
+ * provider's.
  *
- * --follow is ci_logs_follow.c's (cmd/ci_logs_wp.h), over the provider's
- * live log. A provider with several runs per commit (ops->layout RUNS:
- * GitHub) has its own half of the verb, ci_gh_logs() (cmd/ci_logs_pick.c).
+ * --follow is ci_logs_follow.c's (cmd/ci_logs.h), over the provider's live
+ * log, or its stored log read again when it has none.
  *
- * Exit codes: 0 when logs were printed, whatever the pipeline's state;
- * 2 usage (including an unknown or ambiguous --step); 3 --follow timed out;
- * 5 no pipeline, no steps, or nothing has run yet; 6 a log that could not
- * be read, or came back empty, or is over the size cap; 7 refused;
- * 130 interrupted.
+ * Exit codes: 0 when logs were printed, whatever the run's state; 2 usage
+ * (an unknown or ambiguous Woodpecker step, an ambiguous GitHub name);
+ * 3 --follow timed out; 5 no run, no steps or jobs, no GitHub job or step
+ * of that name, or nothing has a log yet; 6 a log that could not be read,
+ * or came back empty, or is over the size cap; 7 refused; 130 interrupted.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,7 +51,7 @@
 #include "ci/logrender.h"
 #include "ci/steps.h"
 #include "cmd/ci_common.h"
-#include "cmd/ci_logs_wp.h"
+#include "cmd/ci_logs.h"
 #include "cmd/ci_view.h"
 #include "cmd/cmd.h"
 #include "core/clock.h"
@@ -65,7 +69,7 @@ static struct {
 
 const struct opt ci_logs_opts[] = {
     { "step", OPT_STRING, &logs_opts.step, "NAME", "only this step (STEP or WORKFLOW/STEP; GitHub: JOB/STEP)" },
-    { "job", OPT_STRING, &ci_gh_opts.job, "NAME", "GitHub: only this job" },
+    { "job", OPT_STRING, &ci_gh_opts.job, "NAME", "only this job (Woodpecker: workflow)" },
     { "event", OPT_STRING, &ci_gh_opts.event, "NAME", "GitHub: runs of this event (default push; any)" },
     { "follow", OPT_BOOL, &logs_opts.follow, NULL,
       "stream a running step until it ends; wait for one that has not started" },
@@ -78,6 +82,8 @@ const struct opt ci_logs_opts[] = {
 };
 
 /* ---- output ---- */
+
+static void header_out(struct logs *L);
 
 int logs_flush(struct logs *L, int sync)
 {
@@ -99,6 +105,7 @@ int logs_sink_entry(void *ctx, const struct ci_log_entry *entry)
     if (entry->line < L->next_line)
         return 0; /* printed already (a resumed read, a replayed stream) */
     L->next_line = entry->line + 1;
+    header_out(L); /* a held one: the log is there */
     L->printed++;
     L->any_printed = 1;
     ci_log_render_entry(&L->render, entry, &L->text);
@@ -138,34 +145,29 @@ void logs_output_end(struct logs *L)
     logs_flush(L, 1);
 }
 
-void logs_header(struct logs *L, const struct ci_step *st)
+/* Holds the log's header line (when there are headers) until the log
+ * shows it is there (header_out). */
+static void header_hold(struct logs *L, const struct ci_job *j, const struct ci_step *st)
 {
-    if (!L->headers)
+    buf_reset(&L->header);
+    if (L->headers)
+        ci_view_log_header(L->prov, L->label.data, j, st, L->color, !L->steps_done, &L->header);
+}
+
+/* Prints the held header, if any. */
+static void header_out(struct logs *L)
+{
+    if (!L->header.len)
         return;
-    if (L->steps_done)
-        buf_addc(&L->text, '\n');
-    buf_adds(&L->text, "==> ");
-    buf_add(&L->text, L->label.data, L->label.len);
-    buf_addc(&L->text, ' ');
-    /* the provider's word, decoded clean by the provider */
-    ci_paint_status(&L->text, L->color, ci_view_word(st->status), 0);
-    if (ci_state_final(st->state) && ci_step_ran(st))
-        buf_addf(&L->text, " exit %d", st->exit_code);
-    if (st->started) {
-        char d[32];
-        ci_format_duration(ci_elapsed(st->started, st->finished, (long long)clock_wall()), d,
-                           sizeof(d));
-        buf_addf(&L->text, " %s", d);
-    }
-    if (st->error) {
-        char e[160];
-        ci_first_line(st->error, 120, e, sizeof(e));
-        buf_adds(&L->text, " (");
-        sanitize_append(&L->text, e, strlen(e), 0);
-        buf_addc(&L->text, ')');
-    }
-    buf_adds(&L->text, " <==\n");
+    buf_add(&L->text, L->header.data, L->header.len);
+    buf_reset(&L->header);
     logs_flush(L, 1);
+}
+
+void logs_header(struct logs *L, const struct ci_job *j, const struct ci_step *st)
+{
+    header_hold(L, j, st);
+    header_out(L);
 }
 
 /* A diagnostic line on stderr about the current step. Arguments are
@@ -204,25 +206,33 @@ static void record_error(struct logs *L, const struct err *e)
         L->worst = e->code;
 }
 
-/* ---- the step being printed ---- */
+/* ---- the log being printed ---- */
 
-static void step_begin(struct logs *L, const char *wf, const char *step)
+static void pick_begin(struct logs *L, const struct ci_log_pick *pk)
 {
+    L->run = &L->runs.runs[pk->run];
+    const struct ci_job *j = &L->run->jobs[pk->job];
+    const struct ci_step *st = pk->step >= 0 ? &j->steps[pk->step] : NULL;
+    L->job_name = xstrdup(j->name ? j->name : "");
+    L->step_name = st ? xstrdup(st->name ? st->name : "") : NULL;
     buf_reset(&L->label);
-    sanitize_append(&L->label, wf, strlen(wf), 0);
-    buf_addc(&L->label, '/');
-    sanitize_append(&L->label, step, strlen(step), 0);
+    ci_view_log_label(L->prov, L->run, j, st, &L->label);
+    buf_reset(&L->header);
     ci_log_render_init(&L->render, L->flags);
     L->tailing = logs_opts.tail >= 0;
     line_ring_reset(&L->ring);
     L->next_line = 0;
     L->printed = 0;
     L->lost = 0;
+    L->read_found = 0;
 }
 
-static void step_end(struct logs *L)
+static void pick_end(struct logs *L)
 {
     ci_log_render_release(&L->render);
+    free(L->job_name);
+    free(L->step_name);
+    L->job_name = L->step_name = NULL;
     L->steps_done++;
 }
 
@@ -240,8 +250,9 @@ int logs_read_stored(struct logs *L, const struct ci_job *j, const struct ci_ste
     struct err e;
     err_clear(&e);
     L->delivered = 0;
-    int rc = ci_read_log(L->prov, &L->run, j, st, &sink, &e);
+    int rc = ci_read_log(L->prov, L->run, j, st, &sink, &e);
     L->read_empty = rc == 0 && L->delivered == 0;
+    L->read_found = rc > 0;
     if (rc >= 0)
         return 0;
     if (L->write_failed)
@@ -258,9 +269,46 @@ int logs_read_stored(struct logs *L, const struct ci_job *j, const struct ci_ste
     return 0;
 }
 
-/* After a step's log was read to its end: say so when there was none. */
-void logs_check_empty(struct logs *L, const struct ci_step *st)
+void logs_read_done(struct logs *L, const struct ci_step *st)
 {
+    if (!L->read_found)
+        return;
+    header_out(L); /* a log without lines still gets its header */
+    if (st && L->prov->log_cut_uncertain) {
+        struct buf name;
+        buf_init(&name, 0);
+        sanitize_append(&name, L->step_name, strlen(L->step_name), 0);
+        logs_note(L, "could not tell the lines of step '%s' apart for sure; showing the whole "
+                  "job log", name.data);
+        buf_release(&name);
+    }
+}
+
+/* A log kept per job that is not there (yet): said at once, or, for a
+ * command that prints several logs, after them (nothing_ran() when no
+ * log was there at all). */
+static void no_job_log(struct logs *L, const struct ci_job *j)
+{
+    if (L->printed || L->read_found)
+        return;
+    struct buf note;
+    buf_init(&note, 0);
+    buf_addf(&note, "%s has no log for ", L->prov->ops->title);
+    sanitize_append(&note, L->job_name, strlen(L->job_name), 0);
+    buf_addf(&note, " yet (%s)", ci_view_word(j->status));
+    if (L->headers && !L->follow)
+        strvec_push(&L->no_log, note.data);
+    else
+        logs_note(L, "%s", note.data);
+    buf_release(&note);
+}
+
+void logs_check_empty(struct logs *L, const struct ci_job *j, const struct ci_step *st)
+{
+    if (L->prov->ops->log_per_job) {
+        no_job_log(L, j);
+        return;
+    }
     if (L->printed || !ci_step_ran(st))
         return;
     if (!ci_state_final(st->state)) {
@@ -274,21 +322,27 @@ void logs_check_empty(struct logs *L, const struct ci_step *st)
     }
 }
 
-/* Without --follow: whatever the server has stored. */
+/* Without --follow: whatever the server has stored. A log kept per job
+ * is read even when the model says its step did not run: only the read
+ * tells whether the job has a log, and its header waits for that. */
 static int show_stored(struct logs *L, const struct ci_job *j, const struct ci_step *st)
 {
-    logs_header(L, st);
-    if (!ci_step_ran(st))
+    int per_job = L->prov->ops->log_per_job;
+    header_hold(L, j, st);
+    if (!per_job)
+        header_out(L);
+    if (!per_job && !ci_step_ran(st))
         return 0;
-    int terminal = ci_state_final(st->state);
+    int terminal = ci_state_final(st ? st->state : j->state);
     int rc = logs_read_stored(L, j, st, terminal ? 0 : 1, REPORT_ERROR);
+    logs_read_done(L, st);
     logs_output_end(L);
     if (rc == 0)
-        logs_check_empty(L, st);
+        logs_check_empty(L, j, st);
     return L->write_failed ? -1 : rc;
 }
 
-/* ---- choosing steps ---- */
+/* ---- choosing the logs ---- */
 
 /* Error messages quote names and states that come from the server. */
 static void sanitize_err(struct err *e)
@@ -303,56 +357,29 @@ static void sanitize_err(struct err *e)
     buf_release(&safe);
 }
 
-static int choose(struct logs *L, struct strvec *names)
+/* The provider's choice for --job/--step; an ambiguous name's candidates
+ * are said before the error. */
+static int choose(struct logs *L)
 {
-    const struct ci_run *r = &L->run;
-    struct ci_step_list l = CI_STEP_LIST_INIT;
-    struct buf all;
-    buf_init(&all, 0);
-    ci_steps_describe_all(r, &all);
-    int rc = 0;
-    if (!all.len) {
-        err_set(&L->ctx->err, EXIT_NOT_FOUND, "pipeline #%lld (%s) has no steps", r->number,
-                ci_view_word(r->status));
-        if (r->error) {
-            char e[200];
-            ci_first_line(r->error, 180, e, sizeof(e));
-            err_hint(&L->ctx->err, "error: %s", e);
+    const struct ci_provider_ops *ops = L->prov->ops;
+    struct ci_log_query q = { ci_gh_opts.job, logs_opts.step };
+    if (!ops->choose_logs)
+        return err_set(&L->ctx->err, EXIT_USAGE, "'ci logs' is not supported by %s", ops->title);
+    if (ops->choose_logs(&L->runs, &q, &L->choice, &L->ctx->err) < 0) {
+        if (L->choice.before.len) {
+            fflush(stdout);
+            fprintf(stderr, "homelab: %s", L->choice.before.data);
         }
-        rc = -1;
-    } else if (logs_opts.step) {
-        size_t n = ci_steps_named(r, logs_opts.step, &l);
-        struct buf which;
-        buf_init(&which, 0);
-        if (n == 0) {
-            err_set(&L->ctx->err, EXIT_USAGE, "no step '%s' in pipeline #%lld", logs_opts.step,
-                    r->number);
-            err_hint(&L->ctx->err, "its steps: %s", all.data);
-            rc = -1;
-        } else if (n > 1) {
-            ci_steps_describe(r, &l, &which);
-            err_set(&L->ctx->err, EXIT_USAGE, "step '%s' is ambiguous in pipeline #%lld: %s",
-                    logs_opts.step, r->number, which.data);
-            err_hint(&L->ctx->err, "name one as WORKFLOW/STEP, e.g. --step '%s/%s'",
-                     r->jobs[l.v[0].job].name, r->jobs[l.v[0].job].steps[l.v[0].step].name);
-            rc = -1;
-        }
-        buf_release(&which);
-    } else {
-        ci_steps_default(r, &l);
+        return -1;
     }
-    for (size_t i = 0; rc == 0 && i < l.n; i++) {
-        strvec_push(names, r->jobs[l.v[i].job].name);
-        strvec_push(names, r->jobs[l.v[i].job].steps[l.v[i].step].name);
-    }
-    buf_release(&all);
-    ci_step_list_release(&l);
-    return rc;
+    /* one log named: printed bare */
+    L->headers = !(q.job || q.step) || L->choice.n > 1;
+    return 0;
 }
 
 /* ---- the verb ---- */
 
-/* --step named a step that has not run (without --follow). */
+/* A named step that has not run (without --follow). */
 static int not_run(struct logs *L, const struct ci_step *st)
 {
     err_set(&L->ctx->err, EXIT_NOT_FOUND, "%s is %s: it has not run, so it has no log%s",
@@ -361,45 +388,64 @@ static int not_run(struct logs *L, const struct ci_step *st)
     return EXIT_NOT_FOUND;
 }
 
-/* No step of the pipeline had a log to print. */
+/* No log of the run(s) was there to print. */
 static int nothing_ran(struct logs *L)
 {
-    err_set(&L->ctx->err, EXIT_NOT_FOUND, "no step of pipeline #%lld (%s) has a log yet%s",
-            L->run.number, ci_view_word(L->run.status),
-            ci_state_final(L->run.state) ? "" : "; --follow waits for them");
+    const struct ci_runset *s = &L->runs;
+    const char *unit = L->prov->ops->log_per_job ? "job" : "step";
+    int final = 1;
+    for (size_t i = 0; i < s->n; i++)
+        final = final && ci_state_final(s->runs[i].state);
+    const char *more = final ? "" : "; --follow waits for them";
+    struct buf name;
+    buf_init(&name, 0);
+    ci_view_run_name(L->prov, &s->runs[0], &name);
+    if (s->n == 1)
+        err_set(&L->ctx->err, EXIT_NOT_FOUND, "no %s of %s (%s) has a log yet%s", unit,
+                name.data, ci_view_word(s->runs[0].status), more);
+    else
+        err_set(&L->ctx->err, EXIT_NOT_FOUND, "no %s of the %zu runs of this commit has a log "
+                "yet%s", unit, s->n, more);
+    buf_release(&name);
     return EXIT_NOT_FOUND;
 }
 
-/* Whether any of the chosen steps has run (and so may have a log). */
-static int any_ran(const struct logs *L, const struct strvec *names)
+/* Whether any chosen log may be there: a step's once it ran; a log kept
+ * per job only its read can tell. */
+static int may_have_logs(const struct logs *L)
 {
-    size_t ji, si;
-    for (size_t i = 0; i + 1 < names->n; i += 2)
-        if (ci_step_find(&L->run, names->v[i], names->v[i + 1], &ji, &si) == 0 &&
-            ci_step_ran(&L->run.jobs[ji].steps[si]))
+    if (L->prov->ops->log_per_job)
+        return 1;
+    for (size_t i = 0; i < L->choice.n; i++) {
+        const struct ci_log_pick *pk = &L->choice.v[i];
+        const struct ci_job *j = &L->runs.runs[pk->run].jobs[pk->job];
+        if (pk->step < 0 || ci_step_ran(&j->steps[pk->step]))
             return 1;
+    }
     return 0;
 }
 
-static int run_steps(struct logs *L, const struct strvec *names)
+/* Prints (or follows) one chosen log; 0 or the code that ends the command. */
+static int print_pick(struct logs *L, const struct ci_log_pick *pk)
+{
+    if (L->follow)
+        return logs_follow(L);
+    const struct ci_job *j = &L->run->jobs[pk->job];
+    const struct ci_step *st = pk->step >= 0 ? &j->steps[pk->step] : NULL;
+    if (show_stored(L, j, st) < 0)
+        return L->write_failed ? EXIT_FAILED : term_interrupted() ? EXIT_INTERRUPTED : L->worst;
+    if (st && !L->headers && !L->prov->ops->log_per_job && !ci_step_ran(st))
+        return not_run(L, st);
+    return 0;
+}
+
+static int run_picks(struct logs *L)
 {
     int code = 0;
-    for (size_t i = 0; i + 1 < names->n && !code; i += 2) {
-        const char *wf = names->v[i], *step = names->v[i + 1];
-        step_begin(L, wf, step);
-        size_t ji, si;
-        if (logs_opts.follow) {
-            code = logs_follow_step(L, wf, step);
-        } else if (ci_step_find(&L->run, wf, step, &ji, &si) == 0) {
-            const struct ci_job *j = &L->run.jobs[ji];
-            const struct ci_step *st = &j->steps[si];
-            if (show_stored(L, j, st) < 0)
-                code = L->write_failed ? EXIT_FAILED
-                       : term_interrupted() ? EXIT_INTERRUPTED : L->worst;
-            else if (!ci_step_ran(st) && logs_opts.step)
-                code = not_run(L, st);
-        }
-        step_end(L);
+    for (size_t i = 0; i < L->choice.n && !code; i++) {
+        pick_begin(L, &L->choice.v[i]);
+        code = print_pick(L, &L->choice.v[i]);
+        pick_end(L);
         if (L->write_failed)
             code = EXIT_FAILED;
         if (term_interrupted())
@@ -408,68 +454,79 @@ static int run_steps(struct logs *L, const struct strvec *names)
     return code;
 }
 
-/* The target's run with its jobs and steps (a Woodpecker commit has one
- * pipeline: the newest). 0, or an exit code with ctx->err filled. */
-static int read_run(struct logs *L, const struct ci_target *t)
+/* The exit code once every chosen log was printed (or the first that
+ * ended the command). */
+static int logs_outcome(struct logs *L, int code)
 {
-    struct ci_runset set = { 0 };
-    struct ci_filter f = { ci_gh_opts.event, NULL, NULL };
-    if (ci_view_read_target(L->ctx, L->prov, t, &f, &set) < 0) {
-        ci_runset_release(&set);
-        return L->ctx->err.code ? L->ctx->err.code : EXIT_NOT_FOUND;
+    if (code == EXIT_INTERRUPTED) {
+        err_set(&L->ctx->err, EXIT_INTERRUPTED, "interrupted");
+        return code;
     }
-    L->run = set.runs[0]; /* the newest */
-    memset(&set.runs[0], 0, sizeof(set.runs[0]));
-    ci_runset_release(&set);
+    if (code)
+        return code;
+    if (L->worst)
+        return L->worst; /* already reported, log by log */
+    if (!L->any_printed && L->empty)
+        return EXIT_UNAVAILABLE;
+    if (!L->any_printed && !L->follow && L->headers)
+        return nothing_ran(L);
+    for (size_t i = 0; i < L->no_log.n; i++)
+        logs_note(L, "%s", L->no_log.v[i]);
     return 0;
+}
+
+static void logs_init(struct logs *L, struct cmd_ctx *ctx, struct ci_provider *prov)
+{
+    memset(L, 0, sizeof(*L));
+    L->ctx = ctx;
+    L->prov = prov;
+    ci_log_choice_init(&L->choice);
+    L->color = ctx->stdout_color;
+    L->flags = logs_opts.raw ? CI_LOG_RENDER_RAW
+               : L->color ? CI_LOG_RENDER_COLOR : CI_LOG_RENDER_NO_COLOR;
+    if (logs_opts.timestamps)
+        L->flags |= CI_LOG_RENDER_TIME;
+    L->follow = logs_opts.follow;
+    L->deadline = clock_now() + (cmd_timeout(ctx) > 0 ? cmd_timeout(ctx) : 1e12);
+    buf_init(&L->label, 0);
+    buf_init(&L->header, 0);
+    buf_init(&L->text, 0);
+    line_ring_init(&L->ring, logs_opts.tail > 0 ? (size_t)logs_opts.tail : 0);
+}
+
+static void logs_release(struct logs *L)
+{
+    line_ring_release(&L->ring);
+    buf_release(&L->text);
+    buf_release(&L->header);
+    buf_release(&L->label);
+    strvec_clear(&L->no_log);
+    ci_log_choice_release(&L->choice);
+    ci_runset_release(&L->runs);
 }
 
 static int logs_run(struct cmd_ctx *ctx, struct ci_provider *prov, const struct ci_target *t)
 {
     struct logs L;
-    memset(&L, 0, sizeof(L));
-    L.ctx = ctx;
-    L.prov = prov;
-    int code = read_run(&L, t);
-    if (code)
-        return code;
-    struct strvec names = STRVEC_INIT;
-    if (choose(&L, &names) < 0) {
+    logs_init(&L, ctx, prov);
+    struct ci_filter f = { ci_gh_opts.event, NULL, NULL };
+    int code;
+    if (ci_view_read_target(ctx, prov, t, &f, &L.runs) < 0) {
+        code = ctx->err.code ? ctx->err.code : EXIT_NOT_FOUND;
+    } else if (choose(&L) < 0) {
         code = ctx->err.code;
-        goto out;
+    } else {
+        term_catch_signals();
+        /* nothing to show: say so once, not under a row of empty headers */
+        if (L.headers && !L.follow && !may_have_logs(&L))
+            code = nothing_ran(&L);
+        else
+            code = run_picks(&L);
+        logs_flush(&L, 1);
+        code = logs_outcome(&L, code);
     }
-    L.color = ctx->stdout_color;
-    L.flags = logs_opts.raw ? CI_LOG_RENDER_RAW : L.color ? CI_LOG_RENDER_COLOR : CI_LOG_RENDER_NO_COLOR;
-    if (logs_opts.timestamps)
-        L.flags |= CI_LOG_RENDER_TIME;
-    L.headers = !logs_opts.step;
-    L.deadline = clock_now() + (cmd_timeout(ctx) > 0 ? cmd_timeout(ctx) : 1e12);
-    buf_init(&L.label, 0);
-    buf_init(&L.text, 0);
-    line_ring_init(&L.ring, logs_opts.tail > 0 ? (size_t)logs_opts.tail : 0);
-    term_catch_signals();
-
-    /* nothing to show: say so once, not under a row of empty headers */
-    if (L.headers && !logs_opts.follow && !any_ran(&L, &names))
-        code = nothing_ran(&L);
-    else
-        code = run_steps(&L, &names);
-    logs_flush(&L, 1);
-    if (code == EXIT_INTERRUPTED)
-        err_set(&ctx->err, EXIT_INTERRUPTED, "interrupted");
-    else if (!code && L.worst)
-        code = L.worst; /* already reported, step by step */
-    else if (!code && !L.any_printed && L.empty)
-        code = EXIT_UNAVAILABLE;
-    else if (!code && !L.any_printed && !logs_opts.follow && !logs_opts.step)
-        code = nothing_ran(&L);
-    line_ring_release(&L.ring);
-    buf_release(&L.text);
-    buf_release(&L.label);
-out:
     sanitize_err(&ctx->err);
-    strvec_clear(&names);
-    ci_run_release(&L.run);
+    logs_release(&L);
     return code;
 }
 
@@ -492,8 +549,6 @@ int cmd_ci_logs(struct cmd_ctx *ctx)
     const struct ci_provider_ops *ops = ci_chosen_provider(ctx);
     if (!ops)
         return ctx->err.code;
-    if (ops->layout != CI_LAYOUT_PIPELINE)
-        return ci_gh_logs(ctx);
     if (ctx->npos > 1)
         return err_fail(&ctx->err, EXIT_USAGE, "'ci logs' takes at most one REV or #N");
     if (ctx->mode == OUTPUT_JSON)
@@ -501,6 +556,8 @@ int cmd_ci_logs(struct cmd_ctx *ctx)
                         "output");
     if (logs_opts.step && !*logs_opts.step)
         return err_fail(&ctx->err, EXIT_USAGE, "--step wants a step name");
+    if (ci_gh_opts.job && !*ci_gh_opts.job)
+        return err_fail(&ctx->err, EXIT_USAGE, "--job wants a job name");
     struct ci_target t;
     if (ci_target_start(ctx->npos ? ctx->pos[0] : NULL, &t, &ctx->err) < 0)
         return ctx->err.code;
@@ -512,13 +569,4 @@ int cmd_ci_logs(struct cmd_ctx *ctx)
     }
     ci_target_release(&t);
     return code;
-}
-
-void ci_logs_view(struct ci_logs_view *v)
-{
-    v->step = logs_opts.step;
-    v->follow = logs_opts.follow;
-    v->raw = logs_opts.raw;
-    v->timestamps = logs_opts.timestamps;
-    v->tail = logs_opts.tail;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ci/logrender.h"
+#include "ci/steps.h"
 #include "core/clock.h"
 #include "core/sanitize.h"
 #include "woodpecker/model.h"
@@ -364,6 +365,70 @@ int ci_view_load_all_jobs(struct ci_provider *p, struct ci_runset *s, struct err
             return -1;
     }
     return 0;
+}
+
+/* ---- ci logs ---- */
+
+static void add_safe(struct buf *out, const char *s)
+{
+    s = ci_view_word(s);
+    sanitize_append(out, s, strlen(s), 0);
+}
+
+void ci_view_log_label(const struct ci_provider *p, const struct ci_run *r,
+                       const struct ci_job *j, const struct ci_step *st, struct buf *out)
+{
+    int pipeline = p->ops->layout == CI_LAYOUT_PIPELINE;
+    if (!pipeline) {
+        add_safe(out, ci_view_workflow(r));
+        buf_adds(out, " / ");
+    }
+    add_safe(out, j->name);
+    if (st) {
+        buf_adds(out, pipeline ? "/" : " / ");
+        add_safe(out, st->name);
+    }
+}
+
+void ci_view_log_header(const struct ci_provider *p, const char *label, const struct ci_job *j,
+                        const struct ci_step *st, int color, int first, struct buf *out)
+{
+    if (p->ops->layout != CI_LAYOUT_PIPELINE) {
+        buf_addf(out, "==> %s <==\n", label);
+        return;
+    }
+    if (!first)
+        buf_addc(out, '\n');
+    buf_addf(out, "==> %s ", label);
+    /* the provider's word, decoded clean by the provider */
+    ci_paint_status(out, color, ci_view_word(st ? st->status : j->status), 0);
+    if (st && ci_state_final(st->state) && ci_step_ran(st))
+        buf_addf(out, " exit %d", st->exit_code);
+    long long started = st ? st->started : j->started, finished = st ? st->finished : j->finished;
+    if (started) {
+        char d[32];
+        ci_format_duration(ci_elapsed(started, finished, (long long)clock_wall()), d, sizeof(d));
+        buf_addf(out, " %s", d);
+    }
+    const char *error = st ? st->error : j->error;
+    if (error) {
+        char e[160];
+        ci_first_line(error, 120, e, sizeof(e));
+        buf_adds(out, " (");
+        sanitize_append(out, e, strlen(e), 0);
+        buf_addc(out, ')');
+    }
+    buf_adds(out, " <==\n");
+}
+
+void ci_view_run_name(const struct ci_provider *p, const struct ci_run *r, struct buf *out)
+{
+    if (p->ops->layout == CI_LAYOUT_PIPELINE) {
+        buf_addf(out, "pipeline #%lld", r->number);
+        return;
+    }
+    add_safe(out, ci_view_workflow(r));
+    buf_addf(out, " '#%lld'", r->id);
 }
 
 /* One log line made safe: timestamp stripped (unless asked), escapes shown. */

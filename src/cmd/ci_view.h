@@ -51,6 +51,20 @@ void ci_view_status(struct cmd_ctx *ctx, const struct ci_provider *p, const stru
 /* `ci list`: a table (pipelines) or a line a run; or one JSON array. */
 void ci_view_list(struct cmd_ctx *ctx, const struct ci_provider *p, const struct ci_runset *s);
 
+/* `ci logs`, in the provider's layout (DESIGN.md). The name of a log in
+ * headers and messages, escaped: "workflow/step" (PIPELINE); "Workflow /
+ * job / step", or "Workflow / job" for a job's whole log (RUNS). */
+void ci_view_log_label(const struct ci_provider *p, const struct ci_run *r,
+                       const struct ci_job *j, const struct ci_step *st, struct buf *out);
+/* The header line above a log: PIPELINE "==> LABEL failure exit 2 40s
+ * <==" (the step's state, exit code, duration and error; a blank line
+ * before it unless `first`, as `tail` puts between files); RUNS "==>
+ * LABEL <==". */
+void ci_view_log_header(const struct ci_provider *p, const char *label, const struct ci_job *j,
+                        const struct ci_step *st, int color, int first, struct buf *out);
+/* A run as messages name it: "pipeline #42" (PIPELINE), "CI '#30000000201'" (RUNS). */
+void ci_view_run_name(const struct ci_provider *p, const struct ci_run *r, struct buf *out);
+
 /* The runs of a target (one for #ID); 0 with s->n == 0 when none yet. */
 int ci_view_read_runs(struct ci_provider *p, const struct ci_target *t,
                       const struct ci_filter *f, struct ci_runset *s, int *changed,

@@ -8,6 +8,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/term.h"
+#include "ci/steps.h"
 #include "github/logsplit.h"
 #include "github/model.h"
 #include "github/write.h"
@@ -206,10 +207,21 @@ static int gh_load_jobs(struct ci_provider *p, struct ci_run *r, int *changed, s
     return 0;
 }
 
-/* Hands lines [begin, end) of the log to the sink, with their times. */
+/* One line as an entry numbered within the section, with its own stamp. */
+static int emit_entry(const struct ci_log_sink *sink, long long number, const char *line,
+                      size_t len, size_t stamp)
+{
+    struct ci_log_entry en = { .line = number, .kind = CI_LOG_OUTPUT, .data = line, .len = len,
+                               .own_time = 1, .stamp = stamp };
+    return sink->on_entry(sink->ctx, &en);
+}
+
+/* Hands lines [begin, end) of the log to the sink, with their times: as
+ * numbered entries when it takes them, else as lines. */
 static int emit_lines(const char *log, size_t begin, size_t end, const struct ci_log_sink *sink)
 {
     size_t pos = begin;
+    long long number = 0;
     while (pos < end) {
         const char *nl = memchr(log + pos, '\n', end - pos);
         size_t stop = nl ? (size_t)(nl - log) : end;
@@ -221,11 +233,12 @@ static int emit_lines(const char *log, size_t begin, size_t end, const struct ci
         gh_log_line_time(log + pos, len, &ts, &text);
         /* a byte-order mark is not part of the line */
         size_t bom = len >= 3 && !memcmp(log + pos, "\xEF\xBB\xBF", 3) ? 3 : 0;
-        if (sink->on_line(sink->ctx, log + pos + bom, len - bom, ts, text - bom))
+        if (sink->on_entry ? emit_entry(sink, number++, log + pos + bom, len - bom, text - bom)
+                           : sink->on_line(sink->ctx, log + pos + bom, len - bom, ts, text - bom))
             return -1;
         pos = nl ? stop + 1 : end;
     }
-    return 0;
+    return sink->on_chunk ? (sink->on_chunk(sink->ctx) ? -1 : 0) : 0;
 }
 
 static int gh_read_log(struct ci_provider *p, const struct ci_run *r, const struct ci_job *j,
@@ -307,6 +320,8 @@ const struct ci_provider_ops gh_provider_ops = {
     .list_runs = gh_list_runs,
     .load_jobs = gh_load_jobs,
     .read_log = gh_read_log,
+    .choose_logs = ci_logs_choose_jobs,
+    .log_per_job = 1,
     .wait_change = gh_wait_change,
     .act = gh_act,
     .describe = gh_act_describe,

@@ -501,4 +501,6 @@ void wp_log_entry_neutral(const struct log_entry *en, struct ci_log_entry *out)
     out->kind = wp_log_kind(en->type);
     out->data = en->data;
     out->len = en->len;
+    out->own_time = 0;
+    out->stamp = 0;
 }

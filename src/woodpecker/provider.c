@@ -8,6 +8,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/term.h"
+#include "ci/steps.h"
 #include "woodpecker/act.h"
 #include "woodpecker/doctor.h"
 #include "woodpecker/hints.h"
@@ -504,6 +505,7 @@ const struct ci_provider_ops wp_provider_ops = {
     .list_runs = wp_list_runs,
     .load_jobs = wp_load_jobs,
     .read_log = wp_read_log,
+    .choose_logs = ci_logs_choose_steps,
     .live_open = wp_live_open,
     .live_poll = wp_live_poll,
     .live_close = wp_live_close,
