@@ -472,6 +472,23 @@ static void test_logs__render_lines(void **state)
                "[  75s] [exit code 2]\n");
 }
 
+/* A log with its own time stamps (GitHub's job log lines): the stamp is
+ * skipped, or with --timestamps shown as the log wrote it (no offset). */
+static void test_logs__render_own_time(void **state)
+{
+    (void)state;
+    const char *l1 = "2026-12-04T10:00:01.0000000Z ok - \x1b[31mparser";
+    struct ci_log_entry es[] = {
+        { .line = 0, .kind = CI_LOG_OUTPUT, .data = l1, .len = strlen(l1), .own_time = 1,
+          .stamp = 29 },
+        { .line = 1, .kind = CI_LOG_OUTPUT, .data = "no stamp", .len = 8, .own_time = 1 },
+    };
+    render_all(CI_LOG_RENDER_NO_COLOR, es, 2, "ok - parser\nno stamp\n");
+    render_all(CI_LOG_RENDER_NO_COLOR | CI_LOG_RENDER_TIME, es, 2,
+               "2026-12-04T10:00:01.0000000Z ok - parser\nno stamp\n");
+    render_all(CI_LOG_RENDER_RAW, es, 1, "ok - \x1b[31mparser\n");
+}
+
 static void test_logs__render_raw(void **state)
 {
     (void)state;
@@ -566,6 +583,7 @@ int main(void)
         cmocka_unit_test(test_logs__fast_path_matches_jansson),
         cmocka_unit_test(test_logs__render_lines),
         cmocka_unit_test(test_logs__render_raw),
+        cmocka_unit_test(test_logs__render_own_time),
         cmocka_unit_test(test_logs__render_progress_collapses),
         cmocka_unit_test(test_logs__decode_and_render),
     };

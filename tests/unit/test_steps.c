@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -192,6 +193,173 @@ static void test_steps__default_skipped_pipeline(void **state)
     ci_run_release(&p);
 }
 
+/* ---- the providers' log choices (choose_logs) ---- */
+
+/* Woodpecker's rule over the same pipeline: --step, --job WORKFLOW,
+ * --job with --step, and the errors' exit codes. */
+static void test_steps__choose_steps(void **state)
+{
+    (void)state;
+    struct ci_run p;
+    load(&p, "failure", "failure", "failure");
+    struct ci_runset s = { &p, 1 };
+    struct {
+        const char *job, *step;
+        int rc, code;
+        size_t n;
+    } cases[] = {
+        { NULL, NULL, 0, 0, 1 },            /* the failing step, build/test */
+        { NULL, "test", 0, 0, 1 },
+        { NULL, "clone", -1, EXIT_USAGE, 0 }, /* in build and lint */
+        { "lint", "clone", 0, 0, 1 },
+        { "lint", NULL, 0, 0, 2 },          /* every step of lint */
+        { NULL, "nosuch", -1, EXIT_USAGE, 0 },
+        { "nosuch", NULL, -1, EXIT_USAGE, 0 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct ci_log_query q = { cases[i].job, cases[i].step };
+        struct ci_log_choice c;
+        struct err e;
+        err_clear(&e);
+        ci_log_choice_init(&c);
+        assert_int_equal(ci_logs_choose_steps(&s, &q, &c, &e), cases[i].rc);
+        assert_int_equal(e.code, cases[i].code);
+        assert_int_equal(c.n, cases[i].n);
+        assert_int_equal(c.before.len, 0);
+        ci_log_choice_release(&c);
+    }
+    ci_run_release(&p);
+}
+
+static void add_job(struct ci_run *r, const char *name, const char *status, enum ci_state state,
+                    const char *const *steps, const enum ci_state *states, size_t n)
+{
+    r->jobs = xrealloc(r->jobs, (r->njobs + 1) * sizeof(*r->jobs));
+    struct ci_job *j = &r->jobs[r->njobs++];
+    memset(j, 0, sizeof(*j));
+    j->name = xstrdup(name);
+    j->status = xstrdup(status);
+    j->state = state;
+    j->steps = xcalloc(n, sizeof(*j->steps));
+    j->nsteps = n;
+    for (size_t k = 0; k < n; k++) {
+        j->steps[k].name = xstrdup(steps[k]);
+        j->steps[k].state = states[k];
+        j->steps[k].number = (int)k + 1;
+        j->steps[k].exit_code = -1;
+    }
+}
+
+/* Two GitHub runs of one commit: CI (build, test) failed in test's "Run
+ * tests"; Deploy's reusable workflow has a job "call / deploy" whose step
+ * is named "x/y". */
+static void load_gh(struct ci_runset *s)
+{
+    static const char *const steps[] = { "Set up job", "Run tests" };
+    static const enum ci_state ok[] = { CI_SUCCESS, CI_SUCCESS };
+    static const enum ci_state bad[] = { CI_SUCCESS, CI_FAILURE };
+    static const char *const dsteps[] = { "Set up job", "x/y" };
+    s->n = 2;
+    s->runs = xcalloc(2, sizeof(*s->runs));
+    s->runs[0].state = CI_FAILURE;
+    s->runs[0].workflow = xstrdup("CI");
+    add_job(&s->runs[0], "build", "success", CI_SUCCESS, steps, ok, 2);
+    add_job(&s->runs[0], "test", "failure", CI_FAILURE, steps, bad, 2);
+    s->runs[1].state = CI_SUCCESS;
+    s->runs[1].workflow = xstrdup("Deploy");
+    add_job(&s->runs[1], "call / deploy", "success", CI_SUCCESS, dsteps, ok, 2);
+}
+
+static void test_steps__choose_jobs(void **state)
+{
+    (void)state;
+    struct ci_runset s;
+    load_gh(&s);
+    struct {
+        const char *job, *step;
+        int rc, code;
+        size_t run, job_i;
+        long step_i;
+    } cases[] = {
+        { NULL, NULL, 0, 0, 0, 1, 1 },                   /* the failing step */
+        { NULL, "test/Run tests", 0, 0, 0, 1, 1 },
+        { "test", "Run tests", 0, 0, 0, 1, 1 },
+        { "build", NULL, 0, 0, 0, 0, -1 },               /* the whole job */
+        { NULL, "call / deploy/x/y", 0, 0, 1, 0, 1 },    /* every split tried */
+        { NULL, "x/y", 0, 0, 1, 0, 1 },                  /* a step name with a '/' */
+        { NULL, "Run tests", -1, EXIT_USAGE, 0, 0, 0 },  /* in build and test */
+        { NULL, "nosuch", -1, EXIT_NOT_FOUND, 0, 0, 0 },
+        { "nosuch", NULL, -1, EXIT_NOT_FOUND, 0, 0, 0 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct ci_log_query q = { cases[i].job, cases[i].step };
+        struct ci_log_choice c;
+        struct err e;
+        err_clear(&e);
+        ci_log_choice_init(&c);
+        assert_int_equal(ci_logs_choose_jobs(&s, &q, &c, &e), cases[i].rc);
+        assert_int_equal(e.code, cases[i].code);
+        if (cases[i].rc == 0) {
+            assert_int_equal(c.n, 1);
+            assert_int_equal(c.v[0].run, cases[i].run);
+            assert_int_equal(c.v[0].job, cases[i].job_i);
+            assert_int_equal(c.v[0].step, cases[i].step_i);
+        }
+        if (cases[i].code == EXIT_USAGE)
+            assert_string_equal(c.before.data, "'Run tests' names 2 steps or jobs:\n"
+                                               "  --job 'build' --step 'Run tests'\n"
+                                               "  --job 'test' --step 'Run tests'\n");
+        ci_log_choice_release(&c);
+    }
+    ci_runset_release(&s);
+}
+
+/* No run failed: every job's whole log; no job at all: not found. */
+static void test_steps__choose_jobs_default(void **state)
+{
+    (void)state;
+    struct ci_runset s;
+    load_gh(&s);
+    s.runs[0].state = CI_SUCCESS;
+    s.runs[0].jobs[1].state = CI_SUCCESS;
+    struct ci_log_query q = { NULL, NULL };
+    struct ci_log_choice c;
+    struct err e;
+    err_clear(&e);
+    ci_log_choice_init(&c);
+    assert_int_equal(ci_logs_choose_jobs(&s, &q, &c, &e), 0);
+    assert_int_equal(c.n, 3);
+    for (size_t i = 0; i < c.n; i++)
+        assert_int_equal(c.v[i].step, -1);
+    ci_log_choice_release(&c);
+    ci_runset_release(&s);
+    struct ci_run none = { 0 };
+    struct ci_runset empty = { &none, 1 };
+    ci_log_choice_init(&c);
+    assert_int_equal(ci_logs_choose_jobs(&empty, &q, &c, &e), -1);
+    assert_int_equal(e.code, EXIT_NOT_FOUND);
+    ci_log_choice_release(&c);
+}
+
+/* A job name with control characters is escaped in the candidates. */
+static void test_steps__choose_jobs_escapes(void **state)
+{
+    (void)state;
+    struct ci_runset s;
+    load_gh(&s);
+    free(s.runs[0].jobs[0].name);
+    s.runs[0].jobs[0].name = xstrdup("b\x1b[2Jx");
+    struct ci_log_query q = { NULL, "Run tests" };
+    struct ci_log_choice c;
+    struct err e;
+    err_clear(&e);
+    ci_log_choice_init(&c);
+    assert_int_equal(ci_logs_choose_jobs(&s, &q, &c, &e), -1);
+    assert_null(strchr(c.before.data, '\x1b'));
+    ci_log_choice_release(&c);
+    ci_runset_release(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +370,10 @@ int main(void)
         cmocka_unit_test(test_steps__describe_all),
         cmocka_unit_test(test_steps__ran_and_waiting),
         cmocka_unit_test(test_steps__default_skipped_pipeline),
+        cmocka_unit_test(test_steps__choose_steps),
+        cmocka_unit_test(test_steps__choose_jobs),
+        cmocka_unit_test(test_steps__choose_jobs_default),
+        cmocka_unit_test(test_steps__choose_jobs_escapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
