@@ -24,11 +24,6 @@ struct gh_client *gh_provider_client(struct ci_provider *p)
     return &((struct gh_impl *)p->impl)->client;
 }
 
-int gh_provider_last_cut_uncertain(struct ci_provider *p)
-{
-    return p->log_cut_uncertain;
-}
-
 size_t gh_log_cap(void)
 {
     const char *v = getenv("HOMELAB_MAX_LOG");

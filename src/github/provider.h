@@ -8,7 +8,13 @@
  * read_log fetches the job log (redirect without the token) and, for a
  * step, hands over only that step's section (github/logsplit.h); when the
  * cut is uncertain it hands over the whole log and sets
- * gh_provider_last_cut_uncertain().
+ * p->log_cut_uncertain. Lines go to the sink as numbered entries (0 = the
+ * section's first line) carrying their own stamps (ci_log_entry's
+ * own_time), or as lines to a sink without on_entry; it returns 1 when
+ * GitHub had the log, 0 when it has none yet. `ci logs` chooses logs by
+ * GitHub's rule (ci/steps.h ci_logs_choose_jobs); logs are kept per job
+ * (ops->log_per_job). There is no live log: --follow reads the job log
+ * again.
  */
 #ifndef HOMELAB_GH_PROVIDER_H
 #define HOMELAB_GH_PROVIDER_H
@@ -23,9 +29,6 @@ int gh_provider_open(struct ci_provider *p, const struct config *cfg, const char
 
 /* The client, for doctor and for the rate-limit callback. */
 struct gh_client *gh_provider_client(struct ci_provider *p);
-
-/* 1 when the last step log read could not cut the step's section for sure. */
-int gh_provider_last_cut_uncertain(struct ci_provider *p);
 
 /* The cap on a job log (64 MiB, or $HOMELAB_MAX_LOG bytes). */
 size_t gh_log_cap(void);
