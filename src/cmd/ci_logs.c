@@ -487,7 +487,6 @@ static void logs_init(struct logs *L, struct cmd_ctx *ctx, struct ci_provider *p
     if (logs_opts.timestamps)
         L->flags |= CI_LOG_RENDER_TIME;
     L->follow = logs_opts.follow;
-    L->deadline = clock_now() + (cmd_timeout(ctx) > 0 ? cmd_timeout(ctx) : 1e12);
     buf_init(&L->label, 0);
     buf_init(&L->header, 0);
     buf_init(&L->text, 0);
@@ -516,6 +515,8 @@ static int logs_run(struct cmd_ctx *ctx, struct ci_provider *prov, const struct 
     } else if (choose(&L) < 0) {
         code = ctx->err.code;
     } else {
+        /* --timeout counts from here: the runs are read, the logs chosen */
+        L.deadline = clock_now() + (cmd_timeout(ctx) > 0 ? cmd_timeout(ctx) : 1e12);
         term_catch_signals();
         /* nothing to show: say so once, not under a row of empty headers */
         if (L.headers && !L.follow && !may_have_logs(&L))

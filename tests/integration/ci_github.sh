@@ -155,6 +155,15 @@ expect_rc 5 "an unknown step: 5"
 hl ci logs $FAIL --job test --tail 2; keep
 expect_rc 0 "a whole job's log with --tail"
 check "--tail 2 prints two lines" [ "$(printf '%s\n' "$out" | wc -l)" -eq 2 ]
+hl ci logs $EVENTS --event any; keep
+expect_rc 0 "ci logs of several runs, one failed"
+check "the failed run's failing step only, under its header" python3 -c '
+import sys; h=[l for l in sys.argv[1].splitlines() if l.startswith("==> ")]
+assert len(h) == 1, h' "$out"
+hl ci logs $FAIL --step ''; keep
+expect_rc 2 "an empty --step is a usage error, as on Woodpecker"
+hl ci logs $FAIL --json; keep
+expect_rc 2 "ci logs has no --json output, as on Woodpecker"
 
 # ---- the token ----
 hl ci watch $FAIL --verbose; keep

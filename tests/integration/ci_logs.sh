@@ -31,6 +31,19 @@ hl ci logs '#60' --step lint/spellcheck
 expect_rc 0 "--step WORKFLOW/STEP"
 expect_out_contains "README.md:3: teh ==> the" "prints that step's log"
 
+hl ci logs '#60' --job lint
+expect_rc 0 "--job WORKFLOW"
+check "prints that workflow's steps, each under its header" py '
+import sys
+h = [l.split()[1] for l in sys.argv[1].splitlines() if l.startswith("==> ")]
+assert h == ["lint/clone", "lint/lint", "lint/spellcheck"], h' "$out"
+hl ci logs '#60' --job lint --step clone
+expect_rc 0 "--job with --step names one step"
+expect_out_lacks "==>" "printed bare"
+hl ci logs '#60' --job nosuch
+expect_rc 2 "an unknown --job is a usage error"
+expect_err_contains "no workflow 'nosuch' in pipeline #60" "naming it"
+
 hl ci logs '#60' --step clone
 expect_rc 2 "an ambiguous --step is a usage error"
 expect_err_contains "ambiguous" "says it is ambiguous"
