@@ -272,6 +272,11 @@ struct ci_provider_ops {
      * (Woodpecker: its event stream; GitHub: the poll interval). Returns
      * 0; a caught signal returns early (term_interrupted() tells). */
     int (*wait_change)(struct ci_provider *p, double max);
+    /* For a verb that reads again on its own clock (`ci logs --follow`
+     * without a live log): the least interval between reads the provider
+     * asks for, in seconds (GitHub: its poll interval, longer when the
+     * server says so). NULL: the verb's own. */
+    double (*poll_every)(struct ci_provider *p);
 
     /* Write verbs (above): sends req's write; out says what it did. */
     int (*act)(struct ci_provider *p, const struct ci_act_req *req, struct ci_act_result *out,

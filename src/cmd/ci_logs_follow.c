@@ -15,8 +15,9 @@
  * number; and when the step is over the stored log is read once more for
  * any line the stream did not bring (a few can lose the race against the
  * server's eof). A stream that keeps failing, or a provider without one
- * (GitHub), is replaced by reading the stored log every 2 s, printing only
- * the lines not printed yet.
+ * (GitHub), is replaced by reading the stored log every 2 s (or at the
+ * provider's cadence, ops->poll_every), printing only the lines not
+ * printed yet.
  *
  * A provider that keeps a log per job (ops->log_per_job: GitHub) has the
  * whole log only once the job is over: a step of it is followed until its
@@ -35,6 +36,21 @@
 
 #define DETAIL_INTERVAL 2.0   /* how often a followed step's state is read */
 #define POLL_FALLBACK 2.0     /* stored-log polling when the stream fails */
+
+/* Polling, and the state reads around it, at the provider's cadence when
+ * it has one (ops->poll_every: GitHub's poll interval), never faster than
+ * the above. */
+static double poll_every(const struct logs *L)
+{
+    double every = L->prov->ops->poll_every ? L->prov->ops->poll_every(L->prov) : 0;
+    return every > POLL_FALLBACK ? every : POLL_FALLBACK;
+}
+
+static double detail_every(const struct logs *L)
+{
+    double every = poll_every(L);
+    return every > DETAIL_INTERVAL ? every : DETAIL_INTERVAL;
+}
 #define STREAM_GIVE_UP 3      /* failed connections before polling instead */
 #define SLICE 0.2             /* longest wait, so signals are seen promptly */
 
@@ -151,7 +167,7 @@ static void follow_setup(struct logs *L, struct follow *f)
 {
     memset(f, 0, sizeof(*f));
     f->first = 1;
-    f->next_detail = clock_now() + DETAIL_INTERVAL;
+    f->next_detail = clock_now() + detail_every(L);
     memset(&L->ls, 0, sizeof(L->ls));
     L->ls.sink.on_entry = on_stream_entry;
     L->ls.sink.on_chunk = after_feed;
@@ -187,7 +203,7 @@ static int follow_locate(struct logs *L, struct follow *f, double now, const str
         if (refresh(L) < 0)
             return L->ctx->err.code;
         f->refresh_now = 0;
-        f->next_detail = now + DETAIL_INTERVAL;
+        f->next_detail = now + detail_every(L);
     }
     if (find_log(L, j, st) < 0) {
         struct buf run;
@@ -274,7 +290,7 @@ static int follow_poll(struct logs *L, struct follow *f, const struct ci_job *j,
 {
     if (logs_read_stored(L, j, st, 1, REPORT_NONE) < 0)
         return read_failed_code(L);
-    f->next_poll = clock_now() + POLL_FALLBACK;
+    f->next_poll = clock_now() + poll_every(L);
     if (L->prov->ops->log_per_job && !L->printed && !f->said_no_log) {
         struct buf job;
         buf_init(&job, 0);

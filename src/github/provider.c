@@ -270,11 +270,16 @@ static int gh_read_log(struct ci_provider *p, const struct ci_run *r, const stru
 }
 
 /* The poll interval, or longer when GitHub asked for it (x-poll-interval). */
+static double gh_poll_every(struct ci_provider *p)
+{
+    struct gh_impl *g = p->impl;
+    return g->client.poll_interval > POLL_INTERVAL ? g->client.poll_interval : POLL_INTERVAL;
+}
+
 static int gh_wait_change(struct ci_provider *p, double max)
 {
     struct gh_impl *g = p->impl;
-    double every = g->client.poll_interval > POLL_INTERVAL ? g->client.poll_interval
-                                                           : POLL_INTERVAL;
+    double every = gh_poll_every(p);
     double wait = max < every ? max : every;
     struct err e;
     err_clear(&e);
@@ -318,6 +323,7 @@ const struct ci_provider_ops gh_provider_ops = {
     .choose_logs = ci_logs_choose_jobs,
     .log_per_job = 1,
     .wait_change = gh_wait_change,
+    .poll_every = gh_poll_every,
     .act = gh_act,
     .describe = gh_act_describe,
     .close = gh_close,
