@@ -289,7 +289,7 @@ void logs_read_done(struct logs *L, const struct ci_step *st)
  * log was there at all). */
 static void no_job_log(struct logs *L, const struct ci_job *j)
 {
-    if (L->printed || L->read_found)
+    if (L->printed || !L->read_empty) /* a log, maybe without lines; or an error, said */
         return;
     struct buf note;
     buf_init(&note, 0);

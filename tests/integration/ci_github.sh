@@ -164,6 +164,12 @@ hl ci logs $FAIL --step ''; keep
 expect_rc 2 "an empty --step is a usage error, as on Woodpecker"
 hl ci logs $FAIL --json; keep
 expect_rc 2 "ci logs has no --json output, as on Woodpecker"
+gh_ctl POST /__fake/faults '{"status": 500, "path_regex": "/actions/jobs/[0-9]+/logs$"}' >/dev/null
+hl ci logs $FAIL --timeout 10s; keep
+gh_ctl DELETE /__fake/faults >/dev/null
+expect_rc 6 "a job log that cannot be read: 6"
+expect_err_contains "log of CI / test / Run tests" "names the log"
+expect_err_lacks "has no log" "and does not call it missing"
 
 # ---- the token ----
 hl ci watch $FAIL --verbose; keep
