@@ -27,5 +27,9 @@ got=[l for l in t if l.startswith("test ") or l.startswith("not ok")]
 assert got == want, got' "$out"
 expect_out_contains "cc -c a.c" "the earlier steps' lines too"
 expect_err_lacks "$GH_TEST_TOKEN" "no token"
+hl ci logs $SHA --follow --timeout 60s
+expect_rc 0 "--follow of a finished run without --job/--step"
+expect_out_contains "==> CI / test / Run tests <==" "prints the failing step's log under its header"
+expect_out_contains "not ok 9" "to its end"
 gh_expect_no_leak
 finish
