@@ -135,7 +135,7 @@ void ci_paint_status(struct buf *out, int color, const char *status, int width);
 
 /* ---- the GitHub provider's side of the verbs (cmd/ci_github.c) ---- */
 
-/* Flags only the GitHub provider reads. */
+/* Flags the GitHub provider reads (--event), and ci logs --job, which both read. */
 struct ci_gh_opts {
     const char *event;  /* --event NAME|any */
     const char *job;    /* ci logs --job (both providers) */
