@@ -36,6 +36,8 @@
 
 #define DETAIL_INTERVAL 2.0   /* how often a followed step's state is read */
 #define POLL_FALLBACK 2.0     /* stored-log polling when the stream fails */
+#define STREAM_GIVE_UP 3      /* failed connections before polling instead */
+#define SLICE 0.2             /* longest wait, so signals are seen promptly */
 
 /* Polling, and the state reads around it, at the provider's cadence when
  * it has one (ops->poll_every: GitHub's poll interval), never faster than
@@ -51,8 +53,6 @@ static double detail_every(const struct logs *L)
     double every = poll_every(L);
     return every > DETAIL_INTERVAL ? every : DETAIL_INTERVAL;
 }
-#define STREAM_GIVE_UP 3      /* failed connections before polling instead */
-#define SLICE 0.2             /* longest wait, so signals are seen promptly */
 
 static void stream_close(struct logs *L)
 {
