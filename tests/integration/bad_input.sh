@@ -161,7 +161,9 @@ expect_err_contains "view: https://ci.homelab.test/repos/7/pipeline/62" "the fai
 
 # ---- the live line: the state and a duration once ----
 wp_ctl POST /__fake/pipelines '{"repo":"acme/web","commit":"dddddddddddddddddddddddddddddddddddddddd","branch":"main","template":"running"}' >/dev/null
-python3 "$ROOT/tests/pty_run.py" "$T/live.out" "$HOMELAB" ci watch dddddddd --timeout 2s >/dev/null 2>&1
+: >"$T/live.out"
+run_interrupted_when INT "$T/live.out" '#[0-9]+ running push.* [0-9]+s' \
+    python3 "$ROOT/tests/pty_run.py" "$T/live.out" "$HOMELAB" ci watch dddddddd
 check "the live pipeline line says running and one duration" python3 -c '
 import re,sys; t=open(sys.argv[1],"rb").read().decode("utf-8","replace")
 t=re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", t)
@@ -169,6 +171,7 @@ l=[x for x in re.split(r"[\r\n]+", t) if re.search(r"#\d+ running push", x)]
 assert l, t[-800:]
 for x in l:
     assert x.count("running") == 1 and len(re.findall(r"\b\d+s\b", x)) == 1, x' "$T/live.out"
+expect_rc 130 "and ^C ends the watch once it was shown"
 
 # ---- ci logs of a pipeline that has no logs ----
 hl ci logs '#61'
