@@ -11,12 +11,14 @@
 #include "ci/steps.h"
 #include "github/logsplit.h"
 #include "github/model.h"
+#include "github/runwatch.h"
 #include "github/write.h"
 
 #define POLL_INTERVAL 2.5
 
 struct gh_impl {
     struct gh_client client;
+    struct gh_runwatch watch; /* the commit's runs as last read in full */
 };
 
 struct gh_client *gh_provider_client(struct ci_provider *p)
@@ -83,9 +85,34 @@ static void waiting_details(struct ci_provider *p, struct ci_runset *out)
     }
 }
 
+/* The commit's runs by status (github/runwatch.h): *news = 1 when a list
+ * says what the last full read does not. Stops at the first that does. */
+static int runs_by_status(struct ci_provider *p, const char *full, int *news, struct err *e)
+{
+    struct gh_impl *g = p->impl;
+    size_t slots[GH_RUNWATCH_LISTS];
+    size_t n = gh_runwatch_turn(&g->watch, slots);
+    *news = 0;
+    for (size_t i = 0; i < n && !*news; i++) {
+        struct buf path;
+        buf_init(&path, 0);
+        buf_addf(&path, "%s&status=%s", full, gh_runwatch_status[slots[i]]);
+        json_t *j = NULL;
+        int ch = 1;
+        if (get_path(p, &path, &j, &ch, e) < 0)
+            return -1;
+        *news = gh_runwatch_news(&g->watch, slots[i], j, ch);
+    }
+    return 0;
+}
+
+/* While a run is in_progress the full list is read only when the lists by
+ * status say a run appeared or changed its status (runwatch.h: steps
+ * moving need not cost a unit each); otherwise it is polled itself. */
 static int gh_runs_of_commit(struct ci_provider *p, const char *sha, const struct ci_filter *f,
                              struct ci_runset *out, int *changed, struct err *e)
 {
+    struct gh_impl *g = p->impl;
     const char *event = f && f->event ? f->event : "push";
     struct buf path;
     repo_path_init(&path, p->repo);
@@ -96,10 +123,23 @@ static int gh_runs_of_commit(struct ci_provider *p, const char *sha, const struc
         buf_addf(&path, "&event=");
         http_escape(&path, event);
     }
+    if (gh_runwatch_by_status(&g->watch, path.data)) {
+        int news = 0;
+        int rc = runs_by_status(p, path.data, &news, e);
+        if (rc < 0 || !news) {
+            buf_release(&path);
+            *changed = 0;
+            return rc;
+        }
+    }
     json_t *j = NULL;
     int ch = 1;
-    if (get_path(p, &path, &j, &ch, e) < 0)
+    if (get(p, path.data, &j, &ch, e) < 0) {
+        buf_release(&path);
         return -1;
+    }
+    gh_runwatch_note(&g->watch, path.data, j);
+    buf_release(&path);
     *changed = ch;
     if (!ch)
         return 0;
@@ -293,6 +333,7 @@ static void gh_close(struct ci_provider *p)
     if (!g)
         return;
     gh_client_close(&g->client);
+    gh_runwatch_release(&g->watch);
     free(g);
 }
 

@@ -1106,6 +1106,7 @@ class ApiHandler(BaseHandler):
     def list_runs(self, repo, runs):
         q = lambda k: self.query.get(k, [None])[0]
         out = []
+        left_out = []       # runs that only the status filter kept off the list
         for r in runs:
             if not r.visible:
                 r.list_hits = getattr(r, "list_hits", 0) + 1
@@ -1123,6 +1124,7 @@ class ApiHandler(BaseHandler):
                 continue
             st = q("status")
             if st and a.status != st and a.conclusion != st:
+                left_out.append(r)
                 continue
             out.append(r)
         out.sort(key=lambda r: (r.created_at, r.id), reverse=True)
@@ -1136,6 +1138,10 @@ class ApiHandler(BaseHandler):
         # Only runs on the page answered count as looked at.
         shown = {it["id"] for it in obj["workflow_runs"]}
         self.touched = [(i, k) for i, k in self.touched if i in shown]
+        # A client polling "the completed runs of this commit" is watching the
+        # others move: they count as looked at too, or a poller of filtered
+        # lists would freeze the very runs it waits for (as a 304 would).
+        self.touched += [(r.id, "list") for r in left_out]
         return 200, obj, headers
 
     def h_runs(self, o, r):
