@@ -227,7 +227,8 @@ struct ci_provider_ops {
     /* The runs of commit `sha` (full 40-hex when known) matching f. The
      * set replaces *out (released first). *changed = 0 when the server
      * said nothing changed since the previous call (out is then left as
-     * it was). A re-run replaces its earlier attempt. */
+     * it was; GitHub, while a run is in progress: no run appeared or
+     * changed its status). A re-run replaces its earlier attempt. */
     int (*runs_of_commit)(struct ci_provider *p, const char *sha, const struct ci_filter *f,
                           struct ci_runset *out, int *changed, struct err *e);
 

@@ -138,7 +138,9 @@ static int gh_runs_of_commit(struct ci_provider *p, const char *sha, const struc
         buf_release(&path);
         return -1;
     }
-    gh_runwatch_note(&g->watch, path.data, j);
+    /* A list that changed while no run's status did (a step moved the
+     * run's updated_at) is no change to the caller: no jobs read for it. */
+    ch = gh_runwatch_note(&g->watch, path.data, j, ch) && ch;
     buf_release(&path);
     *changed = ch;
     if (!ch)

@@ -3,7 +3,9 @@
  *
  * runs_of_commit polls GET /repos/R/actions/runs?head_sha=SHA&per_page=100&
  * exclude_pull_requests=true[&event=E] conditionally (a 304 costs no rate
- * limit); a waiting run's pending_deployments tell a reviewer (a person)
+ * limit), or while one of those runs is in_progress the same list by
+ * status, reading it in full only when that disagrees (github/runwatch.h);
+ * a waiting run's pending_deployments tell a reviewer (a person)
  * from a wait timer. load_jobs reads /actions/runs/ID/jobs?per_page=100.
  * read_log fetches the job log (redirect without the token) and, for a
  * step, hands over only that step's section (github/logsplit.h); when the

@@ -36,7 +36,7 @@ static size_t runs_of(json_t *list, json_t **arr)
     return n < SUMMARY_MAX ? n : SUMMARY_MAX;
 }
 
-void gh_runwatch_note(struct gh_runwatch *w, const char *path, json_t *list)
+int gh_runwatch_note(struct gh_runwatch *w, const char *path, json_t *list, int changed)
 {
     json_t *arr;
     size_t n = runs_of(list, &arr);
@@ -48,23 +48,27 @@ void gh_runwatch_note(struct gh_runwatch *w, const char *path, json_t *list)
     int same = w->path && !strcmp(w->path, path) && w->n == k &&
                (!k || !memcmp(w->runs, runs, k * sizeof(*runs)));
     if (same) {
+        /* the answer changed, no run's status did: steps move the runs list */
+        w->steps_move |= changed;
         free(runs);
-        return;
+        return 0;
     }
     if (!w->path || strcmp(w->path, path)) {
         free(w->path);
         w->path = xstrdup(path);
         w->turns = 0;
+        w->steps_move = 0;
     }
     free(w->runs);
     w->runs = runs;
     w->n = k;
     w->gen++;
+    return 1;
 }
 
 int gh_runwatch_by_status(const struct gh_runwatch *w, const char *path)
 {
-    if (!w->path || strcmp(w->path, path))
+    if (!w->path || strcmp(w->path, path) || !w->steps_move || w->unfiltered)
         return 0;
     for (size_t i = 0; i < w->n; i++)
         if (!strcmp(w->runs[i].status, "in_progress"))
@@ -98,7 +102,7 @@ static int listed(const struct gh_seen_run *s, const char *status)
     return !strcmp(s->status, status) || !strcmp(s->conclusion, status);
 }
 
-static int disagrees(const struct gh_runwatch *w, const char *status, json_t *list)
+static int disagrees(struct gh_runwatch *w, const char *status, json_t *list)
 {
     json_t *arr;
     size_t n = runs_of(list, &arr), on_list = 0;
@@ -108,6 +112,8 @@ static int disagrees(const struct gh_runwatch *w, const char *status, json_t *li
             continue;
         struct gh_seen_run s;
         seen_from_json(j, &s);
+        if (!listed(&s, status))
+            w->unfiltered = 1; /* the server ignores the filter: it says nothing */
         const struct gh_seen_run *k = find(w, s.id);
         if (!k || k->attempt != s.attempt || strcmp(k->status, s.status) ||
             strcmp(k->conclusion, s.conclusion))

@@ -12,15 +12,19 @@
  * status, so its conditional polls stay 304s (free) while steps move.
  *
  * The watch keeps a summary (id, attempt, status, conclusion) of the last
- * full answer for the commit. While one of those runs is `in_progress`,
- * the poller reads the lists filtered by `completed` (a run finished: the
+ * full answer for the commit. Once that answer changed with no run's
+ * status changing (so the server moves a run with its steps: one unit
+ * spent to learn it), and while one of those runs is `in_progress`, the
+ * poller reads the lists filtered by `completed` (a run finished: the
  * verdicts 0, 1, and 4 through action_required) and `waiting` (a
  * deployment waits: 4, or a timer) every turn, and `queued` every
  * QUEUED_EVERY turns (a new run or a re-run attempt, for the view: the
  * verdict never rests on it, since every run ends up in `completed`), and
  * reads the full list only when one of them disagrees with the summary.
- * With no run in_progress the full list is as quiet as the filtered ones
- * and is polled alone (gh_runwatch_by_status() = 0).
+ * Otherwise the full list is as quiet as the filtered ones and is polled
+ * alone, one request a turn (gh_runwatch_by_status() = 0), and so it is for good
+ * once a list by status holds a run of another status (a server that
+ * ignores the filter would make every list change with every step).
  */
 #ifndef HOMELAB_GH_RUNWATCH_H
 #define HOMELAB_GH_RUNWATCH_H
@@ -44,16 +48,23 @@ struct gh_runwatch {
     unsigned gen;             /* bumped whenever the summary's content changes */
     unsigned turns;           /* turns polled by status */
     unsigned checked[GH_RUNWATCH_LISTS]; /* gen + 1 each list was last checked against; 0 never */
+    int steps_move;           /* the full answer changed with the summary unchanged */
+    int unfiltered;           /* a list by status held a run of another status: the
+                               * server ignores the filter, poll the full list */
 };
 
 /* The statuses polled, by slot: "completed", "waiting", "queued". */
 extern const char *const gh_runwatch_status[GH_RUNWATCH_LISTS];
 
-/* Takes a full list answer ({workflow_runs: [...]}) of `path` as the summary. */
-void gh_runwatch_note(struct gh_runwatch *w, const char *path, json_t *list);
+/* Takes a full list answer ({workflow_runs: [...]}) of `path` as the
+ * summary; `changed`: it was a 200, not a 304. 1 when the summary is new
+ * (another path, or a run appeared, left or changed attempt, status or
+ * conclusion), 0 when it is the same. */
+int gh_runwatch_note(struct gh_runwatch *w, const char *path, json_t *list, int changed);
 
 /* 1 when the next poll of `path` should go by status: the summary is of
- * that path and one of its runs is in_progress. */
+ * that path, its answer has changed without a status changing, and one
+ * of its runs is in_progress. */
 int gh_runwatch_by_status(const struct gh_runwatch *w, const char *path);
 
 /* The slots to poll this turn (into out, at most GH_RUNWATCH_LISTS); counts the turn. */

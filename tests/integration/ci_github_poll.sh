@@ -1,11 +1,11 @@
 #!/bin/sh
 # ci watch with the GitHub provider while a run moves step by step, under
 # the fake's default reading that every finished step changes the run (its
-# updated_at, so the commit's runs list and its ETag): following it costs no
-# rate limit until a run's status changes. The lists of the commit's runs by
-# status (completed, waiting, queued) are polled conditionally; the full
-# list and the jobs are read only when one of them says a run appeared or
-# changed its status. A second workflow appearing is seen, and its
+# updated_at, so the commit's runs list and its ETag): once the first step
+# showed that (one unit), following it costs no rate limit until a run's
+# status changes. The lists of the commit's runs by status (completed,
+# waiting, queued) are polled conditionally; the full list and the jobs are
+# read only when one of them says a run appeared or changed its status. A second workflow appearing is seen, and its
 # deployment waiting for a reviewer ends the watch (4) while the first run
 # still runs. Everything is counted in the fake's request log; the runs move
 # only when the test advances them, after the fake saw homelab's polls.
@@ -39,7 +39,9 @@ A=$(gh_ctl POST /__fake/runs "{\"workflow\": \"CI\", \"head_sha\": \"$SHA\", \"a
     \"ticks\": 1, \"jobs\": [{\"name\": \"build\", \"steps\": [\"Set up job\", \"s1\", \"s2\", \"s3\", \"s4\",
     \"s5\", \"s6\", \"Complete job\"]}]}" | json 'd["id"]')
 spawn "$HOMELAB" ci watch "$SHA" --timeout 5m
-wait_polls completed 0 2          # by status, past the lists' first answers
+wait_polls "" 0 1                 # the commit's runs, read in full
+gh_ctl POST /__fake/advance "{\"run\": $A}" >/dev/null
+wait_polls completed 0 2          # a step changed the list, no status did: by status
 s0=$(lines)
 i=0
 while [ $i -lt 5 ]; do

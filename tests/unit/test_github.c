@@ -15,6 +15,7 @@
 #include "github/client.h"
 #include "github/logsplit.h"
 #include "github/model.h"
+#include "github/runwatch.h"
 
 static struct ci_runset set_of(const enum ci_state *st, size_t n)
 {
@@ -226,6 +227,70 @@ static void test_provider_choice(void **state)
     assert_int_equal(ci_url_host("/srv/git/web.git", host, sizeof(host)), -1);
 }
 
+/* Which list of a commit's runs is polled, and when a list by status says
+ * something the last full answer does not (github/runwatch). */
+static void test_runwatch(void **state)
+{
+    (void)state;
+    const char *full_txt =
+        "{\"workflow_runs\":["
+        "{\"id\":1,\"run_attempt\":1,\"status\":\"in_progress\",\"conclusion\":null},"
+        "{\"id\":2,\"run_attempt\":1,\"status\":\"completed\",\"conclusion\":\"success\"}]}";
+    json_t *full = json_loads(full_txt, 0, NULL);
+    struct gh_runwatch w = { 0 };
+    assert_int_equal(gh_runwatch_by_status(&w, "/a"), 0);      /* nothing read yet */
+    gh_runwatch_note(&w, "/a", full, 1);
+    assert_int_equal(gh_runwatch_by_status(&w, "/a"), 0);      /* no sign that steps move it */
+    unsigned gen = w.gen;
+    gh_runwatch_note(&w, "/a", full, 0);                       /* a 304 */
+    assert_int_equal(gh_runwatch_by_status(&w, "/a"), 0);
+    gh_runwatch_note(&w, "/a", full, 1);                       /* changed, no status did */
+    assert_int_equal(w.gen, gen);
+    assert_int_equal(gh_runwatch_by_status(&w, "/a"), 1);      /* run 1 is in_progress */
+    assert_int_equal(gh_runwatch_by_status(&w, "/b"), 0);      /* another commit or filter */
+
+    size_t slots[GH_RUNWATCH_LISTS];
+    assert_int_equal(gh_runwatch_turn(&w, slots), 3);          /* queued on the first turn */
+    assert_string_equal(gh_runwatch_status[slots[2]], "queued");
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(gh_runwatch_turn(&w, slots), 2);      /* then completed and waiting */
+    assert_int_equal(gh_runwatch_turn(&w, slots), 3);
+
+    json_t *done = json_loads("{\"workflow_runs\":[{\"id\":2,\"run_attempt\":1,"
+                              "\"status\":\"completed\",\"conclusion\":\"success\"}]}", 0, NULL);
+    json_t *none = json_loads("{\"workflow_runs\":[]}", 0, NULL);
+    json_t *more = json_loads("{\"workflow_runs\":["
+                              "{\"id\":1,\"run_attempt\":1,\"status\":\"completed\",\"conclusion\":\"failure\"},"
+                              "{\"id\":2,\"run_attempt\":1,\"status\":\"completed\",\"conclusion\":\"success\"}]}",
+                              0, NULL);
+    json_t *rerun = json_loads("{\"workflow_runs\":[{\"id\":2,\"run_attempt\":2,"
+                               "\"status\":\"queued\",\"conclusion\":null}]}", 0, NULL);
+    json_t *fresh = json_loads("{\"workflow_runs\":[{\"id\":9,\"run_attempt\":1,"
+                               "\"status\":\"queued\",\"conclusion\":null}]}", 0, NULL);
+    assert_int_equal(gh_runwatch_news(&w, 0, done, 1), 0);     /* completed: as known */
+    assert_int_equal(gh_runwatch_news(&w, 1, none, 1), 0);     /* waiting: none, as known */
+    assert_int_equal(gh_runwatch_news(&w, 0, more, 1), 1);     /* run 1 finished */
+    assert_int_equal(gh_runwatch_news(&w, 0, none, 1), 1);     /* run 2 left completed (a re-run) */
+    assert_int_equal(gh_runwatch_news(&w, 2, rerun, 1), 1);    /* ... as its attempt 2, queued */
+    assert_int_equal(gh_runwatch_news(&w, 2, fresh, 1), 1);    /* a run not known yet */
+    assert_int_equal(gh_runwatch_news(&w, 2, fresh, 0), 0);    /* the same answer again (304) */
+    gh_runwatch_note(&w, "/a", more, 1);                       /* a full read: the summary moved */
+    assert_int_equal(gh_runwatch_by_status(&w, "/a"), 0);      /* nothing in_progress: the full list */
+    assert_int_equal(gh_runwatch_news(&w, 2, fresh, 0), 1);    /* checked again against it */
+    assert_int_equal(gh_runwatch_news(&w, 0, more, 0), 0);
+    json_t *junk = json_loads("{\"workflow_runs\":[1,\"x\",null]}", 0, NULL);
+    assert_int_equal(gh_runwatch_news(&w, 1, junk, 1), 0);     /* not objects: no runs */
+    assert_int_equal(gh_runwatch_news(&w, 7, junk, 1), 1);     /* no such list */
+    gh_runwatch_note(&w, "/a", full, 1);
+    assert_int_equal(gh_runwatch_by_status(&w, "/a"), 1);
+    assert_int_equal(gh_runwatch_news(&w, 1, full, 1), 1);     /* "waiting" holding other runs: */
+    assert_int_equal(gh_runwatch_by_status(&w, "/a"), 0);      /* the filter is ignored, poll in full */
+    json_t *lists[] = { full, done, none, more, rerun, fresh, junk };
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+        json_decref(lists[i]);
+    gh_runwatch_release(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_runs_grouping),  cmocka_unit_test(test_pending),
         cmocka_unit_test(test_time),           cmocka_unit_test(test_split),
         cmocka_unit_test(test_provider_choice), cmocka_unit_test(test_next_link),
+        cmocka_unit_test(test_runwatch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
