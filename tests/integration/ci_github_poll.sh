@@ -85,4 +85,33 @@ import sys
 err = sys.argv[1]
 for s in ("s1", "s2", "s3", "s4"):
     assert err.count("build/%s success" % s) == 1, (s, err)' "$err"
+
+# A re-run while another run moves: CI passed, Lint runs; CI's attempt 2
+# starts (it leaves the completed runs) and Lint then passes: no verdict
+# until attempt 2 ends (it fails: 1).
+SHA=$(printf 'a11ce%035x' 8)
+C=$(gh_ctl POST /__fake/runs "{\"workflow\": \"CI\", \"head_sha\": \"$SHA\", \"advance\": {\"on\": \"manual\"},
+    \"completed\": true, \"attempts\": [{\"jobs\": [{\"name\": \"build\"}]},
+    {\"jobs\": [{\"name\": \"build\", \"steps\": [{\"name\": \"Run tests\", \"conclusion\": \"failure\"}]}]}]}" |
+    json 'd["id"]')
+L=$(gh_ctl POST /__fake/runs "{\"workflow\": \"Lint\", \"head_sha\": \"$SHA\", \"advance\": {\"on\": \"manual\"},
+    \"ticks\": 1, \"jobs\": [{\"name\": \"lint\", \"steps\": [\"Set up job\", \"a\", \"b\", \"c\", \"Complete job\"]}]}" |
+    json 'd["id"]')
+spawn "$HOMELAB" ci watch "$SHA" --timeout 5m
+wait_polls "" 0 1
+gh_ctl POST /__fake/advance "{\"run\": $L}" >/dev/null
+l=$(lines)
+wait_polls completed "$l" 2
+gh_ctl POST /__fake/advance "{\"run\": $C}" >/dev/null          # the re-run: attempt 2 queued
+l=$(lines)
+wait_polls completed "$l" 2
+gh_ctl POST /__fake/advance "{\"run\": $L, \"until\": \"completed\"}" >/dev/null
+l=$(lines)
+wait_polls "" "$l" 2              # no run in progress now: the full list again
+check "Lint passing does not end the watch while CI's attempt 2 runs" kill -0 "$bg"
+gh_ctl POST /__fake/advance "{\"run\": $C, \"until\": \"completed\"}" >/dev/null
+reap
+expect_rc 1 "attempt 2 failed: 1"
+expect_out_contains "attempt 2" "the result names the attempt"
+expect_err_contains "(attempt 2) queued" "the re-run was seen when it started"
 finish
