@@ -22,8 +22,8 @@
  * verdict never rests on it, since every run ends up in `completed`), and
  * reads the full list only when one of them disagrees with the summary.
  * Otherwise the full list is as quiet as the filtered ones and is polled
- * alone, one request a turn (gh_runwatch_by_status() = 0), and so it is for good
- * once a list by status holds a run of another status (a server that
+ * alone, one request a turn (gh_runwatch_by_status() = 0); so it is for
+ * good once a list by status holds a run of another status (a server that
  * ignores the filter would make every list change with every step).
  */
 #ifndef HOMELAB_GH_RUNWATCH_H

@@ -260,9 +260,10 @@ static void test_runwatch(void **state)
                               "\"status\":\"completed\",\"conclusion\":\"success\"}]}", 0, NULL);
     json_t *none = json_loads("{\"workflow_runs\":[]}", 0, NULL);
     json_t *more = json_loads("{\"workflow_runs\":["
-                              "{\"id\":1,\"run_attempt\":1,\"status\":\"completed\",\"conclusion\":\"failure\"},"
-                              "{\"id\":2,\"run_attempt\":1,\"status\":\"completed\",\"conclusion\":\"success\"}]}",
-                              0, NULL);
+                              "{\"id\":1,\"run_attempt\":1,\"status\":\"completed\","
+                              "\"conclusion\":\"failure\"},"
+                              "{\"id\":2,\"run_attempt\":1,\"status\":\"completed\","
+                              "\"conclusion\":\"success\"}]}", 0, NULL);
     json_t *rerun = json_loads("{\"workflow_runs\":[{\"id\":2,\"run_attempt\":2,"
                                "\"status\":\"queued\",\"conclusion\":null}]}", 0, NULL);
     json_t *fresh = json_loads("{\"workflow_runs\":[{\"id\":9,\"run_attempt\":1,"
@@ -275,7 +276,7 @@ static void test_runwatch(void **state)
     assert_int_equal(gh_runwatch_news(&w, 2, fresh, 1), 1);    /* a run not known yet */
     assert_int_equal(gh_runwatch_news(&w, 2, fresh, 0), 0);    /* the same answer again (304) */
     gh_runwatch_note(&w, "/a", more, 1);                       /* a full read: the summary moved */
-    assert_int_equal(gh_runwatch_by_status(&w, "/a"), 0);      /* nothing in_progress: the full list */
+    assert_int_equal(gh_runwatch_by_status(&w, "/a"), 0);      /* nothing in_progress: full list */
     assert_int_equal(gh_runwatch_news(&w, 2, fresh, 0), 1);    /* checked again against it */
     assert_int_equal(gh_runwatch_news(&w, 0, more, 0), 0);
     json_t *junk = json_loads("{\"workflow_runs\":[1,\"x\",null]}", 0, NULL);
@@ -284,7 +285,7 @@ static void test_runwatch(void **state)
     gh_runwatch_note(&w, "/a", full, 1);
     assert_int_equal(gh_runwatch_by_status(&w, "/a"), 1);
     assert_int_equal(gh_runwatch_news(&w, 1, full, 1), 1);     /* "waiting" holding other runs: */
-    assert_int_equal(gh_runwatch_by_status(&w, "/a"), 0);      /* the filter is ignored, poll in full */
+    assert_int_equal(gh_runwatch_by_status(&w, "/a"), 0);      /* filter ignored: poll in full */
     json_t *lists[] = { full, done, none, more, rerun, fresh, junk };
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         json_decref(lists[i]);
