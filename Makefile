@@ -1,11 +1,12 @@
 # homelab: build, test and demo.
 #   make          build/homelab (and the man page when scdoc is present)
-#   make check    the everyday command: unit + integration tests, again
-#                 under ASan+UBSan, each fuzz target once over its corpus,
-#                 clang-tidy (no clang-analyzer) and cppcheck, a short chaos soak (tests/README.md
-#                 has the measured wall times)
+#   make check    the everyday command: unit tests on the plain build and
+#                 under ASan+UBSan, the integration suite under ASan+UBSan,
+#                 each fuzz target once over its corpus, clang-tidy (no
+#                 clang-analyzer) and cppcheck, a short chaos soak
+#                 (tests/README.md has the measured wall times)
 #   make check-long  the long parts (by hand for now; tests/README.md): the
-#                 integration suite under valgrind, the full chaos soak
+#                 integration suite on the plain binary under valgrind, the full chaos soak
 #                 (200 ci watch + 50 deploy wait runs), timed fuzzing,
 #                 clang-tidy's clang-analyzer checks
 #   make fuzz     every fuzz target for FUZZ_SECONDS (60) each
