@@ -5,8 +5,10 @@
  * LISTs (kube/workload holds them: paths, list reads, the pod cache), then
  * keeps two kubectl watch children (kube/transport): the
  * workload by name, and its pods by label, since pod trouble (crash
- * loops, pulls) never touches the workload object. ReplicaSets are read
- * when the Deployment changes. Every change feeds the pure evaluator
+ * loops, pulls) never touches the workload object. A Deployment's
+ * ReplicaSets are read only when an evaluation needs them and they may
+ * have changed since the last read (kube_workload_rss_stale()). Every
+ * change feeds the pure evaluator
  * (kube/eval), re-run at least twice a second for grace periods, whose
  * verdict is rendered in the caller's output mode: a live region on a
  * terminal, one plain line per change otherwise, JSON Lines with --json.
@@ -41,7 +43,6 @@
 #include "kube/workload.h"
 
 #define EVAL_EVERY 0.5      /* re-evaluate at least this often (grace periods) */
-#define RS_POLL 5.0         /* ReplicaSets: on change, and at least this often */
 #define OUTAGE_LIMIT 60.0   /* give up (exit 6) after this long without an answer */
 #define LOG_LINES 20
 #define LOG_CONTAINERS 2    /* failing containers whose log is shown */
@@ -98,10 +99,28 @@ static void evaluate(struct deploy *d)
 {
     d->in.workload = d->w.object;
     d->in.replicasets = d->w.t.kind == KUBE_DEPLOYMENT ? d->w.rss : NULL;
+    d->in.replicasets_stale = kube_workload_rss_stale(&d->w);
     d->in.pods = d->w.pods;
     d->in.now = clock_wall();
     eval_workload(&d->in, &d->v);
     d->evaluated = 1;
+}
+
+/*
+ * Evaluates, reading the Deployment's ReplicaSets first when the verdict
+ * needs them and they may be stale (the evaluator then stops before
+ * deciding anything from them). -1 when that read failed: d->v is then
+ * not a verdict.
+ */
+static int evaluate_reading(struct deploy *d, struct err *e)
+{
+    evaluate(d);
+    if (!d->v.need_replicasets)
+        return 0;
+    if (kube_workload_read_rss(&d->w, e) < 0)
+        return -1;
+    evaluate(d);
+    return 0;
 }
 
 /* ---- rendering (cmd/deploy_render) ---- */
@@ -374,7 +393,7 @@ static int not_found(struct deploy *d, struct err *e)
 
 /*
  * Two watch children (the workload by name, its pods by label) and a
- * ReplicaSet read when the Deployment changes (and every RS_POLL). The
+ * ReplicaSet read when an evaluation needs one (evaluate_reading()). The
  * verdict is re-evaluated on every turn: cheap, and grace periods are
  * about time passing, not events arriving. Each step below returns -1 to
  * go on, or the exit code that ends the wait (with st->e set).
@@ -385,9 +404,8 @@ struct wait {
     struct kube_watch ww;   /* the workload, by name */
     struct kube_watch pw;   /* its pods, by label */
     int pw_ready;
-    double last_rs;         /* clock_now() of the last ReplicaSet read */
     double failing_since;   /* when the API started failing, or 0 */
-    int rs_due;             /* the workload changed: read its ReplicaSets */
+    int rs_failing;         /* the last ReplicaSet read failed */
     struct err e;
 };
 
@@ -412,13 +430,14 @@ static int wait_start(struct wait *st)
         return wait_failed(st, NULL);
     kube_workload_pod_watch(&d->w, &st->pw);
     st->pw_ready = 1;
-    if (kube_watch_list(&st->pw, &items, &st->e) < 0 ||
-        kube_workload_read_rss(&d->w, &st->e) < 0)
+    if (kube_watch_list(&st->pw, &items, &st->e) < 0)
         return wait_failed(st, items);
     kube_workload_set_pods(&d->w, items);
     json_decref(items);
-    st->last_rs = clock_now();
-    evaluate(d);
+    if (evaluate_reading(d, &st->e) < 0) {
+        d->evaluated = 0;
+        return wait_failed(st, NULL);
+    }
     int code = phase_exit(d->v.phase);
     if (code < 0)
         emit(d);
@@ -439,13 +458,11 @@ static int wait_ends(struct wait *st, double now)
 }
 
 /* Sleeps until a watch has data or is due to restart, or the next
- * evaluation, ReplicaSet read or deadline comes. */
+ * evaluation or the deadline comes. */
 static void wait_poll(struct wait *st, double now)
 {
     const struct deploy *d = st->d;
     double wake = now + (d->ctx->mode == OUTPUT_TTY ? 0.1 : EVAL_EVERY);
-    if (d->w.t.kind == KUBE_DEPLOYMENT && st->last_rs + RS_POLL < wake)
-        wake = st->last_rs + RS_POLL;
     if (wake > st->deadline)
         wake = st->deadline;
     struct kube_watch *ws[2] = { &st->ww, &st->pw };
@@ -470,8 +487,7 @@ static int wait_events(struct wait *st, double now)
     if (kube_watch_pump(&st->ww, now, &st->e) < 0 || kube_watch_pump(&st->pw, now, &st->e) < 0)
         return st->e.code;
     while (kube_watch_next(&st->ww, &ev)) {
-        if (kube_workload_event(&d->w, &ev, &deleted))
-            st->rs_due = 1;
+        kube_workload_event(&d->w, &ev, &deleted);
         kube_event_release(&ev);
     }
     while (kube_watch_next(&st->pw, &ev)) {
@@ -485,33 +501,12 @@ static int wait_events(struct wait *st, double now)
     return -1;
 }
 
-/* Re-reads a Deployment's ReplicaSets when it changed or RS_POLL passed. */
-static int wait_replicasets(struct wait *st, double now)
-{
-    if (st->d->w.t.kind != KUBE_DEPLOYMENT || (!st->rs_due && now - st->last_rs < RS_POLL))
-        return -1;
-    struct err re;
-    err_clear(&re);
-    if (kube_workload_read_rss(&st->d->w, &re) == 0) {
-        st->rs_due = 0;
-    } else if (re.code != EXIT_UNAVAILABLE) {
-        if (re.code != EXIT_INTERRUPTED) {
-            st->e = re;
-            return re.code;
-        }
-    } else if (!st->failing_since) {
-        st->failing_since = now;
-    }
-    st->last_rs = clock_now();
-    return -1;
-}
-
 /* An API that keeps failing (watches restarting, reads failing) for a
  * minute is unavailable; a quiet, healthy watch is not. */
 static int wait_outage(struct wait *st, double now)
 {
     if (!st->ww.failures && !st->pw.failures) {
-        if (!st->rs_due)
+        if (!st->rs_failing)
             st->failing_since = 0;
         return -1;
     }
@@ -524,6 +519,34 @@ static int wait_outage(struct wait *st, double now)
                     st->ww.failures ? st->ww.last_error : st->pw.last_error);
 }
 
+/*
+ * Evaluates, reading the ReplicaSets when needed. A read the API could
+ * not answer keeps the previous verdict (nothing is decided from a stale
+ * list) and is tried again next turn; one refused for good ends the wait.
+ */
+static int wait_evaluate(struct wait *st, double now)
+{
+    struct deploy *d = st->d;
+    struct eval_verdict before = d->v;
+    struct err re;
+    err_clear(&re);
+    if (evaluate_reading(d, &re) == 0) {
+        st->rs_failing = 0;
+        return -1;
+    }
+    d->v = before;
+    if (re.code != EXIT_UNAVAILABLE && re.code != EXIT_INTERRUPTED) {
+        st->e = re;
+        return re.code;
+    }
+    if (re.code == EXIT_UNAVAILABLE) {
+        st->rs_failing = 1;
+        if (!st->failing_since)
+            st->failing_since = now;
+    }
+    return -1;
+}
+
 /* One turn: wait for something to happen, take it in, evaluate. */
 static int wait_turn(struct wait *st)
 {
@@ -533,10 +556,9 @@ static int wait_turn(struct wait *st)
         return code;
     wait_poll(st, now);
     now = clock_now();
-    if ((code = wait_events(st, now)) >= 0 || (code = wait_replicasets(st, now)) >= 0 ||
-        (code = wait_outage(st, now)) >= 0)
+    if ((code = wait_events(st, now)) >= 0 || (code = wait_outage(st, now)) >= 0 ||
+        (code = wait_evaluate(st, now)) >= 0)
         return code;
-    evaluate(st->d);
     code = phase_exit(st->d->v.phase);
     if (code < 0)
         emit(st->d); /* a final verdict is shown once, by finish() */
@@ -688,8 +710,9 @@ static int status_target(struct cmd_ctx *ctx, const char *target, const char *sh
     }
     d.in.sha = d.sha[0] ? d.sha : NULL;
     signal_catch();
-    if (kube_workload_get(&d.w, &e) < 0 || kube_workload_read_rss(&d.w, &e) < 0 ||
-        kube_workload_read_pods(&d.w, &e) < 0) {
+    if (kube_workload_get(&d.w, &e) < 0 || kube_workload_read_pods(&d.w, &e) < 0 ||
+        evaluate_reading(&d, &e) < 0) {
+        d.evaluated = 0;
         code = e.code ? e.code : EXIT_UNAVAILABLE;
         if (ctx->mode == OUTPUT_JSON) {
             json_t *o = verdict_json(&d, NULL);
@@ -703,7 +726,6 @@ static int status_target(struct cmd_ctx *ctx, const char *target, const char *sh
         deploy_release(&d);
         return code;
     }
-    evaluate(&d);
     if (ctx->mode == OUTPUT_JSON) {
         json_t *o = verdict_json(&d, NULL);
         json_t *failures = json_array();

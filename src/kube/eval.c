@@ -785,6 +785,13 @@ static void eval_deployment(struct ev *e)
         waiting_for_controller(e, gen, obs);
         return;
     }
+    /* Every check from here on reads the ReplicaSets (which pods are new,
+     * the new one's ReplicaFailure): none is made from a stale list. */
+    if (e->in->replicasets_stale) {
+        o->need_replicasets = 1;
+        verdict(e, EVAL_ROLLING, "reading ReplicaSets");
+        return;
+    }
     e->new_rs = find_new_rs(e);
     if (e->new_rs) {
         e->new_rs_uid = jstr(jget(e->new_rs, "metadata", "uid"));

@@ -81,6 +81,8 @@ struct eval_input {
     enum kube_kind kind;
     const json_t *workload;      /* the object (borrowed) */
     const json_t *replicasets;   /* Deployment: array of its ReplicaSets, or NULL */
+    int replicasets_stale;       /* Deployment: `replicasets` may predate the object
+                                    (kube_workload_rss_stale()); see need_replicasets */
     const json_t *pods;          /* array of the workload's pods, or NULL when unread */
     const char *sha;             /* expected commit (7-40 hex); NULL = no image check */
     const char *container;       /* restrict the image check to this container, or NULL */
@@ -128,6 +130,12 @@ struct eval_verdict {
     long old_pods;           /* pods of older revisions, terminating included */
     long terminating;        /* pods with a deletionTimestamp */
     int partitioned;         /* StatefulSet: complete up to a partition */
+    /* The evaluation stopped where a Deployment's ReplicaSets would decide
+     * (image matched, not paused, status observed) because the input said
+     * they were stale: nothing was decided from them and the memo is as it
+     * was. Read them and evaluate again; until then the phase is ROLLING
+     * with the reason "reading ReplicaSets". */
+    int need_replicasets;
     size_t nfailures;
     struct eval_failure failures[EVAL_MAX_FAILURES];
 };

@@ -8,6 +8,7 @@
 #include "kube/workload.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void kube_workload_init(struct kube_workload *w, const struct kube_target *t,
@@ -17,6 +18,7 @@ void kube_workload_init(struct kube_workload *w, const struct kube_target *t,
     w->t = *t;
     w->kc = *kc;
     w->pod_cache = json_object();
+    w->rss_orphans = json_object();
 }
 
 void kube_workload_release(struct kube_workload *w)
@@ -25,7 +27,10 @@ void kube_workload_release(struct kube_workload *w)
     json_decref(w->rss);
     json_decref(w->pods);
     json_decref(w->pod_cache);
-    w->object = w->rss = w->pods = w->pod_cache = NULL;
+    json_decref(w->rss_orphans);
+    free(w->rss_key);
+    w->object = w->rss = w->pods = w->pod_cache = w->rss_orphans = NULL;
+    w->rss_key = NULL;
 }
 
 /* GROUP/namespaces/NS/RESOURCE in the workload's namespace. */
@@ -90,7 +95,109 @@ int kube_workload_read_rss(struct kube_workload *w, struct err *e)
 {
     if (w->t.kind != KUBE_DEPLOYMENT)
         return 0;
-    return read_list(w, "/apis/apps/v1", "replicasets", &w->rss, e);
+    json_t *items = NULL;
+    if (read_list(w, "/apis/apps/v1", "replicasets", &items, e) < 0)
+        return -1;
+    kube_workload_set_rss(w, items);
+    json_decref(items);
+    return 0;
+}
+
+/* ---- when the ReplicaSets must be read again ---- */
+
+static const char *str_at(const json_t *obj, const char *a, const char *b)
+{
+    const json_t *v = json_object_get(json_object_get(obj, a), b);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* "uid observedGeneration revision" of the Deployment (see workload.h). */
+static char *rss_key(const json_t *obj)
+{
+    const json_t *obs = json_object_get(json_object_get(obj, "status"), "observedGeneration");
+    const json_t *ann = json_object_get(json_object_get(obj, "metadata"), "annotations");
+    const json_t *rev = json_object_get(ann, "deployment.kubernetes.io/revision");
+    struct buf b;
+    buf_init(&b, 0);
+    buf_addf(&b, "%s %" JSON_INTEGER_FORMAT " %s", str_at(obj, "metadata", "uid") ?
+             str_at(obj, "metadata", "uid") : "-", json_is_integer(obs) ?
+             json_integer_value(obs) : (json_int_t)-1, json_is_string(rev) ?
+             json_string_value(rev) : "-");
+    return buf_detach(&b);
+}
+
+/* The uid of a pod's controller when that is a ReplicaSet, else NULL. */
+static const char *pod_rs_uid(const json_t *pod)
+{
+    const json_t *refs = json_object_get(json_object_get(pod, "metadata"), "ownerReferences");
+    size_t i;
+    const json_t *r;
+    json_array_foreach(refs, i, r) {
+        if (!json_is_true(json_object_get(r, "controller")))
+            continue;
+        const json_t *kind = json_object_get(r, "kind");
+        const json_t *uid = json_object_get(r, "uid");
+        if (json_is_string(kind) && !strcmp(json_string_value(kind), "ReplicaSet") &&
+            json_is_string(uid))
+            return json_string_value(uid);
+        return NULL;
+    }
+    return NULL;
+}
+
+static int rss_has_uid(const json_t *rss, const char *uid)
+{
+    size_t i;
+    const json_t *rs;
+    json_array_foreach(rss, i, rs) {
+        const char *u = str_at(rs, "metadata", "uid");
+        if (u && !strcmp(u, uid))
+            return 1;
+    }
+    return 0;
+}
+
+/* A pod whose ReplicaSet neither the list nor its orphans know. */
+static int pod_rs_unknown(const struct kube_workload *w)
+{
+    size_t i;
+    const json_t *pod;
+    json_array_foreach(w->pods, i, pod) {
+        const char *uid = pod_rs_uid(pod);
+        if (uid && !rss_has_uid(w->rss, uid) && !json_object_get(w->rss_orphans, uid))
+            return 1;
+    }
+    return 0;
+}
+
+void kube_workload_set_rss(struct kube_workload *w, const json_t *items)
+{
+    json_decref(w->rss);
+    w->rss = json_incref((json_t *)items);
+    free(w->rss_key);
+    w->rss_key = rss_key(w->object);
+    /* Pods of a ReplicaSet that is gone (or never matched the selector)
+     * would otherwise ask for a read at every evaluation. */
+    json_object_clear(w->rss_orphans);
+    size_t i;
+    const json_t *pod;
+    json_array_foreach(w->pods, i, pod) {
+        const char *uid = pod_rs_uid(pod);
+        if (uid && !rss_has_uid(w->rss, uid))
+            json_object_set_new(w->rss_orphans, uid, json_true());
+    }
+}
+
+int kube_workload_rss_stale(const struct kube_workload *w)
+{
+    if (w->t.kind != KUBE_DEPLOYMENT)
+        return 0;
+    if (!w->rss || !w->rss_key)
+        return 1;
+    char *key = rss_key(w->object);
+    int changed = strcmp(key, w->rss_key) != 0;
+    free(key);
+    return changed || pod_rs_unknown(w);
 }
 
 int kube_workload_get(struct kube_workload *w, struct err *e)

@@ -24,6 +24,9 @@ struct kube_workload {
     json_t *rss;       /* its ReplicaSets (Deployment only), or NULL */
     json_t *pods;      /* its pods, an array in name order */
     json_t *pod_cache; /* name -> pod, kept by kube_workload_pod_event() */
+    /* What w->rss was read against (kube_workload_rss_stale()): */
+    char *rss_key;     /* the Deployment's uid, observedGeneration, revision */
+    json_t *rss_orphans; /* uid -> true: pods' ReplicaSets the read did not list */
 };
 
 void kube_workload_init(struct kube_workload *w, const struct kube_target *t,
@@ -36,6 +39,26 @@ int kube_workload_get(struct kube_workload *w, struct err *e);
 int kube_workload_read_pods(struct kube_workload *w, struct err *e);
 /* LIST its ReplicaSets into w->rss; does nothing for other kinds. */
 int kube_workload_read_rss(struct kube_workload *w, struct err *e);
+/* Takes `items` (a ReplicaSet list's items) as read now, against w->object
+ * and w->pods as they are (what kube_workload_read_rss() does after the read). */
+void kube_workload_set_rss(struct kube_workload *w, const json_t *items);
+/*
+ * Whether w->rss may no longer hold what the evaluator needs of the
+ * Deployment's ReplicaSets: which one is the current template's (uid,
+ * revision, images), which ones own which pods, and the new one's
+ * ReplicaFailure. 1 when never read, when the Deployment's uid,
+ * status.observedGeneration or deployment.kubernetes.io/revision differ
+ * from what they were at the read, or when a pod's controller is a
+ * ReplicaSet the read did not list and had no pod of then. The deployment
+ * controller creates or re-numbers a ReplicaSet (a new template, a
+ * rollback) before it writes the revision and observedGeneration that
+ * describe it, and mirrors a ReplicaSet's ReplicaFailure into the
+ * Deployment's own conditions, so a list read after the Deployment
+ * showed those values holds the ReplicaSets they describe; other
+ * Deployment changes (status counts, conditions, generation alone) do
+ * not change them. 0 for other kinds.
+ */
+int kube_workload_rss_stale(const struct kube_workload *w);
 /*
  * GET the last `lines` lines of a container's log (`previous`: of the
  * instance before, for a crash loop) into out, raw.
