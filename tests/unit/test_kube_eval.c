@@ -484,6 +484,56 @@ static void test_deploy__paused(void **state)
     world_release(&w);
 }
 
+/*
+ * ReplicaSets that may predate the Deployment (deploy wait reads them only
+ * when they may have changed): the evaluation stops where they would
+ * decide, remembering nothing, and asks for them; the phases decided
+ * before that point (image, paused, generation) never ask.
+ */
+static void test_deploy__stale_replicasets(void **state)
+{
+    (void)state;
+    struct world w;
+    complete_world(&w);
+    /* a newer ReplicaSet with the same images that the list lacks: a
+     * stale list would count the previous ReplicaSet's pods as new */
+    set(w.workload, "metadata.annotations", J("{'deployment.kubernetes.io/revision':'6'}"));
+    json_array_append_new(w.pods, pod("web-new333-a", "rs-new333", NEW_IMAGE, 0));
+    w.in.replicasets_stale = 1;
+    const struct eval_verdict *v = evaluate(&w);
+    assert_phase(v, EVAL_ROLLING);
+    assert_true(v->need_replicasets);
+    assert_reason(v, "reading ReplicaSets");
+    assert_int_equal(w.memo.n, 0);
+    /* the fresh list: the new ReplicaSet decides */
+    json_array_append_new(w.rss, replicaset("new333", 6, NEW_IMAGE));
+    w.in.replicasets_stale = 0;
+    v = evaluate(&w);
+    assert_false(v->need_replicasets);
+    assert_phase(v, EVAL_ROLLING);
+    assert_int_equal(v->new_pods, 1);
+    assert_int_equal(v->old_pods, 3);
+    world_release(&w);
+
+    world_init(&w, KUBE_DEPLOYMENT, deployment(OLD_IMAGE, 7, 7, 3, 3, 3, 3, 3, 4));
+    w.in.replicasets_stale = 1;
+    v = evaluate(&w);
+    assert_phase(v, EVAL_WAITING_IMAGE);
+    assert_false(v->need_replicasets);
+    world_release(&w);
+
+    world_init(&w, KUBE_DEPLOYMENT, deployment(NEW_IMAGE, 8, 7, 3, 3, 3, 3, 3, 4));
+    w.in.replicasets_stale = 1;
+    v = evaluate(&w);
+    assert_phase(v, EVAL_WAITING_CONTROLLER);
+    assert_false(v->need_replicasets);
+    set(w.workload, "spec.paused", json_true());
+    v = evaluate(&w);
+    assert_phase(v, EVAL_NEEDS_PERSON);
+    assert_false(v->need_replicasets);
+    world_release(&w);
+}
+
 static void test_deploy__superseded(void **state)
 {
     (void)state;
@@ -872,6 +922,7 @@ int main(void)
         cmocka_unit_test(test_deploy__deadline_exceeded),
         cmocka_unit_test(test_deploy__replica_failure),
         cmocka_unit_test(test_deploy__paused),
+        cmocka_unit_test(test_deploy__stale_replicasets),
         cmocka_unit_test(test_deploy__superseded),
         cmocka_unit_test(test_deploy__restarts_during_wait),
         cmocka_unit_test(test_deploy__status_recent_crash),
