@@ -117,12 +117,12 @@ static char *rss_key(const json_t *obj)
     const json_t *obs = json_object_get(json_object_get(obj, "status"), "observedGeneration");
     const json_t *ann = json_object_get(json_object_get(obj, "metadata"), "annotations");
     const json_t *rev = json_object_get(ann, "deployment.kubernetes.io/revision");
+    const char *uid = str_at(obj, "metadata", "uid");
     struct buf b;
     buf_init(&b, 0);
-    buf_addf(&b, "%s %" JSON_INTEGER_FORMAT " %s", str_at(obj, "metadata", "uid") ?
-             str_at(obj, "metadata", "uid") : "-", json_is_integer(obs) ?
-             json_integer_value(obs) : (json_int_t)-1, json_is_string(rev) ?
-             json_string_value(rev) : "-");
+    buf_addf(&b, "%s %" JSON_INTEGER_FORMAT " %s", uid ? uid : "-",
+             json_is_integer(obs) ? json_integer_value(obs) : (json_int_t)-1,
+             json_is_string(rev) ? json_string_value(rev) : "-");
     return buf_detach(&b);
 }
 
