@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "ci/provider.h"
+#include "core/clock.h"
 
 int ci_url_host(const char *url, char *out, size_t outlen)
 {
@@ -134,6 +135,42 @@ void ci_live_close(struct ci_provider *p, struct ci_live_log *l, enum ci_live_cl
 {
     if (p->ops->live_close)
         p->ops->live_close(p, l, how);
+}
+
+int ci_newest_run(struct ci_provider *p, const char *sha, const struct ci_filter *f,
+                  long long *number, struct err *e)
+{
+    if (!p->ops->newest_run)
+        return unsupported(p, "finding a commit's newest run", e);
+    return p->ops->newest_run(p, sha, f, number, e);
+}
+
+void ci_feed_wait(struct ci_provider *p, struct ci_feed *f, double max)
+{
+    if (p->ops->feed_wait) {
+        p->ops->feed_wait(p, f, max);
+        return;
+    }
+    f->health = CI_FEED_NONE;
+    if (max > 0)
+        clock_sleep(max);
+}
+
+void ci_feed_missed(struct ci_provider *p, struct ci_feed *f)
+{
+    if (p->ops->feed_missed)
+        p->ops->feed_missed(p, f);
+}
+
+void ci_feed_close(struct ci_provider *p, struct ci_feed *f)
+{
+    if (p->ops->feed_close)
+        p->ops->feed_close(p, f);
+}
+
+struct http_client *ci_provider_transport(struct ci_provider *p)
+{
+    return p->ops->transport ? p->ops->transport(p) : NULL;
 }
 
 const char *ci_action_name(enum ci_action a)

@@ -22,6 +22,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/err.h"
+#include "core/http.h"
 
 enum ci_provider_kind { CI_WOODPECKER = 1, CI_GITHUB = 2 };
 
@@ -202,6 +203,34 @@ enum ci_live_close {
     CI_LIVE_RELEASE,     /* done: free what the live log holds */
 };
 
+/*
+ * A change feed: what a provider hears between reads (Woodpecker: its
+ * event stream; GitHub has none), for a follow loop that reads a run only
+ * when it is worth it. A feed hands over *hints*, never verdicts: each
+ * event's picture of one run of the repo (its status, and its jobs when
+ * the event carried them). Events may come late, out of order, twice or
+ * never; only a read is the truth. `health` says how far the feed can be
+ * relied on, so the caller can pick how often it reads (that policy stays
+ * the caller's):
+ *   CI_FEED_NONE      no feed now (none, closed, dropped, refused, or
+ *                     caught missing a change): poll;
+ *   CI_FEED_STARTING  just (re)connected, not heard from yet: give it a moment;
+ *   CI_FEED_LIVE      data flowing and not caught missing a change: read
+ *                     when a hint says so, and now and then to reconcile.
+ */
+enum ci_feed_health { CI_FEED_NONE = 0, CI_FEED_STARTING, CI_FEED_LIVE };
+
+struct ci_feed {
+    /* One event's picture of a run of the repo (has_jobs when it carried
+     * them). The callee may take it (move it out, leave *r zeroed); what is
+     * left is released after the call. */
+    void (*on_run)(void *ctx, struct ci_run *r);
+    void *ctx;
+    double poll_every;   /* the caller's interval without a feed, for --verbose lines */
+    enum ci_feed_health health; /* as of the end of the last feed_wait */
+    void *impl;          /* the provider's; NULL before the first feed_wait */
+};
+
 struct ci_provider_ops {
     const char *name;  /* "woodpecker" | "github" */
     const char *title; /* for people: "Woodpecker" | "GitHub" */
@@ -279,6 +308,29 @@ struct ci_provider_ops {
      * server says so). NULL: the verb's own. */
     double (*poll_every)(struct ci_provider *p);
 
+    /* The number of the newest run of commit `sha` (full, or a 7+ hex
+     * prefix where full_sha_only is 0) matching f, without reading the run
+     * itself: 1 with *number set, 0 none, -1 error. What a follow loop
+     * asks now and then to notice a restart. */
+    int (*newest_run)(struct ci_provider *p, const char *sha, const struct ci_filter *f,
+                      long long *number, struct err *e);
+
+    /* The change feed (above). feed_wait connects on its first call,
+     * (re)connects when due and notices a dead, silent or buffering feed,
+     * then waits at most `max` seconds, handing each event to f->on_run,
+     * and sets f->health; a caught signal returns early. feed_missed: the
+     * caller's read found a change of a run that the feed did not
+     * announce: the feed cannot see this repo and is not relied on again.
+     * feed_close ends it and frees what it holds. */
+    void (*feed_wait)(struct ci_provider *p, struct ci_feed *f, double max);
+    void (*feed_missed)(struct ci_provider *p, struct ci_feed *f);
+    void (*feed_close)(struct ci_provider *p, struct ci_feed *f);
+
+    /* The HTTP client the provider talks through (core/http.h), for a verb
+     * that shows an outage (http_outage_since) and keeps its view moving
+     * while a request waits (on_wait); NULL: nothing to show. */
+    struct http_client *(*transport)(struct ci_provider *p);
+
     /* Write verbs (above): sends req's write; out says what it did. */
     int (*act)(struct ci_provider *p, const struct ci_act_req *req, struct ci_act_result *out,
                struct err *e);
@@ -341,5 +393,14 @@ int ci_act(struct ci_provider *p, const struct ci_act_req *req, struct ci_act_re
 int ci_act_describe(struct ci_provider *p, const struct ci_act_req *req, struct buf *path,
                     struct buf *body, struct err *e);
 void ci_provider_close(struct ci_provider *p);
+/* newest_run: -1 EXIT_USAGE "not supported" without the op. Without a
+ * feed, ci_feed_wait sleeps `max` (health CI_FEED_NONE), ci_feed_missed
+ * and ci_feed_close do nothing; ci_provider_transport is then NULL. */
+int ci_newest_run(struct ci_provider *p, const char *sha, const struct ci_filter *f,
+                  long long *number, struct err *e);
+void ci_feed_wait(struct ci_provider *p, struct ci_feed *f, double max);
+void ci_feed_missed(struct ci_provider *p, struct ci_feed *f);
+void ci_feed_close(struct ci_provider *p, struct ci_feed *f);
+struct http_client *ci_provider_transport(struct ci_provider *p);
 
 #endif

@@ -97,6 +97,10 @@ int ci_find(struct ci_session *s, const struct ci_target *t, struct wp_pipeline 
  */
 int ci_watch_number(struct cmd_ctx *ctx, struct ci_session *s, long long number,
                     const json_t *extra);
+/* The same over a provider with the pipeline layout (Woodpecker), opened
+ * or wrapped by the caller (borrowed; its deadline is the watch's). */
+int ci_watch_run(struct cmd_ctx *ctx, struct ci_provider *p, long long number,
+                 const json_t *extra);
 
 /* "#42 failure push main 9fceb02 1m57s Fix flaky test" (no newline). */
 void ci_summary_line(const struct wp_pipeline *p, long long now, struct buf *out);

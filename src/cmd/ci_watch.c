@@ -1,21 +1,27 @@
 /*
- * ci watch: follow the pipeline of an exact commit to a verdict.
+ * ci watch on a provider with one run per commit (the pipeline layout,
+ * Woodpecker): follow the run of an exact commit to a verdict, over
+ * ci/provider.h only.
  *
- * The loop has one source of truth, the pipeline detail endpoint, and two
- * ways to learn that it is worth asking: the event stream (a hint that
- * "pipeline N of repo R changed", fast but unreliable: it silently drops
- * private repos for a bad token, reorders, never replays, and proxies may
- * buffer it) and a timer. While the stream is healthy the detail is read
- * when an event says the pipeline's status changed, and every 30 s to
- * reconcile; if a reconcile finds a change no event announced, the stream
- * is blind for this repo and the watch polls every 3 s, re-opening the
- * stream with backoff all along. Faults (drops, stalls, empty bodies, 5xx)
- * only delay; a verdict comes only from the server's own pipeline state.
+ * The loop has one source of truth, the provider's read of the run
+ * (run_by_id), and two ways to learn that it is worth asking: the
+ * provider's change feed (ci_feed: Woodpecker's event stream, a hint that
+ * "run N changed", fast but unreliable: it silently drops private repos
+ * for a bad token, reorders, never replays, and proxies may buffer it)
+ * and a timer. While the feed is live the run is read when an event says
+ * its status changed, and every 30 s to reconcile; if a reconcile finds a
+ * change no event announced, the feed is blind for this repo
+ * (ci_feed_missed) and the watch polls every 3 s, the provider
+ * re-connecting its feed with backoff all along. Faults (drops, stalls,
+ * empty bodies, 5xx) only delay; a verdict comes only from a read.
+ * The intervals, the rendering and the exit codes are this file's; how
+ * the feed connects and when it counts as live are the provider's.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cmd/ci_common.h"
@@ -23,9 +29,8 @@
 #include "cmd/cmd.h"
 #include "core/clock.h"
 #include "core/http.h"
-#include "woodpecker/hints.h"
-#include "woodpecker/provider.h"
 #include "core/term.h"
+#include "woodpecker/provider.h"
 
 #define POLL_INTERVAL 3.0
 #define RECONCILE_INTERVAL 30.0
@@ -57,20 +62,20 @@ const struct opt ci_watch_opts[] = {
 
 struct watch {
     struct cmd_ctx *ctx;
-    struct ci_session *s;
-    struct ci_provider p;  /* around s's client: log tails */
+    struct ci_provider *p;
+    struct http_client *http; /* the provider's transport (outage lines), or NULL */
     const struct ci_target *t;
-    struct wp_pipeline cur;
+    struct ci_run cur;
     int have;
-    int confirmed;         /* cur came from the detail endpoint, not an event */
+    int confirmed;         /* cur came from a read, not an event */
     char *confirmed_status;
     double deadline;
 
-    /* the event stream's hints (woodpecker/hints.h) */
-    struct wp_hints hints;
-    int event_status_change; /* an event changed our pipeline's status */
-    int announced;           /* events about our pipeline since the last read */
-    long long newer;         /* a newer pipeline of the same commit, from events */
+    /* the provider's change feed (ci/provider.h) */
+    struct ci_feed feed;
+    int event_status_change; /* an event changed our run's status */
+    int announced;           /* events about our run since the last read */
+    long long newer;         /* a newer run of the same commit, from events */
 
     double next_detail, next_restart_check;
 
@@ -85,24 +90,28 @@ struct watch {
 
 /* ---- verdicts ---- */
 
-static int verdict_code(const char *status, int wait_approval)
+/* The model's verdict over the one run (a pipeline-level "skipped" ran
+ * nothing: the provider files it as a failure). */
+static int verdict_code(const struct ci_run *r, int wait_approval)
 {
-    if (!strcmp(status, "blocked"))
-        return wait_approval ? -1 : EXIT_NEEDS_PERSON;
-    if (!strcmp(status, "skipped"))
-        return EXIT_FAILED; /* finished, but nothing ran: not a success */
-    return wp_status_exit_code(status);
+    struct ci_runset one = { (struct ci_run *)r, 1 };
+    return ci_verdict(&one, wait_approval);
 }
 
 /* ---- reporting ---- */
 
-static void states_signature(const struct wp_pipeline *p, struct buf *out)
+static const char *word(const char *s)
+{
+    return s ? s : "";
+}
+
+static void states_signature(const struct ci_run *r, struct buf *out)
 {
     buf_reset(out);
-    buf_addf(out, "%lld %s", p->number, p->status);
-    for (size_t i = 0; i < p->nworkflows; i++)
-        for (size_t k = 0; k < p->workflows[i].nsteps; k++)
-            buf_addf(out, "|%s", p->workflows[i].steps[k].state);
+    buf_addf(out, "%lld %s", r->number, word(r->status));
+    for (size_t i = 0; i < r->njobs; i++)
+        for (size_t k = 0; k < r->jobs[i].nsteps; k++)
+            buf_addf(out, "|%s", word(r->jobs[i].steps[k].status));
 }
 
 static void json_change(struct watch *w, const char *kind, const char *wf, const char *step,
@@ -121,18 +130,18 @@ static void json_change(struct watch *w, const char *kind, const char *wf, const
 }
 
 static void report_pipeline(struct watch *w, int json);
-static void report_steps(struct watch *w, const struct wp_pipeline *old, int json, char *line,
+static void report_steps(struct watch *w, const struct ci_run *old, int json, char *line,
                          size_t linelen);
 
 /* Plain and JSON modes: one line per step or pipeline state change. */
-static void report_changes(struct watch *w, const struct wp_pipeline *old)
+static void report_changes(struct watch *w, const struct ci_run *old)
 {
-    const struct wp_pipeline *p = &w->cur;
+    const struct ci_run *p = &w->cur;
     int json = w->ctx->mode == OUTPUT_JSON;
     char line[512];
-    int changed = !old || old->number != p->number || strcmp(old->status, p->status);
+    int changed = !old || old->number != p->number || strcmp(word(old->status), word(p->status));
     /* a verdict comes after the steps that led to it; a start before them */
-    int verdict_last = wp_status_terminal(p->status);
+    int verdict_last = ci_state_final(p->state);
     if (changed && !verdict_last)
         report_pipeline(w, json);
     report_steps(w, old, json, line, sizeof(line));
@@ -151,27 +160,27 @@ static void report_pipeline(struct watch *w, int json)
     }
 }
 
-static void report_steps(struct watch *w, const struct wp_pipeline *old, int json, char *line,
+static void report_steps(struct watch *w, const struct ci_run *old, int json, char *line,
                          size_t linelen)
 {
-    const struct wp_pipeline *p = &w->cur;
-    for (size_t i = 0; i < p->nworkflows; i++) {
-        const struct wp_workflow *wf = &p->workflows[i];
+    const struct ci_run *p = &w->cur;
+    for (size_t i = 0; i < p->njobs; i++) {
+        const struct ci_job *wf = &p->jobs[i];
         for (size_t k = 0; k < wf->nsteps; k++) {
-            const struct wp_step *st = &wf->steps[k];
+            const struct ci_step *st = &wf->steps[k];
             const char *before = NULL;
-            if (old && old->number == p->number && i < old->nworkflows &&
-                k < old->workflows[i].nsteps)
-                before = old->workflows[i].steps[k].state;
-            if (before && !strcmp(before, st->state))
+            if (old && old->number == p->number && i < old->njobs && k < old->jobs[i].nsteps)
+                before = word(old->jobs[i].steps[k].status);
+            if (before && !strcmp(before, word(st->status)))
                 continue;
-            if (!before && (!strcmp(st->state, "pending") || !strcmp(st->state, "blocked")))
+            /* a step that has not started yet is not news */
+            if (!before && (st->state == CI_PENDING || st->state == CI_NEEDS_PERSON))
                 continue;
             if (json) {
-                json_change(w, "step", wf->name, st->name, st->state);
+                json_change(w, "step", wf->name, st->name, word(st->status));
             } else {
                 snprintf(line, linelen, "#%lld %s/%s %s", p->number, wf->name, st->name,
-                         st->state);
+                         word(st->status));
                 term_plain_line(&w->plain, stderr, line);
             }
         }
@@ -182,9 +191,8 @@ static void report_steps(struct watch *w, const struct wp_pipeline *old, int jso
 static void tell_outage(struct watch *w)
 {
     char outage[96];
-    double since = http_outage_since(&w->s->client.http);
-    if (since && since != w->outage_told &&
-        http_outage_line(&w->s->client.http, outage, sizeof(outage))) {
+    double since = w->http ? http_outage_since(w->http) : 0;
+    if (since && since != w->outage_told && http_outage_line(w->http, outage, sizeof(outage))) {
         w->outage_told = since;
         fprintf(stderr, "homelab: %s\n", outage);
     }
@@ -208,17 +216,17 @@ static void draw(struct watch *w, int force)
     } else {
         struct buf line;
         buf_init(&line, 0);
-        ci_summary_line(&w->cur, wall, &line);
-        int done = wp_status_terminal(w->cur.status);
+        ci_view_pipeline_line(&w->cur, wall, &line);
+        int done = ci_state_final(w->cur.state);
         buf_addf(&frame, "%s ", done ? " " : term_spinner(w->term.utf8, now));
         /* the line carries the pipeline's own duration: no second clock */
-        term_paint(&frame, w->term.color, ci_status_tone(w->cur.status), line.data);
+        term_paint(&frame, w->term.color, ci_status_tone(word(w->cur.status)), line.data);
         buf_addc(&frame, '\n');
         buf_release(&line);
-        ci_render_tree(&w->cur, wall, w->term.color, &frame);
+        ci_view_pipeline_tree(&w->cur, wall, w->term.color, &frame);
     }
     char outage[96];
-    if (http_outage_line(&w->s->client.http, outage, sizeof(outage))) {
+    if (w->http && http_outage_line(w->http, outage, sizeof(outage))) {
         term_paint(&frame, w->term.color, TERM_YELLOW, outage);
         buf_addc(&frame, '\n');
     }
@@ -226,10 +234,10 @@ static void draw(struct watch *w, int force)
     buf_release(&frame);
 }
 
-/* Takes a freshly read detail as the current state and reports changes. */
-static void adopt(struct watch *w, struct wp_pipeline *fresh)
+/* Takes a freshly read run as the current state and reports changes. */
+static void adopt(struct watch *w, struct ci_run *fresh)
 {
-    struct wp_pipeline old = w->cur;
+    struct ci_run old = w->cur;
     int had = w->have;
     w->cur = *fresh;
     w->have = 1;
@@ -237,50 +245,57 @@ static void adopt(struct watch *w, struct wp_pipeline *fresh)
     if (w->ctx->mode != OUTPUT_TTY)
         report_changes(w, had ? &old : NULL);
     if (had)
-        wp_pipeline_release(&old);
+        ci_run_release(&old);
     draw(w, 0);
 }
 
-/* ---- the event stream ---- */
+/* ---- the change feed ---- */
 
 /*
  * How far a pipeline has got: events are not ordered, so an event showing
  * less progress than what is on screen is older news and is not shown.
  */
-static int progress(const struct wp_pipeline *p)
+static int progress(const struct ci_run *r)
 {
-    int score = wp_status_terminal(p->status) ? 1000000 : 0;
-    for (size_t i = 0; i < p->nworkflows; i++)
-        for (size_t k = 0; k < p->workflows[i].nsteps; k++) {
-            const char *st = p->workflows[i].steps[k].state;
-            score += wp_status_terminal(st) ? 2 : !strcmp(st, "running") ? 1 : 0;
+    int score = ci_state_final(r->state) ? 1000000 : 0;
+    for (size_t i = 0; i < r->njobs; i++)
+        for (size_t k = 0; k < r->jobs[i].nsteps; k++) {
+            enum ci_state st = r->jobs[i].steps[k].state;
+            score += ci_state_final(st) ? 2 : st == CI_RUNNING ? 1 : 0;
         }
     return score;
 }
 
-/* An event about one of the repo's pipelines: a hint, shown early when it
+/* Whether `commit` is `want` or starts with it (a 7+ hex prefix). */
+static int commit_matches(const char *commit, const char *want)
+{
+    size_t n = strlen(want);
+    return n >= 7 && commit && strlen(commit) >= n && !strncasecmp(commit, want, n);
+}
+
+/* An event about one of the repo's runs: a hint, shown early when it
  * shows progress (events are not ordered), never a verdict. */
-static void on_pipeline_event(void *ud, struct wp_pipeline *p)
+static void on_feed_run(void *ud, struct ci_run *r)
 {
     struct watch *w = ud;
     if (!w->have)
         return;
-    if (p->number == w->cur.number) {
+    if (r->number == w->cur.number) {
         w->announced = 1;
-        if (strcmp(p->status, w->confirmed_status))
+        if (strcmp(word(r->status), w->confirmed_status))
             w->event_status_change = 1;
-        if (p->has_workflows && progress(p) >= progress(&w->cur)) {
-            adopt(w, p); /* takes it */
+        if (r->has_jobs && progress(r) >= progress(&w->cur)) {
+            adopt(w, r); /* takes it */
             w->confirmed = 0;
         }
-    } else if (p->number > w->cur.number && w->t->sha && wp_commit_matches(p->commit, w->t->sha)) {
-        w->newer = p->number > w->newer ? p->number : w->newer;
+    } else if (r->number > w->cur.number && w->t->sha && commit_matches(r->sha, w->t->sha)) {
+        w->newer = r->number > w->newer ? r->number : w->newer;
     }
 }
 
 /* ---- reading the truth ---- */
 
-static int states_changed(const struct wp_pipeline *a, const struct wp_pipeline *b)
+static int states_changed(const struct ci_run *a, const struct ci_run *b)
 {
     struct buf x, y;
     buf_init(&x, 0);
@@ -293,13 +308,13 @@ static int states_changed(const struct wp_pipeline *a, const struct wp_pipeline 
     return changed;
 }
 
-/* One detail read; transport trouble is not a verdict, only a delay. */
+/* One read of the run; transport trouble is not a verdict, only a delay. */
 static int read_detail(struct watch *w, long long number)
 {
-    struct wp_pipeline fresh;
+    struct ci_run fresh;
     struct err e;
     err_clear(&e);
-    if (wp_get_pipeline(&w->s->client, w->s->repo.id, number, &fresh, &e) < 0) {
+    if (w->p->ops->run_by_id(w->p, number, &fresh, &e) < 0) {
         if (e.code == EXIT_REFUSED || (e.code == EXIT_NOT_FOUND && !w->have)) {
             w->ctx->err = e;
             return -1;
@@ -308,13 +323,13 @@ static int read_detail(struct watch *w, long long number)
             fprintf(stderr, "homelab: %s (will retry)\n", e.msg);
         return 0;
     }
-    if (w->have && fresh.number == w->cur.number && w->hints.healthy && !w->announced &&
-        states_changed(&w->cur, &fresh))
-        wp_hints_blind(&w->hints); /* it missed a change of our pipeline: it cannot see this repo */
+    if (w->have && fresh.number == w->cur.number && w->feed.health == CI_FEED_LIVE &&
+        !w->announced && states_changed(&w->cur, &fresh))
+        ci_feed_missed(w->p, &w->feed); /* it missed a change of our run: it cannot see this repo */
     w->announced = 0;
     w->event_status_change = 0;
     free(w->confirmed_status);
-    w->confirmed_status = xstrdup(fresh.status);
+    w->confirmed_status = xstrdup(word(fresh.status));
     adopt(w, &fresh);
     w->confirmed = 1;
     return 0;
@@ -327,15 +342,11 @@ static void check_restart(struct watch *w)
         return;
     long long newer = w->newer;
     if (!newer) {
-        struct wp_pipeline item;
-        long long newest;
+        long long number = 0;
         struct err e;
         err_clear(&e);
-        if (wp_find_pipeline(&w->s->client, w->s->repo.id, w->t->sha, &item, &newest, &e) == 1) {
-            if (item.number > w->cur.number)
-                newer = item.number;
-            wp_pipeline_release(&item);
-        }
+        if (ci_newest_run(w->p, w->t->sha, NULL, &number, &e) == 1 && number > w->cur.number)
+            newer = number;
     }
     w->newer = 0;
     if (newer > w->cur.number) {
@@ -363,8 +374,8 @@ static void check_restart(struct watch *w)
  */
 static int outage_ended(struct watch *w)
 {
-    const struct http_client *c = &w->s->client.http;
-    if (!c->answered || !c->outage_since)
+    const struct http_client *c = w->http;
+    if (!c || !c->answered || !c->outage_since)
         return 0;
     char line[96];
     snprintf(line, sizeof(line), "?");
@@ -403,6 +414,24 @@ static int appear_timed_out(struct watch *w)
     return -1;
 }
 
+/*
+ * The target's run, read: 1 found (r filled), 0 not (yet) there (e filled
+ * with EXIT_NOT_FOUND for '#N'), -1 error. A commit's newest run is read
+ * after it is found; one that vanished in between is not there yet.
+ */
+static int find_run(struct watch *w, struct ci_run *r, struct err *e)
+{
+    long long number = w->t->number;
+    if (!number) {
+        int rc = ci_newest_run(w->p, w->t->sha, NULL, &number, e);
+        if (rc <= 0)
+            return rc;
+    }
+    if (w->p->ops->run_by_id(w->p, number, r, e) < 0)
+        return e->code == EXIT_NOT_FOUND ? 0 : -1;
+    return 1;
+}
+
 static int find_first(struct watch *w)
 {
     if (watch_opts.appear_timeout < 0)
@@ -410,13 +439,13 @@ static int find_first(struct watch *w)
     double appear_deadline = clock_now() + watch_opts.appear_timeout;
     int said = 0;
     for (;;) {
-        struct wp_pipeline p;
+        struct ci_run r;
         struct err e;
         err_clear(&e);
-        int found = ci_find(w->s, w->t, &p, &e);
+        int found = find_run(w, &r, &e);
         if (found == 1) {
-            w->confirmed_status = xstrdup(p.status);
-            adopt(w, &p);
+            w->confirmed_status = xstrdup(word(r.status));
+            adopt(w, &r);
             w->confirmed = 1;
             return 0;
         }
@@ -438,7 +467,7 @@ static int find_first(struct watch *w)
         double now = clock_now();
         if (now >= appear_deadline) {
             err_set(&w->ctx->err, EXIT_NOT_FOUND, "no pipeline appeared for %s in %s within %.0fs",
-                    w->t->label, w->s->repo.full_name, watch_opts.appear_timeout);
+                    w->t->label, w->p->repo, watch_opts.appear_timeout);
             err_hint(&w->ctx->err, "was it pushed? is this branch or event excluded by the "
                      "pipeline's 'when' conditions?");
             return -1;
@@ -461,10 +490,9 @@ static int follow(struct watch *w)
     double now = clock_now();
     w->next_detail = now + RECONCILE_INTERVAL;
     w->next_restart_check = now + RESTART_CHECK_STREAMING;
-    wp_hints_open(&w->hints);
     for (;;) {
-        /* only the detail endpoint's word is a verdict; events are hints */
-        int code = w->confirmed ? verdict_code(w->cur.status, watch_opts.wait_approval) : -1;
+        /* only a read's word is a verdict; events are hints */
+        int code = w->confirmed ? verdict_code(&w->cur, watch_opts.wait_approval) : -1;
         if (code >= 0)
             return code;
         if (term_interrupted())
@@ -477,28 +505,30 @@ static int follow(struct watch *w)
                     "still %s", w->timeout_text, w->cur.number, w->cur.status);
             return EXIT_TIMEOUT;
         }
-        wp_hints_check(&w->hints, now);
-        /* wait for stream data or the next timer, in short slices so
-         * signals and redraws are handled promptly */
+        /* wait for a hint or the next timer, in short slices so signals
+         * and redraws are handled promptly (the first wait connects the feed) */
         double wait = w->next_detail - now;
         if (wait > 0.2)
             wait = 0.2;
-        wp_hints_wait(&w->hints, wait);
+        ci_feed_wait(w->p, &w->feed, wait);
         now = clock_now();
+        int live = w->feed.health == CI_FEED_LIVE;
         if (w->newer || now >= w->next_restart_check) {
             check_restart(w);
-            w->next_restart_check = now + (w->hints.healthy ? RESTART_CHECK_STREAMING
-                                                             : RESTART_CHECK_POLLING);
+            w->next_restart_check = now + (live ? RESTART_CHECK_STREAMING : RESTART_CHECK_POLLING);
         }
         if (w->event_status_change || now >= w->next_detail) {
             if (read_detail(w, w->cur.number) < 0)
                 return w->ctx->err.code;
             now = clock_now();
-            w->next_detail = now + (w->hints.healthy ? RECONCILE_INTERVAL : POLL_INTERVAL);
+            live = w->feed.health == CI_FEED_LIVE;
+            w->next_detail = now + (live ? RECONCILE_INTERVAL : POLL_INTERVAL);
         }
-        if (!wp_hints_usable(&w->hints, now) && w->next_detail > now + POLL_INTERVAL)
+        /* no feed to rely on: poll */
+        int none = w->feed.health == CI_FEED_NONE;
+        if (none && w->next_detail > now + POLL_INTERVAL)
             w->next_detail = now + POLL_INTERVAL;
-        if (!wp_hints_usable(&w->hints, now) && w->next_restart_check > now + RESTART_CHECK_POLLING)
+        if (none && w->next_restart_check > now + RESTART_CHECK_POLLING)
             w->next_restart_check = now + RESTART_CHECK_POLLING;
         draw(w, 0);
     }
@@ -530,7 +560,7 @@ static json_t *report_step(struct watch *w, const struct ci_run *r, const struct
     struct strvec lines = STRVEC_INIT;
     struct err e;
     err_clear(&e);
-    int rc = ci_view_step_tail(&w->p, r, st, (size_t)watch_opts.log_lines,
+    int rc = ci_view_step_tail(w->p, r, st, (size_t)watch_opts.log_lines,
                                w->ctx->color && w->ctx->stdout_tty, &lines, &e);
     if (rc < 0)
         buf_addf(out, "  (log for %s is unavailable: %s)\n", st->name, e.msg);
@@ -549,12 +579,11 @@ static void failure_report(struct watch *w, json_t *result)
     json_t *failed = json_array();
     struct buf out;
     buf_init(&out, 0);
-    struct ci_run r;
-    wp_pipeline_to_run(&w->cur, &r);
-    if (r.error)
-        buf_addf(&out, "error: %s\n", r.error);
-    for (size_t i = 0; i < r.njobs; i++) {
-        const struct ci_job *j = &r.jobs[i];
+    const struct ci_run *r = &w->cur;
+    if (r->error)
+        buf_addf(&out, "error: %s\n", r->error);
+    for (size_t i = 0; i < r->njobs; i++) {
+        const struct ci_job *j = &r->jobs[i];
         if (j->error && !j->nsteps)
             buf_addf(&out, "workflow %s: %s\n", j->name, j->error);
         /* a failed step in a workflow that succeeded had `failure: ignore` */
@@ -562,16 +591,13 @@ static void failure_report(struct watch *w, json_t *result)
             continue;
         for (size_t k = 0; k < j->nsteps; k++)
             if (ci_view_step_reported(&j->steps[k]))
-                json_array_append_new(failed, report_step(w, &r, j, &j->steps[k], &out));
+                json_array_append_new(failed, report_step(w, r, j, &j->steps[k], &out));
     }
-    buf_adds(&out, "view: ");
-    ci_pipeline_url(w->s, r.number, &out);
-    buf_addc(&out, '\n');
+    buf_addf(&out, "view: %s\n", word(r->url));
     if (w->ctx->mode != OUTPUT_JSON)
         fputs(out.data, stderr);
     json_object_set_new(result, "failed_steps", failed);
     buf_release(&out);
-    ci_run_release(&r);
 }
 
 static void finish(struct watch *w, int code)
@@ -583,30 +609,27 @@ static void finish(struct watch *w, int code)
     json_t *result = json_pack("{s:s, s:I, s:s, s:i}", "event", "result", "number",
                                (json_int_t)w->cur.number, "status", w->cur.status,
                                "exit_code", code);
-    struct buf url;
-    buf_init(&url, 0);
-    ci_pipeline_url(w->s, w->cur.number, &url);
-    json_object_set_new(result, "url", json_string(url.data));
-    json_object_set_new(result, "commit", json_string(w->cur.commit));
+    const char *url = word(w->cur.url);
+    json_object_set_new(result, "url", json_string(url));
+    json_object_set_new(result, "commit", json_string(w->cur.sha));
     if (w->extra)
         json_object_update(result, (json_t *)w->extra);
     if (code == EXIT_FAILED)
         failure_report(w, result);
     if (code == EXIT_NEEDS_PERSON && w->ctx->mode != OUTPUT_JSON)
         fprintf(stderr, "pipeline #%lld is awaiting approval: approve it at %s\n",
-                w->cur.number, url.data);
+                w->cur.number, url);
     if (w->ctx->mode == OUTPUT_JSON) {
         term_json_line(result);
     } else {
         struct buf line;
         buf_init(&line, 0);
-        ci_summary_line(&w->cur, (long long)clock_wall(), &line);
+        ci_view_pipeline_line(&w->cur, (long long)clock_wall(), &line);
         if (code == EXIT_NEEDS_PERSON)
             buf_adds(&line, " (awaiting approval)");
         puts(line.data);
         buf_release(&line);
     }
-    buf_release(&url);
     json_decref(result);
 }
 
@@ -627,7 +650,7 @@ static const char *undecided_status(int code, const char *last)
 }
 
 /* The last JSON line of a watch that ended without a verdict. */
-static void json_undecided(struct cmd_ctx *ctx, const struct wp_pipeline *p, int code,
+static void json_undecided(struct cmd_ctx *ctx, const struct ci_run *p, int code,
                            const json_t *extra)
 {
     json_t *r = json_pack("{s:s, s:s, s:i}", "event", "result", "status",
@@ -661,41 +684,54 @@ static void on_http_wait(void *ud, const struct http_client *c)
     draw(ud, 0);
 }
 
-static int watch_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_target *t,
+/* Sets the deadline no request or retry may outlast (see http.h). */
+static void set_deadline(struct watch *w, double deadline)
+{
+    w->p->deadline = deadline;
+    if (w->http)
+        w->http->deadline = deadline;
+}
+
+static int watch_run(struct cmd_ctx *ctx, struct ci_provider *p, const struct ci_target *t,
                      const json_t *extra)
 {
     struct watch w;
     memset(&w, 0, sizeof(w));
     w.extra = extra;
     w.ctx = ctx;
-    w.s = s;
+    w.p = p;
+    w.http = ci_provider_transport(p);
     w.t = t;
     w.started_at = clock_now();
     w.deadline = w.started_at + cmd_timeout(ctx);
-    /* counted from the session's start; no request or retry may outlast
-     * it (see http.h, deadline) */
-    if (s->client.http.deadline > 0 && s->client.http.deadline < w.deadline)
-        w.deadline = s->client.http.deadline;
-    s->client.http.deadline = w.deadline;
+    /* counted from when the provider was opened; no request or retry may
+     * outlast it (see http.h, deadline) */
+    if (p->deadline > 0 && p->deadline < w.deadline)
+        w.deadline = p->deadline;
+    if (w.http && w.http->deadline > 0 && w.http->deadline < w.deadline)
+        w.deadline = w.http->deadline;
+    set_deadline(&w, w.deadline);
     term_fmt_duration(w.timeout_text, sizeof(w.timeout_text), cmd_timeout(ctx));
     term_init(&w.term, 2, ctx->color);
-    wp_provider_wrap(&w.p, &s->client, &s->repo, ctx->g.verbose);
-    wp_hints_init(&w.hints, &s->client, s->repo.id, ctx->g.verbose, POLL_INTERVAL,
-                  on_pipeline_event, &w);
-    s->client.http.on_wait = on_http_wait;
-    s->client.http.wait_ud = &w;
+    w.feed.on_run = on_feed_run;
+    w.feed.ctx = &w;
+    w.feed.poll_every = POLL_INTERVAL;
+    if (w.http) {
+        w.http->on_wait = on_http_wait;
+        w.http->wait_ud = &w;
+    }
     int code;
     if (find_first(&w) < 0) {
         code = term_interrupted() ? EXIT_INTERRUPTED : ctx->err.code;
     } else {
-        code = verdict_code(w.cur.status, watch_opts.wait_approval);
+        code = verdict_code(&w.cur, watch_opts.wait_approval);
         if (code < 0)
             code = follow(&w);
     }
-    wp_hints_close(&w.hints);
+    ci_feed_close(p, &w.feed);
     /* the verdict is in: the failure report (log tails) gets a short
      * budget of its own rather than what is left of --timeout */
-    s->client.http.deadline = clock_now() + REPORT_BUDGET;
+    set_deadline(&w, clock_now() + REPORT_BUDGET);
     if (code == EXIT_INTERRUPTED)
         err_set(&ctx->err, EXIT_INTERRUPTED, "interrupted");
     if (w.have && (code == EXIT_OK || code == EXIT_FAILED || code == EXIT_NEEDS_PERSON) &&
@@ -704,13 +740,14 @@ static int watch_run(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_
     else
         finish_undecided(&w, code);
     if (w.have)
-        wp_pipeline_release(&w.cur);
+        ci_run_release(&w.cur);
     free(w.confirmed_status);
-    s->client.http.on_wait = NULL;
-    s->client.http.wait_ud = NULL;
+    if (w.http) {
+        w.http->on_wait = NULL;
+        w.http->wait_ud = NULL;
+    }
     term_plain_release(&w.plain);
     term_release(&w.term);
-    ci_provider_close(&w.p);
     return code;
 }
 
@@ -719,33 +756,43 @@ int ci_watch_sha(struct cmd_ctx *ctx, const char *sha)
     struct ci_target t;
     if (ci_target_start(sha, &t, &ctx->err) < 0)
         return ctx->err.code;
-    struct ci_session s;
+    struct ci_provider p;
     int code;
     /* from here on, so that ^C while the repo is looked up (a server that
      * is down) ends the watch promptly, with its JSON result line */
     signal_catch();
-    if (ci_session_open_target(ctx, &s, &t) < 0) {
+    if (ci_open_provider(ctx, &wp_provider_ops, &t, &p) < 0) {
         code = signal_interrupted() ? EXIT_INTERRUPTED : ctx->err.code;
         if (code == EXIT_INTERRUPTED)
             err_set(&ctx->err, EXIT_INTERRUPTED, "interrupted");
         if (ctx->mode == OUTPUT_JSON)
             json_undecided(ctx, NULL, code, NULL);
     } else {
-        code = watch_run(ctx, &s, &t, NULL);
-        ci_session_close(&s);
+        code = watch_run(ctx, &p, &t, NULL);
+        ci_provider_close(&p);
     }
     ci_target_release(&t);
     return code;
 }
 
-int ci_watch_number(struct cmd_ctx *ctx, struct ci_session *s, long long number,
-                    const json_t *extra)
+int ci_watch_run(struct cmd_ctx *ctx, struct ci_provider *p, long long number,
+                 const json_t *extra)
 {
     struct ci_target t;
     memset(&t, 0, sizeof(t));
     t.number = number;
     snprintf(t.label, sizeof(t.label), "#%lld", number);
-    return watch_run(ctx, s, &t, extra);
+    return watch_run(ctx, p, &t, extra);
+}
+
+int ci_watch_number(struct cmd_ctx *ctx, struct ci_session *s, long long number,
+                    const json_t *extra)
+{
+    struct ci_provider p;
+    wp_provider_wrap(&p, &s->client, &s->repo, ctx->g.verbose);
+    int code = ci_watch_run(ctx, &p, number, extra);
+    ci_provider_close(&p);
+    return code;
 }
 
 int cmd_ci_watch(struct cmd_ctx *ctx)

@@ -465,6 +465,95 @@ static int wp_wait_change(struct ci_provider *p, double max)
     }
 }
 
+static int wp_newest_run(struct ci_provider *p, const char *sha, const struct ci_filter *f,
+                         long long *number, struct err *e)
+{
+    (void)f;
+    struct wp_impl *w = p->impl;
+    struct wp_pipeline item;
+    long long newest = 0;
+    int rc = wp_find_pipeline(client_of(p), w->repo->id, sha, &item, &newest, e);
+    if (rc < 0)
+        return -1;
+    w->newest = newest;
+    if (rc == 1) {
+        *number = item.number;
+        wp_pipeline_release(&item);
+    }
+    return rc;
+}
+
+/* ---- the change feed: woodpecker/hints.h behind ci_feed ---- */
+
+struct wp_feed {
+    struct wp_hints hints;
+    struct wp_impl *w;
+    struct ci_feed *f;
+};
+
+/* An event of the repo's, as the run it pictures (its page as url, as
+ * every run read here has). */
+static void feed_event(void *ud, struct wp_pipeline *pl)
+{
+    struct wp_feed *fd = ud;
+    struct ci_run r;
+    to_run(fd->w, pl, &r);
+    fd->f->on_run(fd->f->ctx, &r);
+    ci_run_release(&r);
+}
+
+static void feed_health(struct ci_feed *f, double now)
+{
+    struct wp_feed *fd = f->impl;
+    f->health = fd->hints.healthy ? CI_FEED_LIVE
+              : wp_hints_usable(&fd->hints, now) ? CI_FEED_STARTING : CI_FEED_NONE;
+}
+
+static void wp_feed_wait(struct ci_provider *p, struct ci_feed *f, double max)
+{
+    struct wp_impl *w = p->impl;
+    struct wp_client *c = client_of(p);
+    if (!f->impl) {
+        struct wp_feed *fd = xcalloc(1, sizeof(*fd));
+        fd->w = w;
+        fd->f = f;
+        f->impl = fd;
+        wp_hints_init(&fd->hints, c, w->repo->id, p->verbose, f->poll_every, feed_event, fd);
+        wp_hints_open(&fd->hints);
+    }
+    struct wp_feed *fd = f->impl;
+    fd->f = f;
+    wp_hints_check(&fd->hints, clock_now());
+    wp_hints_wait(&fd->hints, max);
+    feed_health(f, clock_now());
+}
+
+static void wp_feed_missed(struct ci_provider *p, struct ci_feed *f)
+{
+    (void)p;
+    if (!f->impl)
+        return;
+    wp_hints_blind(&((struct wp_feed *)f->impl)->hints);
+    feed_health(f, clock_now());
+}
+
+static void wp_feed_close(struct ci_provider *p, struct ci_feed *f)
+{
+    (void)p;
+    struct wp_feed *fd = f->impl;
+    if (!fd)
+        return;
+    wp_hints_close(&fd->hints);
+    free(fd);
+    f->impl = NULL;
+    f->health = CI_FEED_NONE;
+}
+
+static struct http_client *wp_transport(struct ci_provider *p)
+{
+    return &client_of(p)->http;
+}
+
 static int wp_act(struct ci_provider *p, const struct ci_act_req *req, struct ci_act_result *out,
                   struct err *e)
 {
@@ -510,6 +599,11 @@ const struct ci_provider_ops wp_provider_ops = {
     .live_poll = wp_live_poll,
     .live_close = wp_live_close,
     .wait_change = wp_wait_change,
+    .newest_run = wp_newest_run,
+    .feed_wait = wp_feed_wait,
+    .feed_missed = wp_feed_missed,
+    .feed_close = wp_feed_close,
+    .transport = wp_transport,
     .act = wp_act,
     .describe = wp_act_describe,
     .close = wp_close,
