@@ -49,6 +49,11 @@ void ci_run_release(struct ci_run *r)
     free(r->ref);
     free(r->error);
     free(r->waiting_for);
+    for (size_t i = 0; i < r->nvars; i++) {
+        free(r->vars[i].name);
+        free(r->vars[i].value);
+    }
+    free(r->vars);
     *r = (struct ci_run){ 0 };
 }
 

@@ -61,6 +61,11 @@ struct ci_job {
     size_t nsteps;
 };
 
+/* A variable a run was started with (a Woodpecker manual pipeline's). */
+struct ci_var {
+    char *name, *value;
+};
+
 struct ci_run {
     long long id;          /* GitHub run id (ci status #ID); Woodpecker pipeline id */
     long long number;      /* Woodpecker pipeline number (#N); GitHub run_number */
@@ -79,6 +84,8 @@ struct ci_run {
     struct ci_job *jobs;
     size_t njobs;
     int has_jobs;          /* jobs were loaded (else: not asked yet) */
+    struct ci_var *vars;   /* the variables it was started with (string values), */
+    size_t nvars;          /* as the provider shows them; none when unknown */
 };
 
 struct ci_runset {

@@ -10,6 +10,11 @@
  * 3 s and the list every 6 s (a newer match replaces a running one), about
  * 30 requests a minute. Transport trouble only delays; a minute without
  * any answer ends the stage with exit 6.
+ *
+ * Everything goes through the provider interface (ci/provider.h): the list
+ * is list_runs (the stage's event as the filter; a run's vars carry a
+ * manual pipeline's variables), the detail run_by_id, the failing steps'
+ * log tails read_log; what is shown comes from the model (ci/model.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,31 +36,41 @@
 
 struct wpw {
     struct ship_follow fl;
-    struct ci_session s;
+    struct ci_provider p;
     int open;
-    struct wp_pipeline cur;
+    struct ci_run cur;
     int have;
 };
 
-static int verdict(const char *status)
+static const char *word(const char *s)
 {
-    if (!strcmp(status, "blocked"))
-        return EXIT_NEEDS_PERSON;
-    if (!strcmp(status, "skipped"))
-        return EXIT_FAILED; /* finished, but nothing ran: not a success */
-    return wp_status_exit_code(status);
+    return s ? s : "";
+}
+
+/* The model's verdict over the one run: a person's approval ends the
+ * stage (4); a pipeline-level "skipped" ran nothing, which the provider
+ * files as a failure. */
+static int verdict(const struct ci_run *r)
+{
+    struct ci_runset one = { (struct ci_run *)r, 1 };
+    return ci_verdict(&one, 0);
 }
 
 static int session_open(struct wpw *w, struct err *e)
 {
-    if (wp_client_open(&w->s.client, &w->fl.ctx->cfg, w->fl.ctx->g.verbose, e) < 0)
+    if (wp_provider_open(&w->p, &w->fl.ctx->cfg, w->fl.st->repo, w->fl.ctx->g.verbose, 0, e) < 0)
         return -1;
-    if (wp_repo_lookup(&w->s.client, w->fl.st->repo, &w->s.repo, e) < 0) {
-        wp_client_close(&w->s.client);
-        return -1;
-    }
     w->open = 1;
     return 0;
+}
+
+/* No request or retry may outlast `deadline` (see http.h). */
+static void set_deadline(struct wpw *w, double deadline)
+{
+    struct http_client *c = ci_provider_transport(&w->p);
+    w->p.deadline = deadline;
+    if (c)
+        c->deadline = deadline;
 }
 
 static void what_is_matched(const struct wpw *w, char *out, size_t n)
@@ -69,19 +84,19 @@ static void what_is_matched(const struct wpw *w, char *out, size_t n)
 /* The newest pipeline on the list's first page that belongs to the stage. */
 static int newest_match(struct wpw *w, long long *number, struct err *e)
 {
-    struct wp_list_filter f = { NULL, NULL, w->fl.st->event };
-    json_t *items;
-    if (wp_list_pipelines(&w->s.client, w->s.repo.id, &f, 1, LIST_PAGE, &items, e) < 0)
+    struct ci_filter f = { .event = w->fl.st->event };
+    struct ci_runset runs = { 0 };
+    if (ci_list_runs(&w->p, &f, LIST_PAGE, &runs, e) < 0) {
+        ci_runset_release(&runs);
         return -1;
-    *number = 0;
-    size_t i;
-    json_t *it;
-    json_array_foreach(items, i, it) {
-        long long n = json_integer_value(json_object_get(it, "number"));
-        if (n > *number && ship_wp_matches(w->fl.st, it, w->fl.sha))
-            *number = n;
     }
-    json_decref(items);
+    *number = 0;
+    for (size_t i = 0; i < runs.n; i++) {
+        const struct ci_run *r = &runs.runs[i];
+        if (r->number > *number && ship_run_matches(w->fl.st, r, w->fl.sha))
+            *number = r->number;
+    }
+    ci_runset_release(&runs);
     return 0;
 }
 
@@ -91,7 +106,7 @@ static void event_line(struct wpw *w, const char *wf, const char *step, const ch
 {
     if (w->fl.ctx->mode == OUTPUT_JSON) {
         json_t *j = json_pack("{s:s, s:I, s:s}", "event", step ? "step" : "pipeline", "number",
-                              (json_int_t)w->cur.number, "status", w->cur.status);
+                              (json_int_t)w->cur.number, "status", word(w->cur.status));
         if (step)
             json_object_set_new(j, "step", json_sprintf("%s/%s", wf, step));
         if (state)
@@ -104,26 +119,26 @@ static void event_line(struct wpw *w, const char *wf, const char *step, const ch
     if (step)
         snprintf(line, sizeof(line), "#%lld %s/%s %s", w->cur.number, wf, step, state);
     else
-        snprintf(line, sizeof(line), "#%lld %s", w->cur.number, w->cur.status);
+        snprintf(line, sizeof(line), "#%lld %s", w->cur.number, word(w->cur.status));
     term_plain_line(&w->fl.plain, stderr, line);
 }
 
-static void report_changes(struct wpw *w, const struct wp_pipeline *old)
+static void report_changes(struct wpw *w, const struct ci_run *old)
 {
-    const struct wp_pipeline *p = &w->cur;
-    if (!old || old->number != p->number || strcmp(old->status, p->status))
+    const struct ci_run *p = &w->cur;
+    if (!old || old->number != p->number || strcmp(word(old->status), word(p->status)))
         event_line(w, NULL, NULL, NULL);
-    for (size_t i = 0; i < p->nworkflows; i++)
-        for (size_t k = 0; k < p->workflows[i].nsteps; k++) {
-            const struct wp_step *st = &p->workflows[i].steps[k];
+    for (size_t i = 0; i < p->njobs; i++)
+        for (size_t k = 0; k < p->jobs[i].nsteps; k++) {
+            const struct ci_step *st = &p->jobs[i].steps[k];
             const char *before = NULL;
-            if (old && old->number == p->number && i < old->nworkflows &&
-                k < old->workflows[i].nsteps)
-                before = old->workflows[i].steps[k].state;
-            if ((before && !strcmp(before, st->state)) ||
-                (!before && (!strcmp(st->state, "pending") || !strcmp(st->state, "blocked"))))
+            if (old && old->number == p->number && i < old->njobs && k < old->jobs[i].nsteps)
+                before = word(old->jobs[i].steps[k].status);
+            /* a step that has not started yet is not news */
+            if ((before && !strcmp(before, word(st->status))) ||
+                (!before && (st->state == CI_PENDING || st->state == CI_NEEDS_PERSON)))
                 continue;
-            event_line(w, p->workflows[i].name, st->name, st->state);
+            event_line(w, p->jobs[i].name, st->name, word(st->status));
         }
 }
 
@@ -139,13 +154,13 @@ static void frame(void *follower, struct buf *f, double now, const char *el)
     }
     struct buf line;
     buf_init(&line, 0);
-    ci_summary_line(&w->cur, (long long)clock_wall(), &line);
-    int done = wp_status_terminal(w->cur.status);
+    ci_view_pipeline_line(&w->cur, (long long)clock_wall(), &line);
+    int done = ci_state_final(w->cur.state);
     buf_addf(f, "%s ", done ? " " : term_spinner(w->fl.term.utf8, now));
-    term_paint(f, w->fl.term.color, ci_status_tone(w->cur.status), line.data);
+    term_paint(f, w->fl.term.color, ci_status_tone(word(w->cur.status)), line.data);
     buf_addc(f, '\n'); /* the summary line has its own duration */
     buf_release(&line);
-    ci_render_tree(&w->cur, (long long)clock_wall(), w->fl.term.color, f);
+    ci_view_pipeline_tree(&w->cur, (long long)clock_wall(), w->fl.term.color, f);
 }
 
 static void draw(struct wpw *w, int force)
@@ -157,8 +172,8 @@ static void draw(struct wpw *w, int force)
 
 static int read_detail(struct wpw *w, long long number, struct err *e)
 {
-    struct wp_pipeline fresh;
-    if (wp_get_pipeline(&w->s.client, w->s.repo.id, number, &fresh, e) < 0)
+    struct ci_run fresh;
+    if (w->p.ops->run_by_id(&w->p, number, &fresh, e) < 0)
         return -1;
     if (w->fl.quiet) {
         /* nothing to show */
@@ -175,14 +190,14 @@ static int read_detail(struct wpw *w, long long number, struct err *e)
         term_json_line(j);
         json_decref(j);
     }
-    struct wp_pipeline old = w->cur;
+    struct ci_run old = w->cur;
     int had = w->have;
     w->cur = fresh;
     w->have = 1;
     if (!w->fl.quiet && w->fl.ctx->mode != OUTPUT_TTY)
         report_changes(w, had ? &old : NULL);
     if (had)
-        wp_pipeline_release(&old);
+        ci_run_release(&old);
     draw(w, 0);
     return 0;
 }
@@ -247,7 +262,7 @@ static int follow(struct wpw *w, double appear_deadline, double deadline)
         if (e.code)
             last = e;
         if (w->have && !e.code) {
-            int code = verdict(w->cur.status);
+            int code = verdict(&w->cur);
             if (code >= 0)
                 return code;
         }
@@ -309,25 +324,20 @@ static void failure_report(struct wpw *w)
     json_t *arr = json_array();
     struct buf out;
     buf_init(&out, 0);
-    struct ci_run r;
-    wp_pipeline_to_run(&w->cur, &r);
-    struct ci_provider p;
-    wp_provider_wrap(&p, &w->s.client, &w->s.repo, w->fl.ctx->g.verbose);
-    if (r.error)
-        buf_addf(&out, "error: %s\n", r.error);
-    for (size_t i = 0; i < r.njobs; i++) {
-        const struct ci_job *j = &r.jobs[i];
+    const struct ci_run *r = &w->cur;
+    if (r->error)
+        buf_addf(&out, "error: %s\n", r->error);
+    for (size_t i = 0; i < r->njobs; i++) {
+        const struct ci_job *j = &r->jobs[i];
         if (!ci_state_failed(j->state))
             continue; /* a failed step there had `failure: ignore` */
         for (size_t k = 0; k < j->nsteps; k++)
             if (ci_view_step_reported(&j->steps[k]))
-                report_step(w, &p, &r, j, &j->steps[k], arr, &out);
+                report_step(w, &w->p, r, j, &j->steps[k], arr, &out);
     }
-    ci_provider_close(&p);
     if (!w->fl.r->next[0])
         snprintf(w->fl.r->next, sizeof(w->fl.r->next), "homelab ci status '#%lld' --repo %s",
-                 r.number, w->fl.st->repo);
-    ci_run_release(&r);
+                 r->number, w->fl.st->repo);
     ship_follow_report(&w->fl, &out, "failed_steps", arr);
 }
 
@@ -344,19 +354,17 @@ static void fill_run(struct wpw *w, int code)
     r->number = w->cur.number;
     snprintf(r->status, sizeof(r->status), "%s",
              code == EXIT_TIMEOUT ? "timeout" : code == EXIT_INTERRUPTED ? "interrupted"
-                                                                         : w->cur.status);
-    struct buf url;
-    buf_init(&url, 0);
-    ci_pipeline_url(&w->s, w->cur.number, &url);
-    snprintf(r->url, sizeof(r->url), "%s", url.data);
-    buf_release(&url);
+                                                                         : word(w->cur.status));
+    snprintf(r->url, sizeof(r->url), "%s", word(w->cur.url));
     char dur[32];
-    wp_format_duration(wp_elapsed(w->cur.started, w->cur.finished, (long long)clock_wall()), dur,
+    ci_format_duration(ci_elapsed(w->cur.started, w->cur.finished, (long long)clock_wall()), dur,
                        sizeof(dur));
-    if (wp_status_terminal(w->cur.status))
-        snprintf(r->line, sizeof(r->line), "%s %s (#%lld)", w->cur.status, dur, w->cur.number);
+    if (ci_state_final(w->cur.state))
+        snprintf(r->line, sizeof(r->line), "%s %s (#%lld)", word(w->cur.status), dur,
+                 w->cur.number);
     else
-        snprintf(r->line, sizeof(r->line), "#%lld %s %s", w->cur.number, w->cur.status, dur);
+        snprintf(r->line, sizeof(r->line), "#%lld %s %s", w->cur.number, word(w->cur.status),
+                 dur);
 }
 
 int ship_wp_watch(struct cmd_ctx *ctx, const struct ship_stage *st, const char *sha,
@@ -372,13 +380,13 @@ int ship_wp_watch(struct cmd_ctx *ctx, const struct ship_stage *st, const char *
         ctx->err = e;
         code = e.code;
     } else {
-        w.s.client.http.deadline = deadline;
+        set_deadline(&w, deadline);
         code = follow(&w, appear_deadline, deadline);
     }
     ship_follow_done(&w.fl, frame, &w);
     if (w.open) {
         /* the verdict is in: the report gets a short budget of its own */
-        w.s.client.http.deadline = clock_now() + 15;
+        set_deadline(&w, clock_now() + 15);
         if (code == EXIT_FAILED && w.have)
             failure_report(&w);
     }
@@ -386,9 +394,9 @@ int ship_wp_watch(struct cmd_ctx *ctx, const struct ship_stage *st, const char *
     if (code == EXIT_NEEDS_PERSON && w.have)
         snprintf(r->next, sizeof(r->next), "approve it at %s", r->url);
     if (w.have)
-        wp_pipeline_release(&w.cur);
+        ci_run_release(&w.cur);
     if (w.open)
-        ci_session_close(&w.s);
+        ci_provider_close(&w.p);
     ship_follow_release(&w.fl);
     return code;
 }
@@ -411,12 +419,12 @@ int ship_wp_status(struct cmd_ctx *ctx, const struct ship_stage *st, const char 
         what_is_matched(&w, what, sizeof(what));
         ship_run_none(r, "no %s in %s yet", what + 2, st->repo);
     } else {
-        fill_run(&w, verdict(w.cur.status));
+        fill_run(&w, verdict(&w.cur));
     }
     if (w.have)
-        wp_pipeline_release(&w.cur);
+        ci_run_release(&w.cur);
     if (w.open)
-        ci_session_close(&w.s);
+        ci_provider_close(&w.p);
     ship_follow_release(&w.fl);
     return rc;
 }

@@ -157,18 +157,31 @@ static int variable_matches(const char *value, const char *sha)
     return image_tag_match_sha(value, sha) == IMAGE_MATCH;
 }
 
+/* The rule of ship_wp_matches over a pipeline's event, commit and the
+ * value of the stage's variable (each NULL when it has none). */
+static int run_matches(const struct ship_stage *st, const char *ev, const char *commit,
+                       const char *value, const char *sha)
+{
+    if (st->event && (!ev || strcmp(ev, st->event)))
+        return 0;
+    if (st->match == SHIP_MATCH_COMMIT)
+        return commit && wp_commit_matches(commit, sha);
+    return value && variable_matches(value, sha);
+}
+
 int ship_wp_matches(const struct ship_stage *st, json_t *pipeline, const char *sha)
 {
-    if (st->event) {
-        const char *ev = json_string_value(json_object_get(pipeline, "event"));
-        if (!ev || strcmp(ev, st->event))
-            return 0;
-    }
-    if (st->match == SHIP_MATCH_COMMIT) {
-        const char *commit = json_string_value(json_object_get(pipeline, "commit"));
-        return commit && wp_commit_matches(commit, sha);
-    }
     json_t *vars = json_object_get(pipeline, "variables");
-    const char *value = json_string_value(json_object_get(vars, st->variable));
-    return value && variable_matches(value, sha);
+    return run_matches(st, json_string_value(json_object_get(pipeline, "event")),
+                       json_string_value(json_object_get(pipeline, "commit")),
+                       json_string_value(json_object_get(vars, st->variable)), sha);
+}
+
+int ship_run_matches(const struct ship_stage *st, const struct ci_run *r, const char *sha)
+{
+    const char *value = NULL;
+    for (size_t i = 0; i < r->nvars; i++)
+        if (!strcmp(r->vars[i].name, st->variable))
+            value = r->vars[i].value;
+    return run_matches(st, r->event, r->sha, value, sha);
 }

@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "ci/model.h"
 #include "core/config.h"
 #include "core/err.h"
 
@@ -66,5 +67,7 @@ const char *ship_example_text(void);
  * commit), and by its event when the stage names one.
  */
 int ship_wp_matches(const struct ship_stage *st, json_t *pipeline, const char *sha);
+/* The same rule over a run of the model (its event, commit and vars). */
+int ship_run_matches(const struct ship_stage *st, const struct ci_run *r, const char *sha);
 
 #endif

@@ -111,6 +111,23 @@ static char *first_error(json_t *errors)
     return m ? clean_string(m, 0) : NULL;
 }
 
+/* The variables whose values are strings (the others name no image). */
+static void vars_from_json(json_t *vars, struct wp_pipeline *p)
+{
+    if (!json_is_object(vars) || !json_object_size(vars))
+        return;
+    p->vars = xcalloc(json_object_size(vars), sizeof(*p->vars));
+    const char *k;
+    json_t *v;
+    json_object_foreach(vars, k, v) {
+        if (!json_is_string(v))
+            continue;
+        p->vars[p->nvars].name = xstrdup(k);
+        p->vars[p->nvars].value = xstrdup(json_string_value(v));
+        p->nvars++;
+    }
+}
+
 int wp_pipeline_from_json(json_t *j, struct wp_pipeline *p)
 {
     memset(p, 0, sizeof(*p));
@@ -131,6 +148,7 @@ int wp_pipeline_from_json(json_t *j, struct wp_pipeline *p)
     p->started = time_field(j, "started", "started_at");
     p->finished = time_field(j, "finished", "finished_at");
     p->errors = first_error(json_object_get(j, "errors"));
+    vars_from_json(json_object_get(j, "variables"), p);
     json_t *wfs = json_object_get(j, "workflows");
     p->has_workflows = json_is_array(wfs);
     size_t n = p->has_workflows ? json_array_size(wfs) : 0;
@@ -172,6 +190,11 @@ void wp_pipeline_release(struct wp_pipeline *p)
     free(p->ref);
     free(p->forge_url);
     free(p->errors);
+    for (size_t i = 0; i < p->nvars; i++) {
+        free(p->vars[i].name);
+        free(p->vars[i].value);
+    }
+    free(p->vars);
     memset(p, 0, sizeof(*p));
 }
 

@@ -16,6 +16,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "ci/model.h"
+
 struct wp_step {
     long long id;      /* the id the log endpoints want (not pid) */
     int pid, ppid;
@@ -41,6 +43,8 @@ struct wp_pipeline {
     size_t nworkflows;
     int has_workflows;   /* the detail carried a workflows array */
     char *errors;        /* first config error message, if any */
+    struct ci_var *vars; /* "variables" with string values (a manual pipeline's) */
+    size_t nvars;
 };
 
 struct wp_repo {

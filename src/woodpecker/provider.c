@@ -114,6 +114,12 @@ void wp_pipeline_to_run(const struct wp_pipeline *pl, struct ci_run *r)
     r->started = pl->started;
     r->finished = pl->finished;
     r->has_jobs = pl->has_workflows;
+    r->nvars = pl->nvars;
+    r->vars = pl->nvars ? xcalloc(pl->nvars, sizeof(*r->vars)) : NULL;
+    for (size_t i = 0; i < pl->nvars; i++) {
+        r->vars[i].name = xstrdup(pl->vars[i].name);
+        r->vars[i].value = xstrdup(pl->vars[i].value);
+    }
     r->njobs = pl->nworkflows;
     r->jobs = pl->nworkflows ? xcalloc(pl->nworkflows, sizeof(*r->jobs)) : NULL;
     for (size_t i = 0; i < pl->nworkflows; i++)

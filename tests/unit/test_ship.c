@@ -8,6 +8,7 @@
 
 #include "kube/image.h"
 #include "ship/stages.h"
+#include "woodpecker/provider.h"
 
 #define SHA "3f9c2e1a7b4d5e6f708192a3b4c5d6e7f8091a2b"
 
@@ -78,6 +79,20 @@ static void test_plan_errors(void **state)
     }
 }
 
+/* ship_run_matches over the run a provider makes of pipeline JSON j. */
+static int run_matches_json(const struct ship_stage *st, json_t *j, const char *sha)
+{
+    struct wp_pipeline pl;
+    struct ci_run r;
+    json_object_set_new(j, "number", json_integer(1));
+    wp_pipeline_from_json(j, &pl);
+    wp_pipeline_to_run(&pl, &r);
+    int m = ship_run_matches(st, &r, sha);
+    ci_run_release(&r);
+    wp_pipeline_release(&pl);
+    return m;
+}
+
 static void test_variable_match(void **state)
 {
     (void)state;
@@ -104,6 +119,9 @@ static void test_variable_match(void **state)
         json_t *j = json_loads(cases[i].json, 0, NULL);
         if (ship_wp_matches(&st, j, SHA) != cases[i].want)
             fail_msg("case %zu: %s", i, cases[i].json);
+        /* the same rule over the model (ship's stage reads runs) */
+        if (run_matches_json(&st, j, SHA) != cases[i].want)
+            fail_msg("case %zu (model): %s", i, cases[i].json);
         json_decref(j);
     }
     st.match = SHIP_MATCH_COMMIT;
@@ -112,6 +130,9 @@ static void test_variable_match(void **state)
     assert_true(ship_wp_matches(&st, j, "3f9c2e1"));
     json_object_set_new(j, "event", json_string("manual"));
     assert_false(ship_wp_matches(&st, j, "3f9c2e1"));
+    assert_false(run_matches_json(&st, j, "3f9c2e1"));
+    json_object_set_new(j, "event", json_string("push"));
+    assert_true(run_matches_json(&st, j, "3f9c2e1"));
     json_decref(j);
     assert_int_equal(image_tag_match_sha("v1.4.0-12-g3f9c2e1", "3f9c2e1a"), IMAGE_MATCH);
     assert_int_equal(image_tag_match_sha("3f9c2e1f", SHA), IMAGE_OTHER);
