@@ -145,6 +145,14 @@ int ci_newest_run(struct ci_provider *p, const char *sha, const struct ci_filter
     return p->ops->newest_run(p, sha, f, number, e);
 }
 
+int ci_commit_runs(struct ci_provider *p, const char *sha, size_t max,
+                   int (*each)(void *ctx, const struct ci_run *r), void *ctx, struct err *e)
+{
+    if (!p->ops->commit_runs)
+        return unsupported(p, "listing a commit's runs", e);
+    return p->ops->commit_runs(p, sha, max, each, ctx, e);
+}
+
 void ci_feed_wait(struct ci_provider *p, struct ci_feed *f, double max)
 {
     if (p->ops->feed_wait) {
@@ -207,7 +215,8 @@ void ci_provider_close(struct ci_provider *p)
         p->ops->close(p);
     free(p->repo);
     free(p->web_base);
-    p->repo = p->web_base = NULL;
+    free(p->default_branch);
+    p->repo = p->web_base = p->default_branch = NULL;
     p->impl = NULL;
 }
 

@@ -315,6 +315,14 @@ struct ci_provider_ops {
     int (*newest_run)(struct ci_provider *p, const char *sha, const struct ci_filter *f,
                       long long *number, struct err *e);
 
+    /* Hands the runs of commit `sha` (as newest_run matches it) to `each`,
+     * newest first, as the repo's run list shows them (no jobs), looking
+     * through at most `max` of the repo's newest runs, and stops when `each`
+     * returns non-zero. 0, or -1 with e. For a verb that picks one of a
+     * commit's runs by its state (the write verbs). */
+    int (*commit_runs)(struct ci_provider *p, const char *sha, size_t max,
+                       int (*each)(void *ctx, const struct ci_run *r), void *ctx, struct err *e);
+
     /* The change feed (above). feed_wait connects on its first call,
      * (re)connects when due and notices a dead, silent or buffering feed,
      * then waits at most `max` seconds, handing each event to f->on_run,
@@ -349,6 +357,7 @@ struct ci_provider {
     char *repo;          /* OWNER/NAME the provider talks about */
     long long repo_id;   /* the server's id of the repo, 0 when it has none to show */
     char *web_base;      /* for links: html base of the repo, or NULL */
+    char *default_branch; /* the repo's default branch as the server names it, or NULL */
     int verbose;
     double deadline;     /* clock_now() past which no request runs; 0 = none */
     /* Set by a provider that is waiting out a rate limit: clock_wall()
@@ -393,11 +402,13 @@ int ci_act(struct ci_provider *p, const struct ci_act_req *req, struct ci_act_re
 int ci_act_describe(struct ci_provider *p, const struct ci_act_req *req, struct buf *path,
                     struct buf *body, struct err *e);
 void ci_provider_close(struct ci_provider *p);
-/* newest_run: -1 EXIT_USAGE "not supported" without the op. Without a
+/* newest_run, commit_runs: -1 EXIT_USAGE "not supported" without the op. Without a
  * feed, ci_feed_wait sleeps `max` (health CI_FEED_NONE), ci_feed_missed
  * and ci_feed_close do nothing; ci_provider_transport is then NULL. */
 int ci_newest_run(struct ci_provider *p, const char *sha, const struct ci_filter *f,
                   long long *number, struct err *e);
+int ci_commit_runs(struct ci_provider *p, const char *sha, size_t max,
+                   int (*each)(void *ctx, const struct ci_run *r), void *ctx, struct err *e);
 void ci_feed_wait(struct ci_provider *p, struct ci_feed *f, double max);
 void ci_feed_missed(struct ci_provider *p, struct ci_feed *f);
 void ci_feed_close(struct ci_provider *p, struct ci_feed *f);

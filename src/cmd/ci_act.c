@@ -9,9 +9,11 @@
  * badly: a 500 with no body for declining a pipeline that is not
  * blocked); the provider (woodpecker/act.c, over woodpecker/write.c)
  * checks the push permission (Woodpecker answers a missing one with 404)
- * and sends, on the session's own client. restart, approve and run then
- * follow the pipeline as `ci watch` does (ci_watch_number); cancel waits
- * for the final status. The GitHub half is ci_act_gh.c (github/write.c).
+ * and sends. The pipeline is chosen and read through the provider too
+ * (commit_runs, newest_run, run_by_id). restart, approve and run then
+ * follow the pipeline as `ci watch` does (ci_watch_run, on the same
+ * provider); cancel waits for the final status. The GitHub half is
+ * ci_act_gh.c (github/write.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +26,7 @@
 #include "core/term.h"
 #include "woodpecker/provider.h"
 
-#define SCAN_PAGES 4          /* 200 pipelines: how far back a commit is looked for */
+#define SCAN_RUNS 200         /* how far back in the repo's pipelines a commit is looked for */
 #define CANCEL_POLL 0.5       /* seconds between reads while a cancel settles */
 
 static struct {
@@ -132,61 +134,62 @@ static int picks(enum pick k, const char *status)
     return 1;
 }
 
-/* The commit's newest pipeline that `k` fits, else its newest at all (the
- * pre-check then says why it cannot be acted on). 1 found, 0 none, -1. */
-static int scan_commit(struct ci_session *s, const char *sha, enum pick k, long long *number,
-                       struct err *e)
+struct scan {
+    enum pick k;
+    long long newest, picked;
+};
+
+static int scan_one(void *ctx, const struct ci_run *r)
 {
-    long long newest = 0, last = 0;
-    for (int page = 1; page <= SCAN_PAGES; page++) {
-        json_t *items = NULL, *it;
-        size_t i;
-        if (wp_list_pipelines(&s->client, s->repo.id, NULL, page, WP_MAX_PER_PAGE, &items,
-                              e) < 0)
-            return -1;
-        json_array_foreach(items, i, it) {
-            long long num = json_integer_value(json_object_get(it, "number"));
-            if (last && num >= last)
-                continue; /* offsets shift while new pipelines appear */
-            last = num;
-            if (!wp_commit_matches(json_string_value(json_object_get(it, "commit")), sha))
-                continue;
-            if (!newest)
-                newest = num;
-            if (picks(k, json_string_value(json_object_get(it, "status")))) {
-                *number = num;
-                json_decref(items);
-                return 1;
-            }
-        }
-        size_t n = json_array_size(items);
-        json_decref(items);
-        if (n < WP_MAX_PER_PAGE)
-            break;
-    }
-    *number = newest;
-    return newest ? 1 : 0;
+    struct scan *sc = ctx;
+    if (!sc->newest)
+        sc->newest = r->number;
+    if (!picks(sc->k, r->status))
+        return 0;
+    sc->picked = r->number;
+    return 1;
 }
 
-/* Loads the target's pipeline (detail). Errors as ci_find(). */
-static int load_target(struct ci_session *s, const struct ci_target *t, enum pick k,
-                       struct wp_pipeline *p, struct err *e)
+/* The commit's newest pipeline that `k` fits, else its newest at all (the
+ * pre-check then says why it cannot be acted on). 1 found, 0 none, -1. */
+static int scan_commit(struct ci_provider *p, const char *sha, enum pick k, long long *number,
+                       struct err *e)
+{
+    struct scan sc = { k, 0, 0 };
+    if (ci_commit_runs(p, sha, SCAN_RUNS, scan_one, &sc, e) < 0)
+        return -1;
+    *number = sc.picked ? sc.picked : sc.newest;
+    return *number ? 1 : 0;
+}
+
+/* Reads the target's pipeline (the detail). A commit none of whose
+ * pipelines is in reach is looked for once more as `ci status` looks, for
+ * the provider's not-found words (naming the newest pipeline). */
+static int load_target(struct ci_provider *p, const struct ci_target *t, enum pick k,
+                       struct ci_run *r, struct err *e)
 {
     long long number = t->number;
     if (!number) {
-        int found = scan_commit(s, t->sha, k, &number, e);
+        int found = scan_commit(p, t->sha, k, &number, e);
         if (found < 0)
             return -1;
-        if (!found)
-            return ci_find(s, t, p, e) == 1 ? 0 : -1; /* its not-found message */
+        if (!found) {
+            found = ci_newest_run(p, t->sha, NULL, &number, e);
+            if (found < 0)
+                return -1;
+            if (!found) {
+                p->ops->no_runs(p, t->label, NULL, "", e);
+                return -1;
+            }
+        }
     }
-    return wp_get_pipeline(&s->client, s->repo.id, number, p, e);
+    return p->ops->run_by_id(p, number, r, e);
 }
 
 /* Woodpecker's own refusals, said before asking: EXIT_FAILED. */
-static int precheck(enum ci_action a, const struct wp_pipeline *p, struct err *e)
+static int precheck(enum ci_action a, const struct ci_run *p, struct err *e)
 {
-    const char *st = p->status;
+    const char *st = p->status ? p->status : "";
     if (a == CI_ACT_RESTART && !strcmp(st, "blocked")) {
         err_set(e, EXIT_FAILED, "pipeline #%lld is blocked awaiting approval: approve it "
                 "instead", p->number);
@@ -211,8 +214,8 @@ static long long req_number(const struct ci_act_req *req)
 
 /* --dry-run: the provider's describe (the push check included) prints the
  * request; `was`: the pipeline's status, for a refusal's result line. */
-static int dry_run(struct cmd_ctx *ctx, struct ci_session *s, struct ci_provider *p,
-                   const struct ci_act_req *req, const char *was)
+static int dry_run(struct cmd_ctx *ctx, struct ci_provider *p, const struct ci_act_req *req,
+                   const char *was)
 {
     long long number = req_number(req);
     json_t *request = NULL;
@@ -229,7 +232,7 @@ static int dry_run(struct cmd_ctx *ctx, struct ci_session *s, struct ci_provider
         json_decref(j);
         json_decref(request);
     } else {
-        fprintf(stderr, "dry run: nothing sent to %s\n", s->client.server);
+        fprintf(stderr, "dry run: nothing sent to %s\n", ctx->cfg.server);
     }
     return EXIT_OK;
 }
@@ -254,7 +257,7 @@ static void tell(struct cmd_ctx *ctx, const struct ci_act_req *req,
 
 /* cancel: wait for pipeline `number`'s final status (into res->status),
  * bounded by --timeout. */
-static int cancel_settle(struct cmd_ctx *ctx, struct ci_session *s, long long number,
+static int cancel_settle(struct cmd_ctx *ctx, struct ci_provider *p, long long number,
                          struct ci_act_result *res)
 {
     double deadline = clock_now() + cmd_timeout(ctx);
@@ -275,11 +278,11 @@ static int cancel_settle(struct cmd_ctx *ctx, struct ci_session *s, long long nu
             return EXIT_TIMEOUT;
         }
         clock_sleep(CANCEL_POLL);
-        struct wp_pipeline p;
-        if (wp_get_pipeline(&s->client, s->repo.id, number, &p, &ctx->err) < 0)
+        struct ci_run r;
+        if (p->ops->run_by_id(p, number, &r, &ctx->err) < 0)
             return ctx->err.code;
-        snprintf(res->status, sizeof(res->status), "%s", p.status);
-        wp_pipeline_release(&p);
+        snprintf(res->status, sizeof(res->status), "%s", r.status ? r.status : "");
+        ci_run_release(&r);
     }
 }
 
@@ -290,19 +293,19 @@ static int is_watcher(enum ci_action a)
 }
 
 /* After a successful write: the result line, or the watch. */
-static int after(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_act_req *req,
+static int after(struct cmd_ctx *ctx, struct ci_provider *p, const struct ci_act_req *req,
                  struct ci_act_result *res)
 {
     enum ci_action a = req->action;
     int code = EXIT_OK;
     tell(ctx, req, res);
     if (a == CI_ACT_CANCEL)
-        code = cancel_settle(ctx, s, req_number(req), res);
+        code = cancel_settle(ctx, p, req_number(req), res);
     int watch = is_watcher(a) && !act.no_watch;
     if (watch) {
         json_t *extra = json_pack("{s:s, s:I}", "action", ci_action_name(a), "pipeline",
                                   (json_int_t)res->run_id);
-        code = ci_watch_number(ctx, s, res->run_id, extra);
+        code = ci_watch_run(ctx, p, res->run_id, extra);
         json_decref(extra);
         return code;
     }
@@ -318,25 +321,21 @@ static int after(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_act_
 /* Sends the write through the provider (which checks the push permission
  * and never sends it twice by accident); then after(), or the error.
  * `was`: the status before. */
-static int send(struct cmd_ctx *ctx, struct ci_session *s, struct ci_provider *p,
-                const struct ci_act_req *req, const char *was)
+static int send(struct cmd_ctx *ctx, struct ci_provider *p, const struct ci_act_req *req,
+                const char *was)
 {
     struct ci_act_result res;
     memset(&res, 0, sizeof(res));
     if (ci_act(p, req, &res, &ctx->err) < 0)
         return fail(ctx, req->action, req_number(req), res.status[0] ? res.status : was);
-    return after(ctx, s, req, &res);
+    return after(ctx, p, req, &res);
 }
 
-/* --dry-run or the write, on the session's client (no second connection). */
-static int dispatch(struct cmd_ctx *ctx, struct ci_session *s, const struct ci_act_req *req,
+/* --dry-run or the write. */
+static int dispatch(struct cmd_ctx *ctx, struct ci_provider *p, const struct ci_act_req *req,
                     const char *was)
 {
-    struct ci_provider p;
-    wp_provider_wrap(&p, &s->client, &s->repo, ctx->g.verbose);
-    int code = act.dry_run ? dry_run(ctx, s, &p, req, was) : send(ctx, s, &p, req, was);
-    ci_provider_close(&p);
-    return code;
+    return act.dry_run ? dry_run(ctx, p, req, was) : send(ctx, p, req, was);
 }
 
 /* ---- the verbs ---- */
@@ -349,27 +348,24 @@ static int act_on_pipeline(struct cmd_ctx *ctx, enum ci_action a, enum pick k)
     struct ci_target t;
     if (ci_target_start(ctx->npos ? ctx->pos[0] : NULL, &t, &ctx->err) < 0)
         return ctx->err.code;
-    struct ci_session s;
-    if (ci_session_open_target(ctx, &s, &t) < 0) {
+    struct ci_provider p;
+    if (ci_open_provider(ctx, &wp_provider_ops, &t, &p) < 0) {
         ci_target_release(&t);
         return fail(ctx, a, 0, NULL);
     }
-    struct wp_pipeline p;
+    struct ci_run run;
     int code;
-    if (load_target(&s, &t, k, &p, &ctx->err) < 0) {
+    if (load_target(&p, &t, k, &run, &ctx->err) < 0) {
         code = fail(ctx, a, t.number, NULL);
-    } else if (precheck(a, &p, &ctx->err) < 0) {
-        code = fail(ctx, a, p.number, p.status);
-        wp_pipeline_release(&p);
-    } else {
-        struct ci_run run;
-        wp_pipeline_to_run(&p, &run);
-        struct ci_act_req req = { .action = a, .run = &run };
-        code = dispatch(ctx, &s, &req, p.status);
+    } else if (precheck(a, &run, &ctx->err) < 0) {
+        code = fail(ctx, a, run.number, run.status);
         ci_run_release(&run);
-        wp_pipeline_release(&p);
+    } else {
+        struct ci_act_req req = { .action = a, .run = &run };
+        code = dispatch(ctx, &p, &req, run.status);
+        ci_run_release(&run);
     }
-    ci_session_close(&s);
+    ci_provider_close(&p);
     ci_target_release(&t);
     return code;
 }
@@ -432,23 +428,22 @@ static int run_manual(struct cmd_ctx *ctx)
                        "(--branch B, --var KEY=VALUE)", ctx->pos[0]), EXIT_USAGE;
     if (check_pairs(ctx, "--var", &act.vars))
         return EXIT_USAGE;
-    struct ci_session s;
+    struct ci_provider p;
     int code;
-    if (ci_session_open(ctx, &s) < 0)
+    if (ci_open_provider(ctx, &wp_provider_ops, NULL, &p) < 0)
         return fail(ctx, CI_ACT_RUN, 0, NULL);
-    const char *branch = act.branch ? act.branch : s.repo.default_branch;
+    const char *branch = act.branch ? act.branch : p.default_branch;
     if (!branch || !*branch) {
-        err_set(&ctx->err, EXIT_USAGE, "the server reports no default branch for %s",
-                s.repo.full_name);
+        err_set(&ctx->err, EXIT_USAGE, "the server reports no default branch for %s", p.repo);
         err_hint(&ctx->err, "name one with --branch BRANCH");
         code = EXIT_USAGE;
     } else {
         struct ci_act_req req = { .action = CI_ACT_RUN, .branch = branch,
                                   .vars = (const char *const *)act.vars.v,
                                   .nvars = act.vars.n };
-        code = dispatch(ctx, &s, &req, NULL);
+        code = dispatch(ctx, &p, &req, NULL);
     }
-    ci_session_close(&s);
+    ci_provider_close(&p);
     return code;
 }
 

@@ -108,44 +108,6 @@ int ci_open_provider(struct cmd_ctx *ctx, const struct ci_provider_ops *ops, str
     return rc;
 }
 
-int ci_session_open_target(struct cmd_ctx *ctx, struct ci_session *s, struct ci_target *t)
-{
-    memset(s, 0, sizeof(*s));
-    char *name = NULL;
-    int rc = ci_repo_name(ctx, &name, &ctx->err);
-    if (finish_target_first(ctx, t) < 0) {
-        free(name);
-        return -1;
-    }
-    if (rc < 0)
-        return -1;
-    if (wp_client_open(&s->client, &ctx->cfg, ctx->g.verbose, &ctx->err) < 0) {
-        free(name);
-        return -1;
-    }
-    /* --timeout bounds the whole verb, the repo lookup's retries included */
-    if (cmd_timeout(ctx) > 0)
-        s->client.http.deadline = clock_now() + cmd_timeout(ctx);
-    rc = wp_repo_lookup(&s->client, name, &s->repo, &ctx->err);
-    free(name);
-    if (rc < 0) {
-        wp_client_close(&s->client);
-        return -1;
-    }
-    return 0;
-}
-
-int ci_session_open(struct cmd_ctx *ctx, struct ci_session *s)
-{
-    return ci_session_open_target(ctx, s, NULL);
-}
-
-void ci_session_close(struct ci_session *s)
-{
-    wp_repo_release(&s->repo);
-    wp_client_close(&s->client);
-}
-
 static int parse_number(const char *s, long long *n)
 {
     char *end;
@@ -233,33 +195,6 @@ void ci_target_release(struct ci_target *t)
     t->sha = NULL;
 }
 
-int ci_find(struct ci_session *s, const struct ci_target *t, struct wp_pipeline *p,
-            struct err *e)
-{
-    long long number = t->number;
-    if (!number) {
-        struct wp_pipeline item;
-        long long newest = 0;
-        int rc = wp_find_pipeline(&s->client, s->repo.id, t->sha, &item, &newest, e);
-        if (rc < 0)
-            return -1;
-        if (rc == 0) {
-            if (newest)
-                err_set(e, EXIT_NOT_FOUND, "no pipeline for commit %s in %s (newest is #%lld)",
-                        t->label, s->repo.full_name, newest);
-            else
-                err_set(e, EXIT_NOT_FOUND, "no pipeline for commit %s in %s (it has none yet)",
-                        t->label, s->repo.full_name);
-            return 0;
-        }
-        number = item.number;
-        wp_pipeline_release(&item);
-    }
-    if (wp_get_pipeline(&s->client, s->repo.id, number, p, e) < 0)
-        return e->code == EXIT_NOT_FOUND ? 0 : -1;
-    return 1;
-}
-
 /* ---- rendering ---- */
 
 enum term_color ci_status_tone(const char *status)
@@ -299,10 +234,6 @@ void ci_render_tree(const struct wp_pipeline *p, long long now, int color, struc
     ci_run_release(&r);
 }
 
-void ci_pipeline_url(const struct ci_session *s, long long number, struct buf *out)
-{
-    wp_pipeline_page(&s->client, s->repo.id, number, out);
-}
 
 void ci_shell_quote(struct buf *out, const char *s, int always)
 {
@@ -352,16 +283,3 @@ void ci_hint_flags(const struct cmd_ctx *ctx, struct buf *out)
 
 
 
-json_t *ci_pipeline_json(const struct ci_session *s, const struct wp_pipeline *p)
-{
-    struct ci_run r;
-    wp_pipeline_to_run(p, &r);
-    struct buf url;
-    buf_init(&url, 0);
-    ci_pipeline_url(s, p->number, &url);
-    free(r.url);
-    r.url = buf_detach(&url);
-    json_t *j = ci_view_pipeline_json(&r);
-    ci_run_release(&r);
-    return j;
-}

@@ -18,11 +18,6 @@
 #include "woodpecker/logs.h"
 #include "woodpecker/logread.h"
 
-struct ci_session {
-    struct wp_client client;
-    struct wp_repo repo;
-};
-
 /* What the user asked for: a commit (full or prefix) or a pipeline number. */
 struct ci_target {
     char *sha;          /* lower-case hex, full when known locally */
@@ -56,17 +51,6 @@ int ci_provider_repo_name(struct cmd_ctx *ctx, const struct ci_provider_ops *ops
 int ci_open_provider(struct cmd_ctx *ctx, const struct ci_provider_ops *ops, struct ci_target *t,
                      struct ci_provider *p);
 
-/* Resolves the repo (flag/env/config, else the git remote) and looks it up. */
-int ci_session_open(struct cmd_ctx *ctx, struct ci_session *s);
-/*
- * The same for a target begun with ci_target_start(): it is finished once
- * the repo name is known, before the server is asked anything, so the git
- * commands for the commit and for the remote run side by side. The
- * target's error, if any, is the one reported (as when it came first).
- */
-int ci_session_open_target(struct cmd_ctx *ctx, struct ci_session *s, struct ci_target *t);
-void ci_session_close(struct ci_session *s);
-
 /* The repo's full name from configuration or the git remote. */
 int ci_repo_name(struct cmd_ctx *ctx, char **full_name, struct err *e);
 
@@ -82,23 +66,12 @@ int ci_target_finish(struct ci_target *t, struct err *e);
 void ci_target_release(struct ci_target *t);
 
 /*
- * Finds the newest pipeline for the target and loads its detail. Returns 1
- * found (p filled), 0 not found (e filled with EXIT_NOT_FOUND naming the
- * commit and the newest pipeline), -1 error.
+ * Follows pipeline `number` to its verdict exactly as `ci watch '#N'` does
+ * (live view, JSON lines, failure report, exit code), over a provider with
+ * the pipeline layout (Woodpecker) the caller opened (borrowed; the
+ * watch sets its deadline); `extra` (borrowed, may be NULL) adds its
+ * fields to the JSON result line. The write verbs use it after acting.
  */
-int ci_find(struct ci_session *s, const struct ci_target *t, struct wp_pipeline *p,
-            struct err *e);
-
-/*
- * Follows pipeline `number` of an open session to its verdict exactly as
- * `ci watch '#N'` does (live view, JSON lines, failure report, exit code);
- * `extra` (borrowed, may be NULL) adds its fields to the JSON result line.
- * The write verbs use it after acting.
- */
-int ci_watch_number(struct cmd_ctx *ctx, struct ci_session *s, long long number,
-                    const json_t *extra);
-/* The same over a provider with the pipeline layout (Woodpecker), opened
- * or wrapped by the caller (borrowed; its deadline is the watch's). */
 int ci_watch_run(struct cmd_ctx *ctx, struct ci_provider *p, long long number,
                  const json_t *extra);
 
@@ -107,12 +80,6 @@ void ci_summary_line(const struct wp_pipeline *p, long long now, struct buf *out
 
 /* The workflow and step tree, one line each, coloured when `color`. */
 void ci_render_tree(const struct wp_pipeline *p, long long now, int color, struct buf *out);
-
-/* The pipeline as JSON (workflows and steps included when loaded). */
-json_t *ci_pipeline_json(const struct ci_session *s, const struct wp_pipeline *p);
-
-/* The web URL of a pipeline. */
-void ci_pipeline_url(const struct ci_session *s, long long number, struct buf *out);
 
 /*
  * Appends `s` quoted for a POSIX shell: as is when it holds only

@@ -785,16 +785,6 @@ int ci_watch_run(struct cmd_ctx *ctx, struct ci_provider *p, long long number,
     return watch_run(ctx, p, &t, extra);
 }
 
-int ci_watch_number(struct cmd_ctx *ctx, struct ci_session *s, long long number,
-                    const json_t *extra)
-{
-    struct ci_provider p;
-    wp_provider_wrap(&p, &s->client, &s->repo, ctx->g.verbose);
-    int code = ci_watch_run(ctx, &p, number, extra);
-    ci_provider_close(&p);
-    return code;
-}
-
 int cmd_ci_watch(struct cmd_ctx *ctx)
 {
     int gh = ci_github_selected(ctx);

@@ -21,7 +21,7 @@
 #define RECONCILE_INTERVAL 30.0
 
 struct wp_impl {
-    struct wp_client *client;     /* own_client, or a caller's (wp_provider_wrap) */
+    struct wp_client *client;     /* own_client */
     const struct wp_repo *repo;   /* own_repo, or a caller's */
     struct wp_client own_client;
     struct wp_repo own_repo;
@@ -489,6 +489,48 @@ static int wp_newest_run(struct ci_provider *p, const char *sha, const struct ci
     return rc;
 }
 
+/* The list's pages, newest first, as far as `max` pipelines or until
+ * `each` stops; a pipeline seen twice (offsets shift while new ones are
+ * created) is skipped. */
+static int wp_commit_runs(struct ci_provider *p, const char *sha, size_t max,
+                          int (*each)(void *ctx, const struct ci_run *r), void *ctx,
+                          struct err *e)
+{
+    struct wp_impl *w = p->impl;
+    long long last = 0;
+    int stop = 0;
+    size_t pages = (max + WP_MAX_PER_PAGE - 1) / WP_MAX_PER_PAGE;
+    for (size_t page = 1; page <= pages && !stop; page++) {
+        json_t *items = NULL, *it;
+        size_t i;
+        if (wp_list_pipelines(client_of(p), w->repo->id, NULL, (int)page, WP_MAX_PER_PAGE,
+                              &items, e) < 0)
+            return -1;
+        json_array_foreach(items, i, it) {
+            long long num = json_integer_value(json_object_get(it, "number"));
+            if (last && num >= last)
+                continue;
+            last = num;
+            if (!wp_commit_matches(json_string_value(json_object_get(it, "commit")), sha))
+                continue;
+            struct wp_pipeline pl;
+            if (wp_pipeline_from_json(it, &pl) == 0) {
+                struct ci_run r;
+                to_run(w, &pl, &r);
+                stop = each(ctx, &r);
+                ci_run_release(&r);
+            }
+            wp_pipeline_release(&pl);
+            if (stop)
+                break;
+        }
+        if (json_array_size(items) < WP_MAX_PER_PAGE)
+            stop = 1;
+        json_decref(items);
+    }
+    return 0;
+}
+
 /* ---- the change feed: woodpecker/hints.h behind ci_feed ---- */
 
 struct wp_feed {
@@ -606,6 +648,7 @@ const struct ci_provider_ops wp_provider_ops = {
     .live_close = wp_live_close,
     .wait_change = wp_wait_change,
     .newest_run = wp_newest_run,
+    .commit_runs = wp_commit_runs,
     .feed_wait = wp_feed_wait,
     .feed_missed = wp_feed_missed,
     .feed_close = wp_feed_close,
@@ -646,17 +689,6 @@ int wp_provider_open(struct ci_provider *p, const struct config *cfg, const char
     p->impl = w;
     p->repo = xstrdup(w->repo->full_name);
     p->repo_id = w->repo->id;
+    p->default_branch = w->repo->default_branch ? xstrdup(w->repo->default_branch) : NULL;
     return 0;
-}
-
-void wp_provider_wrap(struct ci_provider *p, struct wp_client *c, const struct wp_repo *repo,
-                      int verbose)
-{
-    struct wp_impl *w = xcalloc(1, sizeof(*w));
-    w->client = c;
-    w->repo = repo;
-    provider_init(p, verbose);
-    p->impl = w;
-    p->repo = xstrdup(repo->full_name ? repo->full_name : "");
-    p->repo_id = repo->id;
 }

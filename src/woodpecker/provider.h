@@ -37,13 +37,6 @@ int wp_provider_open(struct ci_provider *p, const struct config *cfg, const char
 void wp_pipeline_page(const struct wp_client *c, long long repo_id, long long number,
                       struct buf *out);
 
-/* The provider over a client and repo the caller already opened and looked
- * up (borrowed: they must outlive p; ci_provider_close(p) leaves them
- * open), so a verb that reads through the client needs no second
- * connection. */
-void wp_provider_wrap(struct ci_provider *p, struct wp_client *c, const struct wp_repo *repo,
-                      int verbose);
-
 /* 0 when the provider has write `a`; else -1 with EXIT_USAGE and a hint
  * (restart --failed: Woodpecker restarts whole pipelines). Asks no server,
  * so a verb can say it before connecting. */
