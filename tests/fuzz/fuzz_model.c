@@ -1,7 +1,8 @@
 /*
  * fuzz_model: decoding Woodpecker pipeline, workflow, step and repo JSON
  * (woodpecker/model.h) as the ci verbs do, and rendering the result
- * (cmd/ci_common.h: summary line, step tree, JSON).
+ * (cmd/ci_common.h: summary line, step tree; cmd/ci_view.h: JSON of the
+ * run the model makes of it).
  *
  * Input: one option byte (bit 0: colour; the rest picks the clock), then
  * a JSON document: a list page (array of pipelines), a pipeline detail,
@@ -16,7 +17,9 @@
 #include <jansson.h>
 
 #include "cmd/ci_common.h"
+#include "cmd/ci_view.h"
 #include "woodpecker/model.h"
+#include "woodpecker/provider.h"
 
 static void check_text(const struct buf *b, int color, const char *what)
 {
@@ -38,11 +41,6 @@ static void check_status(const char *s)
 
 static void render(const struct wp_pipeline *p, long long now, int color)
 {
-    static struct ci_session session; /* only the server and repo id are read */
-    static char server[] = "https://ci.example.com";
-    session.client.server = server;
-    session.repo.id = 7;
-
     struct buf b;
     buf_init(&b, 0);
     ci_summary_line(p, now, &b);
@@ -53,8 +51,14 @@ static void render(const struct wp_pipeline *p, long long now, int color)
     check_text(&b, color, "step tree");
     buf_release(&b);
 
-    json_t *j = ci_pipeline_json(&session, p);
-    FUZZ_CHECK(j != NULL, "ci_pipeline_json returned NULL");
+    /* the pipeline as the verbs show it: through the model */
+    struct ci_run r;
+    wp_pipeline_to_run(p, &r);
+    for (size_t i = 0; i < r.nvars; i++)
+        FUZZ_CHECK(r.vars[i].name && r.vars[i].value, "variable %zu lost in the model", i);
+    json_t *j = ci_view_pipeline_json(&r);
+    ci_run_release(&r);
+    FUZZ_CHECK(j != NULL, "ci_view_pipeline_json returned NULL");
     char *s = json_dumps(j, JSON_COMPACT);
     FUZZ_CHECK(s != NULL, "pipeline JSON does not serialise");
     free(s);
