@@ -1,7 +1,7 @@
 /*
- * ci_common: what the ci verbs share: opening the client for the current
- * repo, naming a pipeline (REV, hex id or #N), and rendering a pipeline as
- * a summary line, a workflow/step tree, or JSON.
+ * ci_common: what the ci verbs share: opening the provider for the current
+ * repo, naming a pipeline (REV, hex id or #N), and rendering a Woodpecker
+ * pipeline as a summary line or a workflow/step tree.
  */
 #ifndef HOMELAB_CI_COMMON_H
 #define HOMELAB_CI_COMMON_H

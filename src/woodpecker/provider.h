@@ -11,11 +11,12 @@
  * a step's stored log (woodpecker/logread.h: its retries, size cap and
  * empty-answer policy) to the sink as numbered entries when it takes
  * them, else as lines; live_open/poll/close are a running step's log
- * stream (woodpecker/logstream.h). ci status, ci list and ci logs come
- * through here; ci watch still uses the client directly for what the
- * interface does not carry (the event stream's per-pipeline hints).
- * act and describe are the write verbs' (woodpecker/act.h, over
- * woodpecker/write.h).
+ * stream (woodpecker/logstream.h). newest_run and commit_runs walk the
+ * pipeline list (as far as needed); feed_wait/feed_missed/feed_close are
+ * the event stream (woodpecker/hints.h) as a change feed; transport is
+ * the client's HTTP side. Every ci verb, ci watch and ship's Woodpecker
+ * stage included, comes through here. act and describe are the write
+ * verbs' (woodpecker/act.h, over woodpecker/write.h).
  */
 #ifndef HOMELAB_WP_PROVIDER_H
 #define HOMELAB_WP_PROVIDER_H
