@@ -536,6 +536,28 @@ int ci_view_step_tail(struct ci_provider *p, const struct ci_run *r, const struc
     return rc < 0 ? -1 : 0;
 }
 
+void ci_view_step_changes(const struct ci_run *old, const struct ci_run *cur,
+                          void (*each)(void *ctx, const struct ci_job *j,
+                                       const struct ci_step *st),
+                          void *ctx)
+{
+    int same = old && old->number == cur->number;
+    for (size_t i = 0; i < cur->njobs; i++) {
+        const struct ci_job *j = &cur->jobs[i];
+        for (size_t k = 0; k < j->nsteps; k++) {
+            const struct ci_step *st = &j->steps[k];
+            const char *before = NULL;
+            if (same && i < old->njobs && k < old->jobs[i].nsteps)
+                before = s_or(old->jobs[i].steps[k].status, "");
+            if (before && !strcmp(before, s_or(st->status, "")))
+                continue;
+            if (!before && (st->state == CI_PENDING || st->state == CI_NEEDS_PERSON))
+                continue;
+            each(ctx, j, st);
+        }
+    }
+}
+
 int ci_view_step_reported(const struct ci_step *st)
 {
     return ci_state_failed(st->state) && strcmp(ci_view_word(st->status), "canceled");

@@ -44,6 +44,16 @@ void ci_view_pipeline_line(const struct ci_run *r, long long now, struct buf *ou
 void ci_view_pipeline_tree(const struct ci_run *r, long long now, int color, struct buf *out);
 json_t *ci_view_pipeline_json(const struct ci_run *r);
 
+/* The pipeline layout's step changes (`ci watch` and `ship` follow one
+ * run): each step of `cur` whose status word differs from the same step of
+ * `old` (by position, when `old` is the same run; NULL or another run:
+ * every step), except one that first shows up not started yet (pending,
+ * or waiting for a person), goes to `each` in job and step order. */
+void ci_view_step_changes(const struct ci_run *old, const struct ci_run *cur,
+                          void (*each)(void *ctx, const struct ci_job *j,
+                                       const struct ci_step *st),
+                          void *ctx);
+
 /* `ci status`: the target's runs, in the provider's layout: a line a run
  * on stdout, on a terminal each run's tree on stderr; or one JSON document. */
 void ci_view_status(struct cmd_ctx *ctx, const struct ci_provider *p, const struct ci_target *t,

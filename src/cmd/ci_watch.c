@@ -130,21 +130,19 @@ static void json_change(struct watch *w, const char *kind, const char *wf, const
 }
 
 static void report_pipeline(struct watch *w, int json);
-static void report_steps(struct watch *w, const struct ci_run *old, int json, char *line,
-                         size_t linelen);
+static void report_step_change(void *ctx, const struct ci_job *wf, const struct ci_step *st);
 
 /* Plain and JSON modes: one line per step or pipeline state change. */
 static void report_changes(struct watch *w, const struct ci_run *old)
 {
     const struct ci_run *p = &w->cur;
     int json = w->ctx->mode == OUTPUT_JSON;
-    char line[512];
     int changed = !old || old->number != p->number || strcmp(word(old->status), word(p->status));
     /* a verdict comes after the steps that led to it; a start before them */
     int verdict_last = ci_state_final(p->state);
     if (changed && !verdict_last)
         report_pipeline(w, json);
-    report_steps(w, old, json, line, sizeof(line));
+    ci_view_step_changes(old, p, report_step_change, w);
     if (changed && verdict_last)
         report_pipeline(w, json);
 }
@@ -160,30 +158,17 @@ static void report_pipeline(struct watch *w, int json)
     }
 }
 
-static void report_steps(struct watch *w, const struct ci_run *old, int json, char *line,
-                         size_t linelen)
+/* One step's change: a plain line or a JSON line. */
+static void report_step_change(void *ctx, const struct ci_job *wf, const struct ci_step *st)
 {
-    const struct ci_run *p = &w->cur;
-    for (size_t i = 0; i < p->njobs; i++) {
-        const struct ci_job *wf = &p->jobs[i];
-        for (size_t k = 0; k < wf->nsteps; k++) {
-            const struct ci_step *st = &wf->steps[k];
-            const char *before = NULL;
-            if (old && old->number == p->number && i < old->njobs && k < old->jobs[i].nsteps)
-                before = word(old->jobs[i].steps[k].status);
-            if (before && !strcmp(before, word(st->status)))
-                continue;
-            /* a step that has not started yet is not news */
-            if (!before && (st->state == CI_PENDING || st->state == CI_NEEDS_PERSON))
-                continue;
-            if (json) {
-                json_change(w, "step", wf->name, st->name, word(st->status));
-            } else {
-                snprintf(line, linelen, "#%lld %s/%s %s", p->number, wf->name, st->name,
-                         word(st->status));
-                term_plain_line(&w->plain, stderr, line);
-            }
-        }
+    struct watch *w = ctx;
+    if (w->ctx->mode == OUTPUT_JSON) {
+        json_change(w, "step", wf->name, st->name, word(st->status));
+    } else {
+        char line[512];
+        snprintf(line, sizeof(line), "#%lld %s/%s %s", w->cur.number, wf->name, st->name,
+                 word(st->status));
+        term_plain_line(&w->plain, stderr, line);
     }
 }
 

@@ -123,23 +123,17 @@ static void event_line(struct wpw *w, const char *wf, const char *step, const ch
     term_plain_line(&w->fl.plain, stderr, line);
 }
 
+static void report_step_change(void *ctx, const struct ci_job *j, const struct ci_step *st)
+{
+    event_line(ctx, j->name, st->name, word(st->status));
+}
+
 static void report_changes(struct wpw *w, const struct ci_run *old)
 {
     const struct ci_run *p = &w->cur;
     if (!old || old->number != p->number || strcmp(word(old->status), word(p->status)))
         event_line(w, NULL, NULL, NULL);
-    for (size_t i = 0; i < p->njobs; i++)
-        for (size_t k = 0; k < p->jobs[i].nsteps; k++) {
-            const struct ci_step *st = &p->jobs[i].steps[k];
-            const char *before = NULL;
-            if (old && old->number == p->number && i < old->njobs && k < old->jobs[i].nsteps)
-                before = word(old->jobs[i].steps[k].status);
-            /* a step that has not started yet is not news */
-            if ((before && !strcmp(before, word(st->status))) ||
-                (!before && (st->state == CI_PENDING || st->state == CI_NEEDS_PERSON)))
-                continue;
-            event_line(w, p->jobs[i].name, st->name, word(st->status));
-        }
+    ci_view_step_changes(old, p, report_step_change, w);
 }
 
 static void frame(void *follower, struct buf *f, double now, const char *el)
