@@ -264,6 +264,13 @@ struct ci_provider_ops {
     /* One run by the id the user typed after '#': a GitHub run id, a
      * Woodpecker pipeline number. */
     int (*run_by_id)(struct ci_provider *p, long long id, struct ci_run *out, struct err *e);
+    /* Optional: run_by_id for a verb that reads the run again and again
+     * (`ci watch #ID`). *changed = 0 (out left untouched, not filled)
+     * when the run's attempt, status and conclusion are as this op last
+     * handed them out; the first call for an id always fills out. NULL:
+     * run_by_id is read every turn, as changed. */
+    int (*poll_run)(struct ci_provider *p, long long id, struct ci_run *out, int *changed,
+                    struct err *e);
 
     /* The repo's newest runs matching f (event NULL = any here), newest
      * first, at most `limit`: filters go to the server, pages are followed. */

@@ -322,20 +322,25 @@ void ci_view_list(struct cmd_ctx *ctx, const struct ci_provider *p, const struct
 
 /* ---- reading ---- */
 
-/* The runs of the target (one for #ID); 0 with s->n == 0 when none yet. */
+/* The runs of the target (one for #ID, through the provider's poll_run when
+ * it has one); 0 with s->n == 0 when none yet. */
 int ci_view_read_runs(struct ci_provider *p, const struct ci_target *t,
                       const struct ci_filter *f, struct ci_runset *s, int *changed,
                       struct err *e)
 {
     if (t->number) {
         struct ci_run r;
-        if (p->ops->run_by_id(p, t->number, &r, e) < 0)
+        int ch = 1; /* without poll_run: the run endpoint is conditional too */
+        if ((p->ops->poll_run ? p->ops->poll_run(p, t->number, &r, &ch, e)
+                              : p->ops->run_by_id(p, t->number, &r, e)) < 0)
             return -1;
+        *changed = ch;
+        if (!ch)
+            return 0;
         ci_runset_release(s);
         s->runs = xcalloc(1, sizeof(*s->runs));
         s->runs[0] = r;
         s->n = 1;
-        *changed = 1; /* the run endpoint is conditional too; jobs decide the redraw */
         return 0;
     }
     return ci_runs_of_commit(p, t->sha, f, s, changed, e);

@@ -75,7 +75,8 @@ void ci_view_log_header(const struct ci_provider *p, const char *label, const st
 /* A run as messages name it: "pipeline #42" (PIPELINE), "CI '#30000000201'" (RUNS). */
 void ci_view_run_name(const struct ci_provider *p, const struct ci_run *r, struct buf *out);
 
-/* The runs of a target (one for #ID); 0 with s->n == 0 when none yet. */
+/* The runs of a target (one for #ID); 0 with s->n == 0 when none yet.
+ * *changed = 0: nothing changed since the last call, s left as it was. */
 int ci_view_read_runs(struct ci_provider *p, const struct ci_target *t,
                       const struct ci_filter *f, struct ci_runset *s, int *changed,
                       struct err *e);

@@ -16,9 +16,21 @@
 
 #define POLL_INTERVAL 2.5
 
+/* The run `ci watch #ID` follows (gh_poll_run): its commit and event from
+ * its first read, and what the caller was last told of it. */
+struct gh_followed {
+    long long id;             /* 0: none yet */
+    char *sha, *event;
+    int attempt;
+    enum ci_state state;
+    char *status;             /* the word shown: the conclusion once completed */
+    int by_id;                /* not on its commit's list: read by its id */
+};
+
 struct gh_impl {
     struct gh_client client;
     struct gh_runwatch watch; /* the commit's runs as last read in full */
+    struct gh_followed run;
 };
 
 struct gh_client *gh_provider_client(struct ci_provider *p)
@@ -106,45 +118,58 @@ static int runs_by_status(struct ci_provider *p, const char *full, int *news, st
     return 0;
 }
 
-/* While a run is in_progress the full list is read only when the lists by
- * status say a run appeared or changed its status (runwatch.h: steps
- * moving need not cost a unit each); otherwise it is polled itself. */
+/* The commit's runs list: GET .../actions/runs?head_sha=SHA&..[&event=E]
+ * (event NULL or "any": all events). Appended to path (uninitialised). */
+static void commit_path(struct ci_provider *p, const char *sha, const char *event,
+                        struct buf *path)
+{
+    repo_path_init(path, p->repo);
+    buf_addf(path, "/actions/runs?head_sha=");
+    http_escape(path, sha);
+    buf_addf(path, "&per_page=100&exclude_pull_requests=true");
+    if (event && strcmp(event, "any")) {
+        buf_addf(path, "&event=");
+        http_escape(path, event);
+    }
+}
+
+/* The full list of `path` (*list, borrowed), or *changed = 0 when no run
+ * appeared, left or changed its attempt or status since the last call.
+ * While a run is in_progress the full list is read only when the lists by
+ * status say so (runwatch.h: steps moving need not cost a unit each);
+ * otherwise it is polled itself. */
+static int commit_runs(struct ci_provider *p, const char *path, json_t **list, int *changed,
+                       struct err *e)
+{
+    struct gh_impl *g = p->impl;
+    *changed = 0;
+    if (gh_runwatch_by_status(&g->watch, path)) {
+        int news = 0;
+        if (runs_by_status(p, path, &news, e) < 0)
+            return -1;
+        if (!news)
+            return 0;
+    }
+    int ch = 1;
+    if (get(p, path, list, &ch, e) < 0)
+        return -1;
+    /* A list that changed while no run's status did (a step moved the
+     * run's updated_at) is no change to the caller: no jobs read for it. */
+    *changed = gh_runwatch_note(&g->watch, path, *list, ch) && ch;
+    return 0;
+}
+
 static int gh_runs_of_commit(struct ci_provider *p, const char *sha, const struct ci_filter *f,
                              struct ci_runset *out, int *changed, struct err *e)
 {
-    struct gh_impl *g = p->impl;
     const char *event = f && f->event ? f->event : "push";
     struct buf path;
-    repo_path_init(&path, p->repo);
-    buf_addf(&path, "/actions/runs?head_sha=");
-    http_escape(&path, sha);
-    buf_addf(&path, "&per_page=100&exclude_pull_requests=true");
-    if (strcmp(event, "any")) {
-        buf_addf(&path, "&event=");
-        http_escape(&path, event);
-    }
-    if (gh_runwatch_by_status(&g->watch, path.data)) {
-        int news = 0;
-        int rc = runs_by_status(p, path.data, &news, e);
-        if (rc < 0 || !news) {
-            buf_release(&path);
-            *changed = 0;
-            return rc;
-        }
-    }
+    commit_path(p, sha, event, &path);
     json_t *j = NULL;
-    int ch = 1;
-    if (get(p, path.data, &j, &ch, e) < 0) {
-        buf_release(&path);
-        return -1;
-    }
-    /* A list that changed while no run's status did (a step moved the
-     * run's updated_at) is no change to the caller: no jobs read for it. */
-    ch = gh_runwatch_note(&g->watch, path.data, j, ch) && ch;
+    int rc = commit_runs(p, path.data, &j, changed, e);
     buf_release(&path);
-    *changed = ch;
-    if (!ch)
-        return 0;
+    if (rc < 0 || !*changed)
+        return rc;
     gh_runs_from_list(j, event, out);
     waiting_details(p, out);
     return 0;
@@ -226,6 +251,82 @@ static int gh_run_by_id(struct ci_provider *p, long long id, struct ci_run *out,
     gh_run_from_json(j, out, NULL);
     struct ci_runset one = { out, 1 };
     waiting_details(p, &one);
+    return 0;
+}
+
+/* The followed run from its commit's runs list (github/runwatch.h: a
+ * moving run costs no rate limit): *news = 0 when no run of the commit
+ * changed its attempt or status. A run missing from the list (more
+ * runs than a page, a list behind) is read by its id, from then on. */
+static int run_from_commit(struct ci_provider *p, struct gh_followed *f, struct ci_run *out,
+                           int *news, struct err *e)
+{
+    struct buf path;
+    commit_path(p, f->sha, f->event, &path);
+    json_t *list = NULL;
+    int rc = commit_runs(p, path.data, &list, news, e);
+    buf_release(&path);
+    if (rc < 0 || !*news)
+        return rc;
+    json_t *arr = json_object_get(list, "workflow_runs");
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *j = json_array_get(arr, i);
+        if (json_integer_value(json_object_get(j, "id")) != f->id)
+            continue;
+        gh_run_from_json(j, out, NULL);
+        struct ci_runset one = { out, 1 };
+        waiting_details(p, &one);
+        return 0;
+    }
+    f->by_id = 1;
+    return gh_run_by_id(p, f->id, out, e);
+}
+
+static void followed_release(struct gh_followed *f)
+{
+    free(f->sha);
+    free(f->event);
+    free(f->status);
+    memset(f, 0, sizeof(*f));
+}
+
+/* 1 when r is what the caller was last told of the followed run. */
+static int followed_same(const struct gh_followed *f, const struct ci_run *r)
+{
+    return f->attempt == r->attempt && f->state == r->state &&
+           !strcmp(f->status ? f->status : "", r->status ? r->status : "");
+}
+
+/* Read by id once (its commit, its event), then followed through its
+ * commit's runs like `ci watch COMMIT`: rate limit is spent when a run of
+ * the commit changes its status, not while its steps move. */
+static int gh_poll_run(struct ci_provider *p, long long id, struct ci_run *out, int *changed,
+                       struct err *e)
+{
+    struct gh_followed *f = &((struct gh_impl *)p->impl)->run;
+    struct ci_run r;
+    int news = 1, first = f->id != id || !f->sha;
+    int rc = first || f->by_id ? gh_run_by_id(p, id, &r, e) : run_from_commit(p, f, &r, &news, e);
+    *changed = 0;
+    if (rc < 0 || !news)
+        return rc;
+    if (!first && followed_same(f, &r)) {
+        ci_run_release(&r);
+        return 0;
+    }
+    if (first) {
+        followed_release(f);
+        f->id = id;
+        f->sha = r.sha ? xstrdup(r.sha) : NULL;
+        f->event = r.event ? xstrdup(r.event) : NULL;
+        f->by_id = !f->sha; /* no commit to follow it by */
+    }
+    free(f->status);
+    f->status = r.status ? xstrdup(r.status) : NULL;
+    f->attempt = r.attempt;
+    f->state = r.state;
+    *out = r;
+    *changed = 1;
     return 0;
 }
 
@@ -336,6 +437,7 @@ static void gh_close(struct ci_provider *p)
         return;
     gh_client_close(&g->client);
     gh_runwatch_release(&g->watch);
+    followed_release(&g->run);
     free(g);
 }
 
@@ -360,6 +462,7 @@ const struct ci_provider_ops gh_provider_ops = {
     .diagnose = gh_diagnose,
     .runs_of_commit = gh_runs_of_commit,
     .run_by_id = gh_run_by_id,
+    .poll_run = gh_poll_run,
     .list_runs = gh_list_runs,
     .load_jobs = gh_load_jobs,
     .read_log = gh_read_log,

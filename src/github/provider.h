@@ -6,7 +6,10 @@
  * limit), or while one of those runs is in_progress the same list by
  * status, reading it in full only when that disagrees (github/runwatch.h);
  * a waiting run's pending_deployments tell a reviewer (a person)
- * from a wait timer. load_jobs reads /actions/runs/ID/jobs?per_page=100.
+ * from a wait timer. poll_run (`ci watch #ID`) reads /actions/runs/ID
+ * once, then follows that run through its commit's runs (its event) like
+ * runs_of_commit, and by its id only when the list does not hold it.
+ * load_jobs reads /actions/runs/ID/jobs?per_page=100.
  * read_log fetches the job log (redirect without the token) and, for a
  * step, hands over only that step's section (github/logsplit.h); when the
  * cut is uncertain it hands over the whole log and sets
