@@ -7,6 +7,9 @@
 #                                   default 60; HOMELAB=binary, default build/homelab;
 #                                   HL_WATCH="command words" overrides how homelab
 #                                   watches, given the commit SHA as last argument;
+#                                   HL_TARGET=commit|id, default commit: homelab
+#                                   is given the commit, or '#ID', the run's id
+#                                   as gh is;
 #                                   RUN_UPDATED_AT=step|status, default step: the
 #                                   fake's reading of when a run's updated_at, so
 #                                   the runs list's ETag, changes -- with every
@@ -25,7 +28,8 @@
 #    moment each client exits (bench/runs.c -e) minus the fake's
 #    `completed_wall` for the run.
 #
-# gh needs the run id, homelab the commit; gh polls every 3 s (its default).
+# gh needs the run id, homelab the commit (or, HL_TARGET=id, '#ID' too); gh
+# polls every 3 s (its default).
 # Without a homelab that has the GitHub provider, only gh is measured and the
 # script says so. A benchmark, not a test: it prints numbers and exits 0.
 set -u
@@ -41,11 +45,12 @@ cc -O2 -o "$T/runs" "$ROOT/bench/runs.c" || exit 1
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 RUN_UPDATED_AT=${RUN_UPDATED_AT:-step}
+HL_TARGET=${HL_TARGET:-commit}
 python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); d["run_updated_at"] = sys.argv[2]
 json.dump(d, open(sys.argv[3], "w"))' "$ROOT/tests/data/github/actions.json" "$RUN_UPDATED_AT" \
     "$T/scenario.json" || exit 1
 start_github "$T/scenario.json" || exit 1
-echo "# run_updated_at: $RUN_UPDATED_AT"
+echo "# run_updated_at: $RUN_UPDATED_AT; homelab watches by: $HL_TARGET"
 gh_cli_env
 R=api.github.test/acme/web
 
@@ -66,6 +71,9 @@ new_run() { # SHA [STEPS] -> run id; a run that moves only when told to, STEPS s
         "workflow": "CI", "head_sha": sys.argv[1], "advance": {"on": "manual"}, "ticks": 2,
         "jobs": [{"name": "build", "steps": ["Set up job"] + ["step %d" % i for i in range(1, n - 1)]
                   + ["Complete job"]}]}))' "$1" "${2:-4}")" | json 'd["id"]'
+}
+target() { # SHA ID -> what homelab is given
+    if [ "$HL_TARGET" = id ]; then echo "#$2"; else echo "$1"; fi
 }
 seq_now() { gh_ctl GET /__fake/requests | json 'd[-1]["seq"] if d else 0'; }
 # units SINCE_SEQ SECONDS: "gh_units homelab_units" per minute since SINCE_SEQ
@@ -88,7 +96,7 @@ window() {
     gh run watch "$id" -R "$R" >/dev/null 2>&1 &
     ghp=$!
     hlp=""
-    if [ -n "$HL" ]; then $HL "$sha" >/dev/null 2>&1 & hlp=$!; fi
+    if [ -n "$HL" ]; then $HL "$(target "$sha" "$id")" >/dev/null 2>&1 & hlp=$!; fi
     sleep 5                                  # both started and past their first fetches
     s0=$(seq_now)
     t=0
@@ -116,7 +124,7 @@ while [ "$i" -lt "$RUNS" ]; do
     "$T/runs" -e gh run watch "$id" -R "$R" > "$T/gh.exit" 2>/dev/null &
     ghp=$!
     hlp=""
-    if [ -n "$HL" ]; then "$T/runs" -e $HL "$sha" > "$T/hl.exit" 2>/dev/null & hlp=$!; fi
+    if [ -n "$HL" ]; then "$T/runs" -e $HL "$(target "$sha" "$id")" > "$T/hl.exit" 2>/dev/null & hlp=$!; fi
     sleep "$(od -An -N2 -tu2 /dev/urandom | awk '{printf "%.2f", 2 + 3 * $1 / 65535}')"
     done_at=$(gh_ctl POST /__fake/advance "{\"run\":$id,\"until\":\"completed\"}" | json 'd["runs"][0]["completed_wall"]')
     wait $ghp $hlp
