@@ -305,8 +305,9 @@ static int gh_poll_run(struct ci_provider *p, long long id, struct ci_run *out, 
 {
     struct gh_followed *f = &((struct gh_impl *)p->impl)->run;
     struct ci_run r;
-    int news = 1, first = f->id != id || !f->sha;
-    int rc = first || f->by_id ? gh_run_by_id(p, id, &r, e) : run_from_commit(p, f, &r, &news, e);
+    int news = 1, first = f->id != id;
+    int rc = first || f->by_id ? gh_run_by_id(p, id, &r, e)
+                               : run_from_commit(p, f, &r, &news, e);
     *changed = 0;
     if (rc < 0 || !news)
         return rc;
