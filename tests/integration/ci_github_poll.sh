@@ -16,24 +16,45 @@ export HTTPS_PROXY="$GH_PROXY" HOMELAB_CI_PROVIDER=github
 SHA=$(printf 'a11ce%035x' 7)
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 lines() { wc -l < "$T/gh.requests"; }
-# polls STATUS SINCE: homelab's polls of the commit's runs with status=STATUS
-# ("" = the full list) logged after line SINCE of the request log
-polls() {
-    python3 - "$T/gh.requests" "$SHA" "$1" "$2" <<'PY'
-import json, sys
-recs = [json.loads(l) for l in open(sys.argv[1]).readlines()[int(sys.argv[4]):]]
-print(sum(1 for r in recs if r["user_agent"].startswith("homelab") and r["path"].endswith("/actions/runs")
-          and r["query"].get("head_sha") == sys.argv[2] and r["query"].get("status", "") == sys.argv[3]))
+# poll_count STATUS SINCE [COUNT PID]: homelab's polls of the commit's runs
+# with status=STATUS ("" = the full list) logged after line SINCE of the
+# request log; with COUNT, first waits (in one python3, reading only what
+# the log gained) until there are that many, PID has ended, or WAIT_LIMIT
+# seconds (300) passed, the last only so a broken client cannot hang the
+# suite.
+poll_count() {
+    python3 - "$T/gh.requests" "$SHA" "$1" "$2" "${3:-0}" "${4:-0}" "${WAIT_LIMIT:-300}" <<'PY'
+import json, os, sys, time
+path, sha, status = sys.argv[1:4]
+skip, want, pid, limit = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7])
+n, rest = 0, ""
+def alive():
+    try:
+        os.kill(pid, 0)
+        return pid > 0
+    except OSError:
+        return False
+with open(path) as log:
+    end = time.monotonic() + limit
+    while True:
+        rest += log.read()
+        *lines, rest = rest.split("\n")
+        for line in lines:
+            if skip:
+                skip -= 1
+                continue
+            r = json.loads(line)
+            n += (r["user_agent"].startswith("homelab") and r["path"].endswith("/actions/runs")
+                  and r["query"].get("head_sha") == sha and r["query"].get("status", "") == status)
+        if n >= want or not alive() or time.monotonic() > end:
+            break
+        time.sleep(0.1)
+print(n)
 PY
 }
+polls() { poll_count "$1" "$2"; }
 # wait_polls STATUS SINCE COUNT: until homelab polled that list COUNT times after SINCE
-wait_polls() {
-    _w=0
-    while [ "$(polls "$1" "$2")" -lt "$3" ] && kill -0 "$bg" 2>/dev/null &&
-        [ "$_w" -lt $(( ${WAIT_LIMIT:-300} * 10 )) ]; do
-        _w=$((_w + 1)); sleep 0.1
-    done
-}
+wait_polls() { poll_count "$1" "$2" "$3" "$bg" >/dev/null; }
 
 A=$(gh_ctl POST /__fake/runs "{\"workflow\": \"CI\", \"head_sha\": \"$SHA\", \"advance\": {\"on\": \"manual\"},
     \"ticks\": 1, \"jobs\": [{\"name\": \"build\", \"steps\": [\"Set up job\", \"s1\", \"s2\", \"s3\", \"s4\",
