@@ -541,6 +541,16 @@ int ci_view_step_tail(struct ci_provider *p, const struct ci_run *r, const struc
     return rc < 0 ? -1 : 0;
 }
 
+int ci_view_failed_step(struct ci_provider *p, const struct ci_run *r, const struct ci_job *j,
+                        const struct ci_step *st, size_t n, int keep_color, struct strvec *lines,
+                        struct buf *out, struct err *e)
+{
+    const char *error = st->error ? st->error : "";
+    buf_addf(out, "failed: %s/%s (%s, exit code %d)%s%s\n", j->name, st->name, st->status,
+             st->exit_code, *error ? ": " : "", error);
+    return ci_view_step_tail(p, r, st, n, keep_color, lines, e);
+}
+
 void ci_view_step_changes(const struct ci_run *old, const struct ci_run *cur,
                           void (*each)(void *ctx, const struct ci_job *j,
                                        const struct ci_step *st),

@@ -112,6 +112,14 @@ void ci_lines_release(struct ci_lines *L);
 int ci_view_step_tail(struct ci_provider *p, const struct ci_run *r, const struct ci_step *st,
                       size_t n, int keep_color, struct strvec *lines, struct err *e);
 
+/* A failure report's line for failed step st of job j, "failed: JOB/STEP
+ * (STATE, exit code N)[: ERROR]", appended to `out`, then its log's last
+ * `n` lines read into `lines` as ci_view_step_tail does (same return). The
+ * one format ci watch's and ship's reports share. */
+int ci_view_failed_step(struct ci_provider *p, const struct ci_run *r, const struct ci_job *j,
+                        const struct ci_step *st, size_t n, int keep_color, struct strvec *lines,
+                        struct buf *out, struct err *e);
+
 /* Whether a failure report names this step: it failed, and was not
  * "canceled" (something else stopped it; a declined step is reported: the
  * person's "no" is the failure). The model files both as CI_CANCELLED. */

@@ -540,13 +540,11 @@ static json_t *report_step(struct watch *w, const struct ci_run *r, const struct
                            const struct ci_step *st, struct buf *out)
 {
     const char *error = st->error ? st->error : "";
-    buf_addf(out, "\nfailed: %s/%s (%s, exit code %d)%s%s\n", j->name, st->name, st->status,
-             st->exit_code, *error ? ": " : "", error);
     struct strvec lines = STRVEC_INIT;
     struct err e;
-    err_clear(&e);
-    int rc = ci_view_step_tail(w->p, r, st, (size_t)watch_opts.log_lines,
-                               w->ctx->color && w->ctx->stdout_tty, &lines, &e);
+    buf_adds(out, "\n");
+    int rc = ci_view_failed_step(w->p, r, j, st, (size_t)watch_opts.log_lines,
+                                 w->ctx->color && w->ctx->stdout_tty, &lines, out, &e);
     if (rc < 0)
         buf_addf(out, "  (log for %s is unavailable: %s)\n", st->name, e.msg);
     else if (lines.n == 0)

@@ -291,14 +291,10 @@ static void report_step(struct wpw *w, struct ci_provider *p, const struct ci_ru
                         const struct ci_job *j, const struct ci_step *st, json_t *arr,
                         struct buf *out)
 {
-    const char *error = st->error ? st->error : "";
-    buf_addf(out, "failed: %s/%s (%s, exit code %d)%s%s\n", j->name, st->name, st->status,
-             st->exit_code, *error ? ": " : "", error);
     struct strvec lines = STRVEC_INIT;
     struct err e;
-    err_clear(&e);
-    if (ci_view_step_tail(p, r, st, LOG_LINES, w->fl.ctx->color && w->fl.ctx->stdout_tty,
-                          &lines, &e) < 0)
+    if (ci_view_failed_step(p, r, j, st, LOG_LINES, w->fl.ctx->color && w->fl.ctx->stdout_tty,
+                            &lines, out, &e) < 0)
         buf_addf(out, "  (log unavailable: %s)\n", e.msg);
     json_t *tail = ci_view_tail_lines(&lines, out);
     strvec_clear(&lines);
