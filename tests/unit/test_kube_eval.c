@@ -10,6 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "json_fixture.h"
+
 #include "kube/eval.h"
 
 #define SHA "3f9c2e1a7b4d5e6f708192a3b4c5d6e7f8091a2b"
@@ -19,30 +21,6 @@
 #define DEP_UID "dep-uid"
 
 /* ---- fixtures ---- */
-
-static json_t *J(const char *text)
-{
-    char *s = strdup(text);
-    for (char *p = s; *p; p++)
-        if (*p == '\'')
-            *p = '"';
-    json_error_t err;
-    json_t *v = json_loads(s, 0, &err);
-    if (!v)
-        fail_msg("fixture: %s at %d: %s", err.text, err.position, s);
-    free(s);
-    return v;
-}
-
-static json_t *Jf(const char *fmt, ...)
-{
-    char text[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
-    va_end(ap);
-    return J(text);
-}
 
 /* Sets a value at a dotted path, creating objects on the way; steals v. */
 static void set(json_t *o, const char *path, json_t *v)

@@ -11,31 +11,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "json_fixture.h"
+
 #include "kube/workload.h"
-
-static json_t *J(const char *text)
-{
-    char *s = strdup(text);
-    for (char *p = s; *p; p++)
-        if (*p == '\'')
-            *p = '"';
-    json_error_t err;
-    json_t *v = json_loads(s, 0, &err);
-    if (!v)
-        fail_msg("fixture: %s at %d: %s", err.text, err.position, s);
-    free(s);
-    return v;
-}
-
-static json_t *Jf(const char *fmt, ...)
-{
-    char text[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
-    va_end(ap);
-    return J(text);
-}
 
 static json_t *deployment(const char *uid, long gen, long obs, long revision, long updated)
 {
