@@ -238,6 +238,9 @@ struct ci_provider_ops {
     /* runs_of_commit matches only a full commit id (GitHub's head_sha);
      * else a 7+ hex prefix is enough. */
     int full_sha_only;
+    /* How long `ci watch` waits for a pushed commit's first run by
+     * default, in seconds (a push-mirror in front of GitHub adds delay). */
+    double appear_timeout;
 
     /* Checks a list filter's words before anything is sent (NULL: every
      * word goes to the server as is). -1 with EXIT_USAGE naming the word. */

@@ -352,7 +352,7 @@ static int follow(struct ghact *g)
             json_array_append_new(ids, json_integer(g->res[i].run_id));
         json_object_set_new(extra, "run_ids", ids);
     }
-    int code = ci_gh_watch_as(g->ctx, target, extra);
+    int code = ci_watch_as(g->ctx, g->p.ops, target, extra);
     json_decref(extra);
     return code;
 }

@@ -66,14 +66,23 @@ int ci_target_finish(struct ci_target *t, struct err *e);
 void ci_target_release(struct ci_target *t);
 
 /*
- * Follows pipeline `number` to its verdict exactly as `ci watch '#N'` does
- * (live view, JSON lines, failure report, exit code), over a provider with
- * the pipeline layout (Woodpecker) the caller opened (borrowed; the
- * watch sets its deadline); `extra` (borrowed, may be NULL) adds its
- * fields to the JSON result line. The write verbs use it after acting.
+ * `ci watch` (cmd/ci_watch.c over cmd/ci_follow.c), for the verbs that
+ * follow a run after they acted (live view, JSON lines, failure report,
+ * exit code exactly as `ci watch TARGET` has them); `extra` (borrowed,
+ * may be NULL) adds its fields to the JSON result line.
+ * ci_watch_target: target t on the provider the caller opened (borrowed;
+ *   the watch sets its deadline). ci_watch_run: '#number' on it.
+ * ci_watch_as: REV or '#N' (`arg`, NULL = HEAD) on a provider of `ops`
+ *   opened for it (a fresh one: nothing the caller's provider cached
+ *   between its conditional reads leaks into the watch).
+ * ci_watch_sha: `ci watch SHA` on the provider the command chose.
  */
+int ci_watch_target(struct cmd_ctx *ctx, struct ci_provider *p, const struct ci_target *t,
+                    const json_t *extra);
 int ci_watch_run(struct cmd_ctx *ctx, struct ci_provider *p, long long number,
                  const json_t *extra);
+int ci_watch_as(struct cmd_ctx *ctx, const struct ci_provider_ops *ops, const char *arg,
+                const json_t *extra);
 
 /* "#42 failure push main 9fceb02 1m57s Fix flaky test" (no newline). */
 void ci_summary_line(const struct wp_pipeline *p, long long now, struct buf *out);
@@ -113,11 +122,6 @@ struct ci_gh_opts {
 };
 extern struct ci_gh_opts ci_gh_opts;
 
-/* The Woodpecker verbs' options, for the GitHub side of the same verb. */
-double ci_watch_appear_timeout(void); /* < 0: not given */
-long ci_watch_log_lines(void);
-int ci_watch_wait_approval(void);
-
 /*
  * Whether this command talks to GitHub (ci/provider.h's choice): 1 yes,
  * 0 Woodpecker, -1 a usage error in ctx->err.
@@ -127,13 +131,10 @@ int ci_github_selected(struct cmd_ctx *ctx);
 int ci_gh_repo_name(struct cmd_ctx *ctx, char **repo, struct err *e);
 /* Opens the GitHub provider for `repo`, its rate-limit waits told on stderr. */
 int ci_gh_open_repo(struct cmd_ctx *ctx, const char *repo, struct ci_provider *p);
-int ci_gh_watch(struct cmd_ctx *ctx);
-/* For the write verbs: the provider opened for this command, REV or #ID
- * from ctx->pos (GitHub needs a full commit id), and `ci watch TARGET`
- * with `extra` (borrowed, may be NULL) merged into its JSON result line. */
+/* For the write verbs: the provider opened for this command, and REV or
+ * #ID from ctx->pos (GitHub needs a full commit id). */
 int ci_gh_open(struct cmd_ctx *ctx, struct ci_provider *p);
 int ci_gh_target(struct cmd_ctx *ctx, struct ci_target *t);
-int ci_gh_watch_as(struct cmd_ctx *ctx, const char *target, const json_t *extra);
 
 /* The write verbs' flags, for their provider-interface half (ci_act_gh.c). */
 struct ci_act_opts {

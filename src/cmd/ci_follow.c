@@ -1,288 +1,169 @@
 /*
  * ci_follow: the one follow loop of `ci watch`, over ci/provider.h.
  *
- * The verdict is ci_verdict() over the runs of the exact commit: 1 as
- * soon as one failed, 4 when one waits for a person, 0 when all passed;
- * stale and completed-without-conclusion are not final. Each turn asks
- * the provider for the commit's runs (cheap when nothing changed: a
- * conditional request, *changed = 0) and reads jobs only when a run
- * changed; off a terminal at most every 10 s, since only the live view
- * needs every step as it moves. Between turns the provider's wait_change
- * decides how long to wait (its poll interval, or a hint that something
- * changed). Output: plain lines or JSON lines per change, or the live
- * view; at the end the runs, and on failure ci_view's failure report.
+ * Each turn the provider's layout (cmd/ci_follow_layout.h) waits as its
+ * read policy says and reads what is due; then the loop redraws, takes
+ * the verdict (ci_verdict over the runs as last read: 1 as soon as one
+ * failed, 4 when one waits for a person, 0 when all passed; never from
+ * a hint) and watches the two clocks: --appear-timeout while no run
+ * exists, --timeout always. At the end the layout stops hearing from the
+ * provider, and its report gets a short time budget of its own rather
+ * than what is left of --timeout.
  */
 #include "cmd/ci_follow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "cmd/ci_view.h"
+#include "cmd/ci_follow_layout.h"
 #include "core/clock.h"
-#include "core/term.h"
 
-#define JOBS_EVERY 10.0
+#define REPORT_BUDGET 15.0 /* seconds for the failure report after the verdict */
 
-struct follow {
-    struct cmd_ctx *ctx;
-    struct ci_provider *p;
-    const struct ci_target *t;
-    const struct ci_follow_spec *spec;
-    struct ci_runset runs;
-    struct buf seen;        /* "key\tstatus\n" lines already reported */
-    struct term term;
-    struct term_plain plain;
-    double started_at, deadline, next_jobs;
-    int jobs_due;
-};
+/* ---- output the layouts share ---- */
 
-/* Carries jobs over from the previous set, so a deferred job read keeps the view. */
-static void keep_jobs(struct ci_runset *old, struct ci_runset *fresh)
+/* Plain and JSON modes: the outage line on stderr once, as it begins. */
+static void tell_outage(struct follow *w)
 {
-    for (size_t i = 0; i < fresh->n; i++)
-        for (size_t k = 0; k < old->n; k++) {
-            struct ci_run *a = &fresh->runs[i], *b = &old->runs[k];
-            if (a->id == b->id && a->attempt == b->attempt && b->has_jobs && !a->has_jobs) {
-                a->jobs = b->jobs, a->njobs = b->njobs, a->has_jobs = 1;
-                b->jobs = NULL, b->njobs = 0, b->has_jobs = 0;
-            }
-        }
-}
-
-static int all_final(const struct ci_runset *s)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (!ci_state_final(s->runs[i].state))
-            return 0;
-    return 1;
-}
-
-/* Reports key's status once per change: a plain line or a JSON line. */
-static void report(struct follow *w, const char *kind, const char *key, const char *status)
-{
-    struct buf k;
-    buf_init(&k, 0);
-    buf_addf(&k, "%s\t%s\n", key, status);
-    if (!strstr(w->seen.data ? w->seen.data : "", k.data)) {
-        buf_add(&w->seen, k.data, k.len);
-        if (w->ctx->mode == OUTPUT_JSON) {
-            json_t *j = json_pack("{s:s, s:s, s:s}", "event", kind, "name", key, "status",
-                                  status);
-            term_json_line(j);
-            json_decref(j);
-        } else if (w->ctx->mode == OUTPUT_PLAIN) {
-            buf_reset(&k);
-            buf_addf(&k, "%s %s", key, status);
-            term_plain_line(&w->plain, stderr, k.data);
-        }
-    }
-    buf_release(&k);
-}
-
-/* A verdict comes after the lines that led to it (a run's after its jobs',
- * a job's after its steps'); a start before them. A finished run whose
- * jobs are not read yet waits for them. */
-static void report_changes(struct follow *w)
-{
-    char key[512], run_key[512];
-    for (size_t i = 0; i < w->runs.n; i++) {
-        const struct ci_run *r = &w->runs.runs[i];
-        snprintf(key, sizeof(key), "%s #%lld", ci_view_workflow(r), r->number);
-        if (r->attempt > 1)
-            snprintf(key + strlen(key), sizeof(key) - strlen(key), " (attempt %d)", r->attempt);
-        int run_last = ci_state_final(r->state);
-        if (!run_last)
-            report(w, "run", key, ci_view_word(r->status));
-        snprintf(run_key, sizeof(run_key), "%s", key);
-        size_t base = strlen(key);
-        for (size_t k = 0; k < r->njobs; k++) {
-            const struct ci_job *j = &r->jobs[k];
-            snprintf(key + base, sizeof(key) - base, " %s", j->name);
-            int job_last = ci_state_final(j->state);
-            if (!job_last)
-                report(w, "job", key, ci_view_word(j->status));
-            size_t jb = strlen(key);
-            for (size_t m = 0; m < j->nsteps; m++) {
-                snprintf(key + jb, sizeof(key) - jb, "/%s", j->steps[m].name);
-                report(w, "step", key, ci_view_word(j->steps[m].status));
-            }
-            key[jb] = '\0';
-            if (job_last)
-                report(w, "job", key, ci_view_word(j->status));
-            key[base] = '\0';
-        }
-        if (run_last && !w->jobs_due)
-            report(w, "run", run_key, ci_view_word(r->status));
+    char outage[96];
+    double since = w->http ? http_outage_since(w->http) : 0;
+    if (since && since != w->outage_told && http_outage_line(w->http, outage, sizeof(outage))) {
+        w->outage_told = since;
+        fprintf(stderr, "homelab: %s\n", outage);
     }
 }
 
-static void draw(struct follow *w, int force)
+void follow_draw(struct follow *w, int force)
 {
-    if (w->ctx->mode != OUTPUT_TTY)
+    if (w->ctx->mode != OUTPUT_TTY) {
+        tell_outage(w);
         return;
+    }
     struct buf frame;
     buf_init(&frame, 0);
     double now = clock_now();
-    char elapsed[32];
-    term_fmt_duration(elapsed, sizeof(elapsed), now - w->started_at);
-    if (!w->runs.n)
-        buf_addf(&frame, "%s waiting for %s to pick up %s  %s\n",
-                 term_spinner(w->term.utf8, now), w->p->ops->title, w->t->label,
-                 elapsed);
-    for (size_t i = 0; i < w->runs.n; i++) {
-        const struct ci_run *r = &w->runs.runs[i];
-        struct buf line;
-        buf_init(&line, 0);
-        ci_view_run_line(r, &line);
-        buf_addf(&frame, "%s ", ci_state_final(r->state) ? " " : term_spinner(w->term.utf8, now));
-        term_paint(&frame, w->term.color, ci_view_tone(r->state), line.data);
-        buf_addf(&frame, "  %s\n", elapsed);
-        buf_release(&line);
-        ci_view_tree(r, w->term.color, &frame);
+    w->layout->frame(w, now, &frame);
+    char outage[96];
+    if (w->http && http_outage_line(w->http, outage, sizeof(outage))) {
+        term_paint(&frame, w->term.color, TERM_YELLOW, outage);
+        buf_addc(&frame, '\n');
     }
     term_live(&w->term, frame.data, now, force);
     buf_release(&frame);
 }
 
-/* One poll: the runs, and jobs when a run changed (off a terminal: <= 1 per 10 s). */
-static int poll_once(struct follow *w)
+void follow_last_frame(struct follow *w)
 {
-    struct ci_runset fresh = { 0 };
-    int changed = 0;
-    struct err e;
-    err_clear(&e);
-    if (ci_view_read_runs(w->p, w->t, w->spec->filter, &fresh, &changed, &e) < 0) {
-        ci_runset_release(&fresh);
-        w->ctx->err = e;
-        return -1;
-    }
-    if (changed) {
-        keep_jobs(&w->runs, &fresh);
-        ci_runset_release(&w->runs);
-        w->runs = fresh;
-        w->jobs_due = 1;
-    } else {
-        ci_runset_release(&fresh);
-    }
-    double now = clock_now();
-    /* The run object need not change while its steps move (GitHub's may
-     * change only with its status): the live view also re-reads the jobs
-     * of an unfinished run every JOBS_EVERY, conditionally (a 304 is free). */
-    if (w->ctx->mode == OUTPUT_TTY && now >= w->next_jobs && !all_final(&w->runs))
-        w->jobs_due = 1;
-    if (w->jobs_due && (w->ctx->mode == OUTPUT_TTY || now >= w->next_jobs)) {
-        if (ci_view_load_all_jobs(w->p, &w->runs, &e) < 0) {
-            w->ctx->err = e;
-            return -1;
-        }
-        w->jobs_due = 0;
-        w->next_jobs = now + JOBS_EVERY;
-    }
-    if (changed || !w->jobs_due)
-        report_changes(w);
-    return 0;
+    if (w->ctx->mode != OUTPUT_TTY)
+        return;
+    follow_draw(w, 1);
+    term_live_done(&w->term);
 }
 
-/* A run that waits on a timer: say until when, once. */
-static void say_waits(struct follow *w)
+/*
+ * The "status" of a result line when there is no verdict: interrupted,
+ * unavailable (the server went away), not-found (nothing appeared), else
+ * the run's last known state ("unknown" when none).
+ */
+static const char *undecided_status(int code, const char *last)
 {
-    for (size_t i = 0; i < w->runs.n; i++) {
-        const struct ci_run *r = &w->runs.runs[i];
-        if (r->state != CI_WAITING || !r->wait_until || w->ctx->mode == OUTPUT_JSON)
-            continue;
-        char hms[16], key[300];
-        time_t t = (time_t)r->wait_until;
-        struct tm tm;
-        strftime(hms, sizeof(hms), "%H:%M:%S", localtime_r(&t, &tm));
-        snprintf(key, sizeof(key), "%s #%lld waits on %s until", ci_view_workflow(r), r->number,
-                 r->waiting_for ? r->waiting_for : "a timer");
-        report(w, "wait", key, hms);
-    }
+    if (code == EXIT_INTERRUPTED)
+        return "interrupted";
+    if (code == EXIT_UNAVAILABLE)
+        return "unavailable";
+    if (!last && (code == EXIT_TIMEOUT || code == EXIT_NOT_FOUND))
+        return "not-found";
+    return last ? last : "unknown";
 }
 
-static int finish(struct follow *w, int code)
+void ci_follow_json_undecided(struct cmd_ctx *ctx, int code, const struct ci_run *last,
+                              const json_t *extra)
 {
-    if (w->ctx->mode == OUTPUT_TTY) {
-        draw(w, 1);
-        term_live_done(&w->term);
-    }
-    struct buf out;
-    buf_init(&out, 0);
-    if (w->ctx->mode == OUTPUT_JSON) {
-        json_t *j = json_pack("{s:s, s:s, s:i, s:o}", "event", "result", "status",
-                              ci_view_verdict_word(code), "exit_code", code, "runs",
-                              ci_view_runs_json(&w->runs));
-        if (w->spec->extra)
-            json_object_update(j, (json_t *)w->spec->extra);
-        term_json_line(j);
-        json_decref(j);
-    } else {
-        for (size_t i = 0; i < w->runs.n; i++) {
-            buf_reset(&out);
-            ci_view_run_line(&w->runs.runs[i], &out);
-            puts(out.data);
-        }
-        fflush(stdout);
-        for (size_t i = 0; code == EXIT_NEEDS_PERSON && i < w->runs.n; i++)
-            if (w->runs.runs[i].state == CI_NEEDS_PERSON)
-                fprintf(stderr, "homelab: %s #%lld waits for %s\n", w->runs.runs[i].workflow,
-                        w->runs.runs[i].number, w->runs.runs[i].waiting_for
-                            ? w->runs.runs[i].waiting_for : "a person");
-        if (code == EXIT_FAILED)
-            ci_view_failure_report(w->ctx, w->p, &w->runs, w->spec->log_lines);
-    }
-    buf_release(&out);
-    return code;
+    if (ctx->mode != OUTPUT_JSON)
+        return;
+    json_t *r = json_pack("{s:s, s:s, s:i}", "event", "result", "status",
+                          undecided_status(code, last ? last->status : NULL), "exit_code", code);
+    if (last)
+        json_object_set_new(r, "number", json_integer(last->number));
+    if (ctx->err.msg[0])
+        json_object_set_new(r, "error", json_string(ctx->err.msg));
+    if (extra)
+        json_object_update(r, (json_t *)extra);
+    term_json_line(r);
+    json_decref(r);
 }
 
-static int timed_out(struct follow *w)
+void follow_json_undecided(struct follow *w, int code, const struct ci_run *last)
 {
-    err_clear(&w->ctx->err);
-    err_set(&w->ctx->err, EXIT_TIMEOUT, "timed out after %.0fs waiting for the runs of %s",
-            clock_now() - w->started_at, w->t->label);
-    finish(w, EXIT_TIMEOUT);
-    return EXIT_TIMEOUT;
+    ci_follow_json_undecided(w->ctx, code, last, w->spec->extra);
 }
 
-static int watch_loop(struct follow *w)
+/* ---- the loop ---- */
+
+static int verdict(const struct follow *w)
 {
-    double appear_deadline = clock_now() + w->spec->appear_timeout;
+    return w->confirmed && w->runs.n ? ci_verdict(&w->runs, w->spec->wait_approval) : -1;
+}
+
+static int follow_loop(struct follow *w)
+{
     for (;;) {
-        if (term_interrupted()) {
-            err_set(&w->ctx->err, EXIT_INTERRUPTED, "interrupted");
+        if (term_interrupted())
             return EXIT_INTERRUPTED;
-        }
-        if (poll_once(w) < 0) {
-            if (w->ctx->err.code == EXIT_UNAVAILABLE && clock_now() >= w->deadline - 0.1 &&
-                !w->p->rate_limited_until)
-                return timed_out(w);
+        enum follow_turn rc = w->layout->turn(w);
+        if (term_interrupted())
+            return EXIT_INTERRUPTED;
+        if (rc == FOLLOW_ERROR)
             return w->ctx->err.code;
-        }
-        say_waits(w);
-        draw(w, 0);
-        int v = w->runs.n ? ci_verdict(&w->runs, w->spec->wait_approval) : -1;
-        if (v >= 0) {
-            if (w->jobs_due)
-                ci_view_load_all_jobs(w->p, &w->runs, &w->ctx->err);
-            w->jobs_due = 0;
-            report_changes(w);
-            return finish(w, v);
-        }
+        if (rc == FOLLOW_DEADLINE)
+            return w->layout->timed_out(w);
+        follow_draw(w, 0);
+        int v = verdict(w);
+        if (v >= 0)
+            return v;
         double now = clock_now();
-        if (!w->runs.n && now >= appear_deadline) {
-            char after[64];
-            snprintf(after, sizeof(after), " within %.0fs", now - w->started_at);
-            w->p->ops->no_runs(w->p, w->t->label, w->spec->filter, after, &w->ctx->err);
-            return EXIT_NOT_FOUND;
-        }
+        if (!w->runs.n && now >= w->appear_deadline)
+            return w->layout->not_appeared(w);
         if (now >= w->deadline)
-            return timed_out(w);
-        w->p->ops->wait_change(w->p, w->deadline - now);
-        if (clock_now() >= w->deadline)
-            return timed_out(w);
+            return w->layout->timed_out(w);
     }
+}
+
+/* ---- setting up ---- */
+
+/* The http client's wait hook: keep the live view (spinner, clock, the
+ * outage line) moving while a request or a retry waits. */
+static void on_http_wait(void *ud, const struct http_client *c)
+{
+    (void)c;
+    follow_draw(ud, 0);
+}
+
+/* Sets the deadline no request or retry may outlast (see http.h). */
+static void set_deadline(struct follow *w, double deadline)
+{
+    w->p->deadline = deadline;
+    if (w->http)
+        w->http->deadline = deadline;
+}
+
+/* --timeout counts from when the provider was opened, when that was
+ * earlier; no request or retry may outlast it (see http.h, deadline). */
+static void start_clocks(struct follow *w)
+{
+    double timeout = cmd_timeout(w->ctx);
+    w->started_at = clock_now();
+    w->deadline = w->started_at + timeout;
+    if (w->p->deadline > 0 && w->p->deadline < w->deadline)
+        w->deadline = w->p->deadline;
+    if (w->http && w->http->deadline > 0 && w->http->deadline < w->deadline)
+        w->deadline = w->http->deadline;
+    set_deadline(w, w->deadline);
+    term_fmt_duration(w->timeout_text, sizeof(w->timeout_text), timeout);
+    w->appear_timeout = w->spec->appear_timeout >= 0 ? w->spec->appear_timeout
+                                                      : w->p->ops->appear_timeout;
+    w->appear_deadline = w->started_at + w->appear_timeout;
 }
 
 int ci_follow(struct cmd_ctx *ctx, struct ci_provider *p, const struct ci_target *t,
@@ -294,16 +175,31 @@ int ci_follow(struct cmd_ctx *ctx, struct ci_provider *p, const struct ci_target
     w.p = p;
     w.t = t;
     w.spec = spec;
-    buf_init(&w.seen, 0);
-    w.started_at = clock_now();
-    w.deadline = w.started_at + cmd_timeout(ctx);
-    p->deadline = w.deadline;
+    w.layout = p->ops->layout == CI_LAYOUT_RUNS ? &follow_runs_layout : &follow_pipeline_layout;
+    w.http = ci_provider_transport(p);
+    start_clocks(&w);
     term_init(&w.term, 2, ctx->color);
     term_catch_signals();
-    int code = watch_loop(&w);
-    term_release(&w.term);
-    term_plain_release(&w.plain);
+    if (w.http) {
+        w.http->on_wait = on_http_wait;
+        w.http->wait_ud = &w;
+    }
+    w.layout->start(&w);
+
+    int code = follow_loop(&w);
+    w.layout->stop(&w);
+    set_deadline(&w, clock_now() + REPORT_BUDGET);
+    if (code == EXIT_INTERRUPTED)
+        err_set(&ctx->err, EXIT_INTERRUPTED, "interrupted");
+    w.layout->end(&w, code);
+
+    w.layout->release(&w);
+    if (w.http) {
+        w.http->on_wait = NULL;
+        w.http->wait_ud = NULL;
+    }
     ci_runset_release(&w.runs);
-    buf_release(&w.seen);
+    term_plain_release(&w.plain);
+    term_release(&w.term);
     return code;
 }

@@ -1,11 +1,9 @@
 /*
- * ci_github: what is still GitHub's own in ci watch and the write verbs:
- * choosing the provider, naming the repo and the commit (head_sha needs
- * the full id), opening the provider with its rate-limit progress line,
- * and the entry points. The follow loop (cmd/ci_follow.c) and the
- * rendering and failure report (cmd/ci_view.c) are written against
- * ci/provider.h only; `ci logs` (cmd/ci_logs.c) is one code path for
- * both providers.
+ * ci_github: what is still GitHub's own in the ci verbs: choosing the
+ * provider, naming the repo and the commit (head_sha needs the full id),
+ * and opening the provider with its rate-limit progress line. Everything
+ * else (ci status, list, watch, logs, the write verbs' follow) is written
+ * against ci/provider.h only.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,17 +12,12 @@
 
 #include "ci/provider.h"
 #include "cmd/ci_common.h"
-#include "cmd/ci_follow.h"
-#include "cmd/ci_view.h"
 #include "cmd/cmd.h"
 #include "core/term.h"
 #include "git/git.h"
 #include "github/provider.h"
 
-#define GH_APPEAR_DEFAULT 600.0
-
 struct ci_gh_opts ci_gh_opts;
-static const json_t *watch_extra; /* ci_gh_watch_as(): fields for the result line */
 
 /* ---- choosing the provider and the repo ---- */
 
@@ -144,55 +137,6 @@ static int gh_target(struct cmd_ctx *ctx, struct ci_target *t)
     return 0;
 }
 
-/* ---- reading ---- */
-
-static struct ci_filter gh_filter(void)
-{
-    struct ci_filter f = { ci_gh_opts.event, NULL, NULL };
-    return f;
-}
-
-
-/* The verbs' start: the target from the arguments, then the provider;
- * on failure nothing is left to release and ctx->err says why. */
-static int gh_begin(struct cmd_ctx *ctx, struct ci_target *t, struct ci_provider *p)
-{
-    if (gh_target(ctx, t) < 0)
-        return -1;
-    if (gh_open(ctx, p) < 0) {
-        ci_target_release(t);
-        return -1;
-    }
-    return 0;
-}
-
-/* Releases what gh_begin() gave. */
-static void gh_end(struct ci_target *t, struct ci_provider *p)
-{
-    ci_provider_close(p);
-    ci_target_release(t);
-}
-
-int ci_gh_watch(struct cmd_ctx *ctx)
-{
-    struct ci_target t;
-    struct ci_provider p;
-    if (gh_begin(ctx, &t, &p) < 0)
-        return ctx->err.code;
-    struct ci_filter f = gh_filter();
-    double appear = ci_watch_appear_timeout();
-    struct ci_follow_spec spec = {
-        .filter = &f,
-        .appear_timeout = appear >= 0 ? appear : GH_APPEAR_DEFAULT,
-        .wait_approval = ci_watch_wait_approval(),
-        .log_lines = ci_watch_log_lines(),
-        .extra = watch_extra,
-    };
-    int code = ci_follow(ctx, &p, &t, &spec);
-    gh_end(&t, &p);
-    return code;
-}
-
 /* ---- for the write verbs (ci_act_gh.c) ---- */
 
 int ci_gh_open(struct cmd_ctx *ctx, struct ci_provider *p)
@@ -203,19 +147,4 @@ int ci_gh_open(struct cmd_ctx *ctx, struct ci_provider *p)
 int ci_gh_target(struct cmd_ctx *ctx, struct ci_target *t)
 {
     return gh_target(ctx, t);
-}
-
-int ci_gh_watch_as(struct cmd_ctx *ctx, const char *target, const json_t *extra)
-{
-    char *pos[1] = { (char *)target };
-    char **saved = ctx->pos;
-    size_t nsaved = ctx->npos;
-    ctx->pos = pos;
-    ctx->npos = 1;
-    watch_extra = extra;
-    int code = ci_gh_watch(ctx);
-    watch_extra = NULL;
-    ctx->pos = saved;
-    ctx->npos = nsaved;
-    return code;
 }

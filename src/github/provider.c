@@ -458,6 +458,7 @@ const struct ci_provider_ops gh_provider_ops = {
     .name = "github",
     .title = "GitHub",
     .layout = CI_LAYOUT_RUNS,
+    .appear_timeout = 600,
     .full_sha_only = 1,
     .no_runs = gh_no_runs,
     .diagnose = gh_diagnose,

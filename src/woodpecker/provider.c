@@ -634,6 +634,7 @@ const struct ci_provider_ops wp_provider_ops = {
     .name = "woodpecker",
     .title = "Woodpecker",
     .layout = CI_LAYOUT_PIPELINE,
+    .appear_timeout = 180,
     .check_filter = wp_check_filter,
     .no_runs = wp_no_runs,
     .diagnose = wp_diagnose,

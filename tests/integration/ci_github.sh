@@ -90,6 +90,18 @@ expect_rc 1 "--event any counts every event"
 hl ci watch $NONE --appear-timeout 1s; keep
 expect_rc 5 "no run within --appear-timeout: 5"
 expect_err_contains "no workflow run for" "says no run appeared"
+hl ci watch $NONE --appear-timeout 1s --json; keep
+expect_rc 5 "--json: no run within --appear-timeout: 5"
+last_result() { # the last line of $out: a result line with status $1 and exit code $2
+    python3 -c 'import json,sys; r=json.loads(sys.argv[1].strip().splitlines()[-1])
+assert (r["event"], r["status"], r["exit_code"]) == ("result", sys.argv[2], int(sys.argv[3])), r
+assert r.get("error"), r' "$out" "$@"
+}
+check "and the last line is the result: not-found, with the error" last_result not-found 5
+run_interrupted_when INT "$T/out" '"event": ?"run"' "$HOMELAB" ci watch $TIMER --timeout 600s --json
+keep
+expect_rc 130 "--json: ^C while a run waits on a timer: 130"
+check "and the last line is the result: interrupted" last_result interrupted 130
 hl ci status $PASS --repo acme/secret; keep
 expect_rc 5 "a private repo the token cannot see: 5"
 expect_err_contains "private repository" "with the hint that it may be private"
