@@ -21,6 +21,7 @@
 
 #include "ci/provider.h"
 #include "cmd/ci_common.h"
+#include "cmd/ci_follow.h"
 #include "cmd/cmd.h"
 #include "core/clock.h"
 #include "core/term.h"
@@ -352,7 +353,14 @@ static int follow(struct ghact *g)
             json_array_append_new(ids, json_integer(g->res[i].run_id));
         json_object_set_new(extra, "run_ids", ids);
     }
-    int code = ci_watch_as(g->ctx, g->p.ops, target, extra);
+    /* a re-run is followed from the attempt it started, however late the
+     * server's reads show it */
+    struct ci_attempt_floor floors[MAX_TARGETS];
+    size_t nfloors = 0;
+    for (size_t i = 0; i < g->nres && (g->a == CI_ACT_RESTART || g->a == CI_ACT_RESTART_FAILED);
+         i++)
+        floors[nfloors++] = (struct ci_attempt_floor){ g->res[i].run_id, g->res[i].attempt };
+    int code = ci_watch_as(g->ctx, g->p.ops, target, extra, floors, nfloors);
     json_decref(extra);
     return code;
 }

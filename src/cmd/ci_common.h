@@ -74,15 +74,17 @@ void ci_target_release(struct ci_target *t);
  *   the watch sets its deadline). ci_watch_run: '#number' on it.
  * ci_watch_as: REV or '#N' (`arg`, NULL = HEAD) on a provider of `ops`
  *   opened for it (a fresh one: nothing the caller's provider cached
- *   between its conditional reads leaks into the watch).
+ *   between its conditional reads leaks into the watch); a read showing
+ *   a run of `floors` (cmd/ci_follow.h) at an older attempt is not taken.
  * ci_watch_sha: `ci watch SHA` on the provider the command chose.
  */
 int ci_watch_target(struct cmd_ctx *ctx, struct ci_provider *p, const struct ci_target *t,
                     const json_t *extra);
 int ci_watch_run(struct cmd_ctx *ctx, struct ci_provider *p, long long number,
                  const json_t *extra);
+struct ci_attempt_floor;
 int ci_watch_as(struct cmd_ctx *ctx, const struct ci_provider_ops *ops, const char *arg,
-                const json_t *extra);
+                const json_t *extra, const struct ci_attempt_floor *floors, size_t nfloors);
 
 /* "#42 failure push main 9fceb02 1m57s Fix flaky test" (no newline). */
 void ci_summary_line(const struct wp_pipeline *p, long long now, struct buf *out);

@@ -99,6 +99,16 @@ void follow_json_undecided(struct follow *w, int code, const struct ci_run *last
     ci_follow_json_undecided(w->ctx, code, last, w->spec->extra);
 }
 
+int follow_stale(const struct follow *w, const struct ci_runset *s)
+{
+    for (size_t i = 0; i < w->spec->nfloors; i++)
+        for (size_t k = 0; k < s->n; k++)
+            if (s->runs[k].id == w->spec->floors[i].run_id &&
+                s->runs[k].attempt < w->spec->floors[i].attempt)
+                return 1;
+    return 0;
+}
+
 /* ---- the loop ---- */
 
 static int verdict(const struct follow *w)

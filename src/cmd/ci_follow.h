@@ -16,6 +16,15 @@
 #include "cmd/ci_common.h"
 #include "cmd/cmd.h"
 
+/* A run the watch must see at `attempt` or later: a write verb follows
+ * the re-run it just asked for, and until the server's reads show the
+ * new attempt, a read of an older one is stale news, not a verdict (the
+ * runs layout: a Woodpecker restart is a new run). */
+struct ci_attempt_floor {
+    long long run_id;
+    int attempt;
+};
+
 struct ci_follow_spec {
     const struct ci_filter *filter; /* which runs of the commit count */
     double appear_timeout;          /* seconds with no run before exit 5; < 0: the
@@ -23,6 +32,8 @@ struct ci_follow_spec {
     int wait_approval;              /* a run waiting for a person is not a verdict */
     long log_lines;                 /* per failing step in the report */
     const json_t *extra;            /* fields merged into the JSON result line, or NULL */
+    const struct ci_attempt_floor *floors; /* may be NULL */
+    size_t nfloors;
 };
 
 /* --timeout counts from when p was opened (p->deadline), when that was

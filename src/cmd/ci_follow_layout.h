@@ -86,6 +86,9 @@ void follow_last_frame(struct follow *w);
  * one seen; "number" is `last`'s when not NULL. */
 void follow_json_undecided(struct follow *w, int code, const struct ci_run *last);
 
+/* Whether s shows a run at an attempt older than the spec's floor for it. */
+int follow_stale(const struct follow *w, const struct ci_runset *s);
+
 /* The run a PIPELINE watch follows, NULL before it appeared. */
 static inline struct ci_run *follow_one(struct follow *w)
 {

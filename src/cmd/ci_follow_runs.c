@@ -4,7 +4,8 @@
  *
  * Read policy: each turn asks the provider for the commit's runs (or the
  * one run of '#ID'), cheap when nothing changed (a conditional request,
- * *changed = 0), and reads jobs only when a run changed; off a terminal
+ * *changed = 0), and reads jobs only when a run changed; a read that
+ * shows a run below the attempt the spec waits for is not taken; off a terminal
  * at most every 10 s, since only the live view needs every step as it
  * moves. Between turns the provider's wait_change decides how long to
  * wait (its poll interval, longer when the server asks).
@@ -171,7 +172,11 @@ static int poll_once(struct follow *w)
         w->ctx->err = e;
         return -1;
     }
-    if (changed) {
+    if (changed && follow_stale(w, &fresh)) {
+        /* an attempt older than the one asked for: not news yet */
+        ci_runset_release(&fresh);
+        changed = 0;
+    } else if (changed) {
         keep_jobs(&w->runs, &fresh);
         ci_runset_release(&w->runs);
         w->runs = fresh;

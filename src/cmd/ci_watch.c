@@ -29,8 +29,10 @@ const struct opt ci_watch_opts[] = {
     OPT_END,
 };
 
-int ci_watch_target(struct cmd_ctx *ctx, struct ci_provider *p, const struct ci_target *t,
-                    const json_t *extra)
+/* ci watch's spec from its flags, with the caller's extra and floors. */
+static int follow_target(struct cmd_ctx *ctx, struct ci_provider *p, const struct ci_target *t,
+                         const json_t *extra, const struct ci_attempt_floor *floors,
+                         size_t nfloors)
 {
     struct ci_filter f = { ci_gh_opts.event, NULL, NULL };
     struct ci_follow_spec spec = {
@@ -39,8 +41,16 @@ int ci_watch_target(struct cmd_ctx *ctx, struct ci_provider *p, const struct ci_
         .wait_approval = watch_opts.wait_approval,
         .log_lines = watch_opts.log_lines,
         .extra = extra,
+        .floors = floors,
+        .nfloors = nfloors,
     };
     return ci_follow(ctx, p, t, &spec);
+}
+
+int ci_watch_target(struct cmd_ctx *ctx, struct ci_provider *p, const struct ci_target *t,
+                    const json_t *extra)
+{
+    return follow_target(ctx, p, t, extra, NULL, 0);
 }
 
 int ci_watch_run(struct cmd_ctx *ctx, struct ci_provider *p, long long number,
@@ -54,7 +64,7 @@ int ci_watch_run(struct cmd_ctx *ctx, struct ci_provider *p, long long number,
 }
 
 int ci_watch_as(struct cmd_ctx *ctx, const struct ci_provider_ops *ops, const char *arg,
-                const json_t *extra)
+                const json_t *extra, const struct ci_attempt_floor *floors, size_t nfloors)
 {
     struct ci_target t;
     if (ci_target_start(arg, &t, &ctx->err) < 0)
@@ -70,7 +80,7 @@ int ci_watch_as(struct cmd_ctx *ctx, const struct ci_provider_ops *ops, const ch
             err_set(&ctx->err, EXIT_INTERRUPTED, "interrupted");
         ci_follow_json_undecided(ctx, code, NULL, extra);
     } else {
-        code = ci_watch_target(ctx, &p, &t, extra);
+        code = follow_target(ctx, &p, &t, extra, floors, nfloors);
         ci_provider_close(&p);
     }
     ci_target_release(&t);
@@ -82,7 +92,7 @@ int ci_watch_sha(struct cmd_ctx *ctx, const char *sha)
     const struct ci_provider_ops *ops = ci_chosen_provider(ctx);
     if (!ops)
         return ctx->err.code;
-    return ci_watch_as(ctx, ops, sha, NULL);
+    return ci_watch_as(ctx, ops, sha, NULL, NULL, 0);
 }
 
 int cmd_ci_watch(struct cmd_ctx *ctx)
@@ -95,5 +105,5 @@ int cmd_ci_watch(struct cmd_ctx *ctx)
                         ctx->pos[1]);
     if (watch_opts.log_lines < 0)
         return EXIT_USAGE;
-    return ci_watch_as(ctx, ops, ctx->npos ? ctx->pos[0] : NULL, NULL);
+    return ci_watch_as(ctx, ops, ctx->npos ? ctx->pos[0] : NULL, NULL, NULL, 0);
 }

@@ -452,7 +452,15 @@ static int answered_ok(struct wr *w, const struct http_response *r, struct err *
         set_status(w->out, a == CI_ACT_APPROVE ? "approved" : "rejected");
         return 0;
     }
-    return took_effect(w, e) < 0 ? -1 : 0; /* the run as it is now */
+    if (took_effect(w, e) < 0) /* the run as it is now */
+        return -1;
+    if ((a == CI_ACT_RESTART || a == CI_ACT_RESTART_FAILED) && w->out->attempt <= w->baseline) {
+        /* GitHub answered 201 before its reads show the new attempt:
+         * the answer, not the stale read, says what now exists */
+        w->out->attempt = (int)w->baseline + 1;
+        set_status(w->out, "queued");
+    }
+    return 0;
 }
 
 static int rate_limited(const struct http_response *r, const char *remaining)

@@ -306,6 +306,11 @@ class Run:
         self.appear_after = int(spec.get("appear_after", 0))   # runs-list requests before it shows
         self.visible = self.appear_after == 0
         self.cancel_requested = False
+        # GitHub answers a re-run 201 before every read shows the new
+        # attempt: with rerun_lag N, the next N reads of the run still show
+        # the finished one, then the new attempt starts.
+        self.rerun_lag = int(spec.get("rerun_lag", 0))
+        self.pending_rerun = None
         specs = spec.get("attempts")
         if specs is None:
             specs = [{k: spec[k] for k in ("jobs", "status", "conclusion") if k in spec}]
@@ -1029,6 +1034,14 @@ class ApiHandler(BaseHandler):
         world = self.server.world
         for rid, kind in self.touched:
             run = next((r for r in world.runs if r.id == rid), None)
+            if run is not None and run.pending_rerun and self.command == "GET":
+                run.pending_rerun[0] -= 1
+                if run.pending_rerun[0] <= 0:
+                    _, spec, only_failed, actor = run.pending_rerun
+                    run.pending_rerun = None
+                    run.vt += 5
+                    run.start_attempt(world, spec, only_failed).triggering_actor = actor
+                continue
             if run is None or run.advance_on == "manual":
                 continue
             if run.advance_on != "any" and run.advance_on != kind:
@@ -1346,7 +1359,7 @@ class ApiHandler(BaseHandler):
         self.write_allowed()
         self.json_body()
         att = run.cur
-        if att.status != "completed" or att.conclusion == "startup_failure":
+        if att.status != "completed" or att.conclusion == "startup_failure" or run.pending_rerun:
             raise HttpError(403, "This workflow run cannot be rerun.")
         if only_failed and att.conclusion not in ("failure", "timed_out", "cancelled"):
             raise HttpError(403, "This workflow run cannot be rerun.")
@@ -1354,9 +1367,12 @@ class ApiHandler(BaseHandler):
         spec = run.attempt_specs[nxt] if nxt < len(run.attempt_specs) else run.attempt_specs[-1]
         spec = dict(spec)
         spec.pop("status", None)
-        run.vt += 5
-        new = run.start_attempt(self.server.world, spec, only_failed)
-        new.triggering_actor = self.user["login"]
+        if run.rerun_lag > 0:
+            run.pending_rerun = [run.rerun_lag, spec, only_failed, self.user["login"]]
+        else:
+            run.vt += 5
+            new = run.start_attempt(self.server.world, spec, only_failed)
+            new.triggering_actor = self.user["login"]
         if nxt >= len(run.attempt_specs):
             run.attempt_specs.append(spec)
         run.attempt_specs[nxt] = dict(spec, auto=False)

@@ -21,6 +21,22 @@ expect_err_contains "re-ran CI #" "says what it re-ran"
 expect_out_contains "attempt 2" "the watch's result names the new attempt"
 check "exactly one re-run was sent" [ "$(posts "/runs/$ID/rerun")" = 1 ]
 
+# GitHub may answer a re-run 201 before its reads show the new attempt:
+# here the next two reads of the run (the write's own, the watch's first)
+# still show the failed one. Neither its words nor the watch take it.
+lagged_run() {
+    add_run "{\"workflow\":\"CI\",\"head_sha\":\"$1\",\"completed\":true,\"rerun_lag\":2,\"attempts\":[{\"jobs\":$FAILJOBS},{\"jobs\":$OKJOBS,\"auto\":false}]}"
+}
+for target in '#ID' REV; do
+    newsha; ID=$(lagged_run $S)
+    [ "$target" = REV ] && arg=$S || arg="#$ID"
+    hl ci restart "$arg" --timeout 60s; keep
+    expect_rc 0 "restart $target whose new attempt shows late: followed to the new attempt's verdict"
+    expect_err_contains "as attempt 2" "$target: says it started attempt 2"
+    expect_out_contains "attempt 2" "$target: the result is attempt 2's"
+    check "$target: one re-run was sent" [ "$(posts "/runs/$ID/rerun")" = 1 ]
+done
+
 newsha; ID=$(failed_run $S)
 hl ci restart "#$ID" --failed --no-watch; keep
 expect_rc 0 "restart --failed --no-watch"
