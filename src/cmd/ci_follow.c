@@ -109,6 +109,19 @@ int follow_stale(const struct follow *w, const struct ci_runset *s)
     return 0;
 }
 
+static const struct follow_layout *layout_of(const struct ci_provider_ops *ops)
+{
+    return ops->layout == CI_LAYOUT_RUNS ? &follow_runs_layout : &follow_pipeline_layout;
+}
+
+void ci_follow_unopened(struct cmd_ctx *ctx, const struct ci_provider_ops *ops,
+                        const struct ci_target *t, int code, const json_t *extra)
+{
+    if (code == EXIT_TIMEOUT)
+        layout_of(ops)->timed_out_unopened(t->label, cmd_timeout(ctx), &ctx->err);
+    ci_follow_json_undecided(ctx, code, NULL, extra);
+}
+
 /* ---- the loop ---- */
 
 static int verdict(const struct follow *w)
@@ -185,7 +198,7 @@ int ci_follow(struct cmd_ctx *ctx, struct ci_provider *p, const struct ci_target
     w.p = p;
     w.t = t;
     w.spec = spec;
-    w.layout = p->ops->layout == CI_LAYOUT_RUNS ? &follow_runs_layout : &follow_pipeline_layout;
+    w.layout = layout_of(p->ops);
     w.http = ci_provider_transport(p);
     start_clocks(&w);
     term_init(&w.term, 2, ctx->color);

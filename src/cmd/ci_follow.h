@@ -41,6 +41,13 @@ struct ci_follow_spec {
 int ci_follow(struct cmd_ctx *ctx, struct ci_provider *p, const struct ci_target *t,
               const struct ci_follow_spec *spec);
 
+/* The end of a watch that ended while the provider was opened (exit
+ * `code`, ctx->err): when --timeout ran out (the repo lookup took it
+ * all), the error says no run appeared within it, in the provider's
+ * layout's words (DESIGN: not a network error); then the JSON result. */
+void ci_follow_unopened(struct cmd_ctx *ctx, const struct ci_provider_ops *ops,
+                        const struct ci_target *t, int code, const json_t *extra);
+
 /* With --json, the result line of a watch that ended without a verdict
  * (also one that ended before it began, e.g. while the provider was
  * opened): status "interrupted", "unavailable", "not-found" or the last

@@ -65,6 +65,10 @@ struct follow_layout {
     /* --timeout passed: ctx->err set, the exit code (3, or 6 when an
      * outage is why). */
     int (*timed_out)(struct follow *w);
+    /* --timeout passed before the watch began (while the provider was
+     * opened: the repo looked up): e set with EXIT_TIMEOUT, in the words
+     * timed_out uses when no run was seen; `timeout` in seconds. */
+    void (*timed_out_unopened)(const char *label, double timeout, struct err *e);
     /* Before the end: stop hearing from the provider (its feed). */
     void (*stop)(struct follow *w);
     /* The output at the end, on a verdict (0, 1, 4) or not. */

@@ -438,10 +438,16 @@ static int outage_ended(struct follow *w)
     return 1;
 }
 
-static void hint_not_pushed(struct follow *w)
+static void hint_not_pushed(struct err *e)
 {
-    err_hint(&w->ctx->err, "was it pushed? is this branch or event excluded by the "
-             "pipeline's 'when' conditions?");
+    err_hint(e, "was it pushed? is this branch or event excluded by the pipeline's 'when' "
+             "conditions?");
+}
+
+static void none_within(const char *label, const char *timeout_text, struct err *e)
+{
+    err_set(e, EXIT_TIMEOUT, "no pipeline for %s appeared within %s", label, timeout_text);
+    hint_not_pushed(e);
 }
 
 /* --timeout before the pipeline appeared: blame the outage if there is
@@ -450,10 +456,15 @@ static int appear_timed_out(struct follow *w)
 {
     if (outage_ended(w))
         return EXIT_UNAVAILABLE;
-    err_set(&w->ctx->err, EXIT_TIMEOUT, "no pipeline for %s appeared within %s", w->t->label,
-            w->timeout_text);
-    hint_not_pushed(w);
+    none_within(w->t->label, w->timeout_text, &w->ctx->err);
     return EXIT_TIMEOUT;
+}
+
+static void timed_out_unopened(const char *label, double timeout, struct err *e)
+{
+    char text[32];
+    term_fmt_duration(text, sizeof(text), timeout);
+    none_within(label, text, e);
 }
 
 static int timed_out(struct follow *w)
@@ -472,7 +483,7 @@ static int not_appeared(struct follow *w)
 {
     err_set(&w->ctx->err, EXIT_NOT_FOUND, "no pipeline appeared for %s in %s within %.0fs",
             w->t->label, w->p->repo, w->appear_timeout);
-    hint_not_pushed(w);
+    hint_not_pushed(&w->ctx->err);
     return EXIT_NOT_FOUND;
 }
 
@@ -609,6 +620,7 @@ const struct follow_layout follow_pipeline_layout = {
     .frame = frame,
     .not_appeared = not_appeared,
     .timed_out = timed_out,
+    .timed_out_unopened = timed_out_unopened,
     .stop = stop,
     .end = end,
     .release = release,

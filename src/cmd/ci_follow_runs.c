@@ -235,11 +235,15 @@ static int not_appeared(struct follow *w)
     return EXIT_NOT_FOUND;
 }
 
+static void timed_out_unopened(const char *label, double seconds, struct err *e)
+{
+    err_clear(e);
+    err_set(e, EXIT_TIMEOUT, "timed out after %.0fs waiting for the runs of %s", seconds, label);
+}
+
 static int timed_out(struct follow *w)
 {
-    err_clear(&w->ctx->err);
-    err_set(&w->ctx->err, EXIT_TIMEOUT, "timed out after %.0fs waiting for the runs of %s",
-            clock_now() - w->started_at, w->t->label);
+    timed_out_unopened(w->t->label, clock_now() - w->started_at, &w->ctx->err);
     return EXIT_TIMEOUT;
 }
 
@@ -323,6 +327,7 @@ const struct follow_layout follow_runs_layout = {
     .frame = frame,
     .not_appeared = not_appeared,
     .timed_out = timed_out,
+    .timed_out_unopened = timed_out_unopened,
     .stop = stop,
     .end = end,
     .release = release,

@@ -78,7 +78,7 @@ int ci_watch_as(struct cmd_ctx *ctx, const struct ci_provider_ops *ops, const ch
         code = signal_interrupted() ? EXIT_INTERRUPTED : ctx->err.code;
         if (code == EXIT_INTERRUPTED)
             err_set(&ctx->err, EXIT_INTERRUPTED, "interrupted");
-        ci_follow_json_undecided(ctx, code, NULL, extra);
+        ci_follow_unopened(ctx, ops, &t, code, extra);
     } else {
         code = follow_target(ctx, &p, &t, extra, floors, nfloors);
         ci_provider_close(&p);

@@ -102,13 +102,25 @@ expect_rc 3 "--timeout before a pipeline appeared"
 expect_err_contains "no pipeline for abcdef1 appeared within 3s" "says nothing appeared, not a network error"
 check "--json: status not-found" python3 -c '
 import json,sys; r=json.loads(sys.argv[1].splitlines()[-1]); assert r["status"]=="not-found" and r["exit_code"]==3, r' "$out"
+# the same when --timeout runs out while the repo is still being looked up
+# (a slow server; a slow client): no pipeline was seen, and that is the news
+wp_ctl POST /__fake/faults '{"rules":[{"path":"^/api/repos/lookup/","kind":"stall","seconds":60}]}' >/dev/null
+hl ci watch abcdef1 --timeout 2s --json
+expect_rc 3 "--timeout during the repo lookup: 3"
+expect_err_contains "no pipeline for abcdef1 appeared within 2s" "says nothing appeared, not that a request timed out"
+check "--json: status not-found, with that error" python3 -c '
+import json,sys; r=json.loads(sys.argv[1].splitlines()[-1])
+assert r["status"]=="not-found" and r["exit_code"]==3 and "appeared within" in r["error"], r' "$out"
+wp_ctl POST /__fake/faults '{"rules":[]}' >/dev/null
 
 # ---- the server goes away during a watch ----
 # (the outage starts after the first read of the repo's pipelines, however
 # many requests a slow client needed to find the repo)
 wp_ctl POST /__fake/pipelines '{"repo":"acme/web","commit":"cccccccccccccccccccccccccccccccccccccccc","branch":"main","template":"running"}' >/dev/null
 wp_ctl POST /__fake/faults '{"rules":[{"path":"^/api/stream","kind":"refuse_stream"},{"path":"^/api/repos/[0-9]+/pipelines","kind":"500","after":1}]}' >/dev/null
-hl ci watch cccccccc --timeout 6s --json
+# (--timeout leaves a slow client, valgrind's on a busy machine, more than
+# the 2 s an outage lasts before it is shown)
+hl ci watch cccccccc --timeout 15s --json
 expect_rc 6 "a wait ended by an outage exits 6"
 expect_err_contains "server unreachable since" "the outage was shown while it lasted"
 expect_err_contains "the server has been unreachable since" "the final message says since when"
