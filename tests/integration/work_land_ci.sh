@@ -1,7 +1,8 @@
 #!/bin/sh
 # work land (work_land.inc: the set-up), then CI (the fake Woodpecker, told
 # by a post-receive hook about each push) and --deploy (the fake Kubernetes
-# API, rolled by the same hook).
+# API, rolled by the same hook); then CI on GitHub Actions (the fake GitHub,
+# told by a push-mirror hook).
 . "$(dirname "$0")/work_land.inc"
 
 # ---- then CI: the hook tells the fake Woodpecker about each push ----
@@ -62,5 +63,24 @@ hl work land --verify-cmd true --no-ci-watch --deploy apps/web --timeout 60s
 expect_rc 0 "--no-ci-watch --deploy: only the deploy is waited for"
 expect_out_lacks "push main" "no CI verdict"
 expect_out_contains "apps/web" "the deploy's verdict line"
+
+# ---- on GitHub Actions: the watch follows the provider the command chose ----
+# (the hook now plays a push-mirror: the fake GitHub runs CI for each push)
+cp "$HOOKS/post-receive-github" "$T/app.git/hooks/post-receive"
+unset WP_PORT KUBE_PORT
+start_github || exit 1
+export GH_PORT HOOK_GH_FAIL_FILE="$T/gh-fail" HTTPS_PROXY="$GH_PROXY" HOMELAB_CI_PROVIDER=github
+topic gh1 gh1.txt || exit 1
+hl work land --verify-cmd true
+expect_rc 0 "landed, and GitHub's run of the landed commit passed"
+landed=$(first_line "$out")
+expect_out_contains "CI #" "the verdict is the GitHub run's line"
+check "for the landed commit" grep -q "$landed" "$T/gh.requests"
+echo fail >"$HOOK_GH_FAIL_FILE"
+topic gh2 gh2.txt || exit 1
+hl work land --verify-cmd true
+expect_rc 1 "landed, and its GitHub run failed: 1"
+expect_err_contains "failed: CI / build / Run tests" "the failing job and step"
+unset HOMELAB_CI_PROVIDER HTTPS_PROXY
 
 finish
