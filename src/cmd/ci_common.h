@@ -70,16 +70,14 @@ void ci_target_release(struct ci_target *t);
  * follow a run after they acted (live view, JSON lines, failure report,
  * exit code exactly as `ci watch TARGET` has them); `extra` (borrowed,
  * may be NULL) adds its fields to the JSON result line.
- * ci_watch_target: target t on the provider the caller opened (borrowed;
- *   the watch sets its deadline). ci_watch_run: '#number' on it.
+ * ci_watch_run: '#number' on the provider the caller opened (borrowed;
+ *   the watch sets its deadline).
  * ci_watch_as: REV or '#N' (`arg`, NULL = HEAD) on a provider of `ops`
  *   opened for it (a fresh one: nothing the caller's provider cached
  *   between its conditional reads leaks into the watch); a read showing
  *   a run of `floors` (cmd/ci_follow.h) at an older attempt is not taken.
  * ci_watch_sha: `ci watch SHA` on the provider the command chose.
  */
-int ci_watch_target(struct cmd_ctx *ctx, struct ci_provider *p, const struct ci_target *t,
-                    const json_t *extra);
 int ci_watch_run(struct cmd_ctx *ctx, struct ci_provider *p, long long number,
                  const json_t *extra);
 struct ci_attempt_floor;

@@ -47,12 +47,6 @@ static int follow_target(struct cmd_ctx *ctx, struct ci_provider *p, const struc
     return ci_follow(ctx, p, t, &spec);
 }
 
-int ci_watch_target(struct cmd_ctx *ctx, struct ci_provider *p, const struct ci_target *t,
-                    const json_t *extra)
-{
-    return follow_target(ctx, p, t, extra, NULL, 0);
-}
-
 int ci_watch_run(struct cmd_ctx *ctx, struct ci_provider *p, long long number,
                  const json_t *extra)
 {
@@ -60,7 +54,7 @@ int ci_watch_run(struct cmd_ctx *ctx, struct ci_provider *p, long long number,
     memset(&t, 0, sizeof(t));
     t.number = number;
     snprintf(t.label, sizeof(t.label), "#%lld", number);
-    return ci_watch_target(ctx, p, &t, extra);
+    return follow_target(ctx, p, &t, extra, NULL, 0);
 }
 
 int ci_watch_as(struct cmd_ctx *ctx, const struct ci_provider_ops *ops, const char *arg,
