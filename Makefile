@@ -4,7 +4,11 @@
 #                 under ASan+UBSan, the integration suite under ASan+UBSan,
 #                 each fuzz target once over its corpus, clang-tidy (no
 #                 clang-analyzer) and cppcheck, a short chaos soak
-#                 (tests/README.md has the measured wall times)
+#                 (tests/README.md has the measured wall times). Leaks:
+#                 LeakSanitizer checks the unit tests and the fuzz replay;
+#                 the integration suite's leaks are valgrind's, in
+#                 check-long (LSan's exit scan costs ~50 ms CPU per client
+#                 start, ~50 CPU s a suite; SAN_LEAKS=1 turns it on)
 #   make check-long  the long parts (by hand for now; tests/README.md): the
 #                 integration suite on the plain binary under valgrind, the full chaos soak
 #                 (200 ci watch + 50 deploy wait runs), timed fuzzing,
