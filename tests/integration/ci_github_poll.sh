@@ -9,52 +9,7 @@
 # deployment waiting for a reviewer ends the watch (4) while the first run
 # still runs. Everything is counted in the fake's request log; the runs move
 # only when the test advances them, after the fake saw homelab's polls.
-. "$(dirname "$0")/../lib.sh"
-
-start_github
-export HTTPS_PROXY="$GH_PROXY" HOMELAB_CI_PROVIDER=github
-SHA=$(printf 'a11ce%035x' 7)
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-lines() { wc -l < "$T/gh.requests"; }
-# poll_count STATUS SINCE [COUNT PID]: homelab's polls of the commit's runs
-# with status=STATUS ("" = the full list) logged after line SINCE of the
-# request log; with COUNT, first waits (in one python3, reading only what
-# the log gained) until there are that many, PID has ended, or WAIT_LIMIT
-# seconds (300) passed, the last only so a broken client cannot hang the
-# suite.
-poll_count() {
-    python3 - "$T/gh.requests" "$SHA" "$1" "$2" "${3:-0}" "${4:-0}" "${WAIT_LIMIT:-300}" <<'PY'
-import json, os, sys, time
-path, sha, status = sys.argv[1:4]
-skip, want, pid, limit = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7])
-n, rest = 0, ""
-def alive():
-    try:
-        os.kill(pid, 0)
-        return pid > 0
-    except OSError:
-        return False
-with open(path) as log:
-    end = time.monotonic() + limit
-    while True:
-        rest += log.read()
-        *lines, rest = rest.split("\n")
-        for line in lines:
-            if skip:
-                skip -= 1
-                continue
-            r = json.loads(line)
-            n += (r["user_agent"].startswith("homelab") and r["path"].endswith("/actions/runs")
-                  and r["query"].get("head_sha") == sha and r["query"].get("status", "") == status)
-        if n >= want or not alive() or time.monotonic() > end:
-            break
-        time.sleep(0.1)
-print(n)
-PY
-}
-polls() { poll_count "$1" "$2"; }
-# wait_polls STATUS SINCE COUNT: until homelab polled that list COUNT times after SINCE
-wait_polls() { poll_count "$1" "$2" "$3" "$bg" >/dev/null; }
+. "$(dirname "$0")/ci_github_poll.inc"
 
 A=$(gh_ctl POST /__fake/runs "{\"workflow\": \"CI\", \"head_sha\": \"$SHA\", \"advance\": {\"on\": \"manual\"},
     \"ticks\": 1, \"jobs\": [{\"name\": \"build\", \"steps\": [\"Set up job\", \"s1\", \"s2\", \"s3\", \"s4\",
@@ -107,74 +62,4 @@ err = sys.argv[1]
 for s in ("s1", "s2", "s3", "s4"):
     assert err.count("build/%s success" % s) == 1, (s, err)' "$err"
 
-# A re-run while another run moves: CI passed, Lint runs; CI's attempt 2
-# starts (it leaves the completed runs) and Lint then passes: no verdict
-# until attempt 2 ends (it fails: 1).
-SHA=$(printf 'a11ce%035x' 8)
-C=$(gh_ctl POST /__fake/runs "{\"workflow\": \"CI\", \"head_sha\": \"$SHA\", \"advance\": {\"on\": \"manual\"},
-    \"completed\": true, \"attempts\": [{\"jobs\": [{\"name\": \"build\"}]},
-    {\"jobs\": [{\"name\": \"build\", \"steps\": [{\"name\": \"Run tests\", \"conclusion\": \"failure\"}]}]}]}" |
-    json 'd["id"]')
-L=$(gh_ctl POST /__fake/runs "{\"workflow\": \"Lint\", \"head_sha\": \"$SHA\", \"advance\": {\"on\": \"manual\"},
-    \"ticks\": 1, \"jobs\": [{\"name\": \"lint\", \"steps\": [\"Set up job\", \"a\", \"b\", \"c\", \"Complete job\"]}]}" |
-    json 'd["id"]')
-spawn "$HOMELAB" ci watch "$SHA" --timeout 5m
-wait_polls "" 0 1
-gh_ctl POST /__fake/advance "{\"run\": $L}" >/dev/null
-l=$(lines)
-wait_polls completed "$l" 2
-gh_ctl POST /__fake/advance "{\"run\": $C}" >/dev/null          # the re-run: attempt 2 queued
-l=$(lines)
-wait_polls completed "$l" 2
-gh_ctl POST /__fake/advance "{\"run\": $L, \"until\": \"completed\"}" >/dev/null
-l=$(lines)
-wait_polls "" "$l" 2              # no run in progress now: the full list again
-check "Lint passing does not end the watch while CI's attempt 2 runs" kill -0 "$bg"
-gh_ctl POST /__fake/advance "{\"run\": $C, \"until\": \"completed\"}" >/dev/null
-reap
-expect_rc 1 "attempt 2 failed: 1"
-expect_out_contains "attempt 2" "the result names the attempt"
-expect_err_contains "(attempt 2) queued" "the re-run was seen when it started"
-# The same by the run's id ('#ID', what `gh run watch ID` is given): the
-# run is read once (its commit and event), then followed through its
-# commit's runs by status as above: five steps cost no rate limit, and
-# neither the run nor its jobs are read again until it completes.
-SHA=$(printf 'a11ce%035x' 9)
-D=$(gh_ctl POST /__fake/runs "{\"workflow\": \"CI\", \"head_sha\": \"$SHA\", \"advance\": {\"on\": \"manual\"},
-    \"ticks\": 1, \"jobs\": [{\"name\": \"build\", \"steps\": [\"Set up job\", \"s1\", \"s2\", \"s3\", \"s4\",
-    \"s5\", \"s6\", \"Complete job\"]}]}" | json 'd["id"]')
-spawn "$HOMELAB" ci watch "#$D" --timeout 5m
-wait_polls "" 0 1
-gh_ctl POST /__fake/advance "{\"run\": $D}" >/dev/null
-wait_polls completed 0 2
-s0=$(lines)
-i=0
-while [ $i -lt 5 ]; do
-    gh_ctl POST /__fake/advance "{\"run\": $D}" >/dev/null
-    l=$(lines)
-    wait_polls completed "$l" 2
-    i=$((i + 1))
-done
-s1=$(lines)
-check "'#ID': five steps of the run cost no rate limit, the run and its jobs are not read" \
-    python3 -c '
-import json, sys
-recs = [json.loads(l) for l in open(sys.argv[1]).readlines()[int(sys.argv[2]):int(sys.argv[3])]]
-hl = [r for r in recs if r["user_agent"].startswith("homelab")]
-assert len(hl) >= 10, len(hl)
-assert all(r["rate_cost"] == 0 and r["status"] == 304 for r in hl), \
-    [(r["path"], r["query"].get("status"), r["status"]) for r in hl if r["rate_cost"]]
-assert not [r for r in hl if not r["path"].endswith("/actions/runs")], \
-    [r["path"] for r in hl if not r["path"].endswith("/actions/runs")]' \
-    "$T/gh.requests" "$s0" "$s1"
-gh_ctl POST /__fake/advance "{\"run\": $D, \"until\": \"completed\"}" >/dev/null
-reap
-expect_rc 0 "'#ID': the run passed: 0"
-expect_out_contains "(run $D)" "the result is that run"
-check "'#ID': the run was read by its id once" python3 -c '
-import json, sys
-recs = [json.loads(l) for l in open(sys.argv[1])]
-n = sum(1 for r in recs if r["user_agent"].startswith("homelab")
-        and r["path"].endswith("/actions/runs/" + sys.argv[2]))
-assert n == 1, n' "$T/gh.requests" "$D"
 finish
