@@ -85,6 +85,7 @@ struct http_client {
     double deadline;
     int plain_http;        /* http:// to loopback was allowed */
     int answered;          /* some HTTP response came from this server */
+    int reached;           /* a connection to it was made (answered or not) */
     double outage_since;   /* clock_wall() of the first failure since the
                             * last answer, 0 when none */
     int last_curl;         /* CURLcode of the last transport failure */

@@ -190,6 +190,10 @@ int http_request(struct http_client *c, const char *path, const char *const *ext
     double started = clock_now();
     CURLcode rc = curl_easy_perform(c->easy);
     curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_off_t connected_us = 0;
+    if (curl_easy_getinfo(c->easy, CURLINFO_CONNECT_TIME_T, &connected_us) == CURLE_OK &&
+        connected_us > 0)
+        c->reached = 1;
     curl_slist_free_all(headers);
     curl_slist_free_all(connect_to);
     int ret = attempt_outcome(c, &t, rc, url.data, errbuf, e);

@@ -113,11 +113,13 @@ void http_wait_tick(struct http_client *c)
 }
 
 /* A failure that will not go away by itself before anyone answered: the
- * name does not resolve, or nothing listens where we connect. */
+ * name does not resolve, or nothing listens where we connect. Once a
+ * connection was made (reset, stalled, cut: the server is there), a
+ * refusal is a restart or an outage, and is retried like one. */
 static int first_contact_permanent(const struct http_client *c)
 {
-    return !c->answered && (c->last_curl == CURLE_COULDNT_RESOLVE_HOST ||
-                            c->last_curl == CURLE_COULDNT_CONNECT);
+    return !c->answered && !c->reached && (c->last_curl == CURLE_COULDNT_RESOLVE_HOST ||
+                                           c->last_curl == CURLE_COULDNT_CONNECT);
 }
 
 static void first_contact_error(const struct http_client *c, struct err *e)
