@@ -210,7 +210,8 @@ int ci_follow(struct cmd_ctx *ctx, struct ci_provider *p, const struct ci_target
     w.layout->start(&w);
 
     int code = follow_loop(&w);
-    w.layout->stop(&w);
+    if (w.layout->stop)
+        w.layout->stop(&w);
     set_deadline(&w, clock_now() + REPORT_BUDGET);
     if (code == EXIT_INTERRUPTED)
         err_set(&ctx->err, EXIT_INTERRUPTED, "interrupted");

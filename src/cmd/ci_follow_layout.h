@@ -69,7 +69,8 @@ struct follow_layout {
      * opened: the repo looked up): e set with EXIT_TIMEOUT, in the words
      * timed_out uses when no run was seen; `timeout` in seconds. */
     void (*timed_out_unopened)(const char *label, double timeout, struct err *e);
-    /* Before the end: stop hearing from the provider (its feed). */
+    /* Before the end: stop hearing from the provider (its feed); NULL:
+     * nothing to stop. */
     void (*stop)(struct follow *w);
     /* The output at the end, on a verdict (0, 1, 4) or not. */
     void (*end)(struct follow *w, int code);

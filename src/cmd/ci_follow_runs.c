@@ -308,11 +308,6 @@ static void start(struct follow *w)
     w->confirmed = 1; /* the runs only ever come from reads */
 }
 
-static void stop(struct follow *w)
-{
-    (void)w;
-}
-
 static void release(struct follow *w)
 {
     struct runs *rs = impl(w);
@@ -328,7 +323,6 @@ const struct follow_layout follow_runs_layout = {
     .not_appeared = not_appeared,
     .timed_out = timed_out,
     .timed_out_unopened = timed_out_unopened,
-    .stop = stop,
     .end = end,
     .release = release,
 };

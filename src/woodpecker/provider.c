@@ -195,23 +195,36 @@ static int runs_differ(const struct ci_runset *a, const struct ci_runset *b)
     return differ;
 }
 
+/* The number of the commit's newest pipeline (the list only, no detail read). */
+static int wp_newest_run(struct ci_provider *p, const char *sha, const struct ci_filter *f,
+                         long long *number, struct err *e)
+{
+    (void)f;
+    struct wp_impl *w = p->impl;
+    struct wp_pipeline item;
+    long long newest = 0;
+    int rc = wp_find_pipeline(client_of(p), w->repo->id, sha, &item, &newest, e);
+    if (rc < 0)
+        return -1;
+    w->newest = newest;
+    if (rc == 1) {
+        *number = item.number;
+        wp_pipeline_release(&item);
+    }
+    return rc;
+}
+
 /* Woodpecker has one pipeline per commit that matters: the newest. The
  * server has no conditional requests: *changed compares what was read. */
 static int wp_runs_of_commit(struct ci_provider *p, const char *sha, const struct ci_filter *f,
                              struct ci_runset *out, int *changed, struct err *e)
 {
-    (void)f;
-    struct wp_impl *w = p->impl;
-    struct wp_pipeline pl;
-    long long newest = 0;
-    int rc = wp_find_pipeline(client_of(p), w->repo->id, sha, &pl, &newest, e);
+    long long number = 0;
+    int rc = wp_newest_run(p, sha, f, &number, e);
     if (rc < 0)
         return -1;
-    w->newest = newest;
     struct ci_runset fresh = { 0 };
     if (rc == 1) {
-        long long number = pl.number;
-        wp_pipeline_release(&pl);
         fresh.runs = xcalloc(1, sizeof(*fresh.runs));
         if (wp_run_by_id(p, number, &fresh.runs[0], e) < 0) {
             free(fresh.runs);
@@ -469,24 +482,6 @@ static int wp_wait_change(struct ci_provider *p, double max)
         wp_hints_check(&w->hints, now);
         wp_hints_wait(&w->hints, until - now < 0.2 ? until - now : 0.2);
     }
-}
-
-static int wp_newest_run(struct ci_provider *p, const char *sha, const struct ci_filter *f,
-                         long long *number, struct err *e)
-{
-    (void)f;
-    struct wp_impl *w = p->impl;
-    struct wp_pipeline item;
-    long long newest = 0;
-    int rc = wp_find_pipeline(client_of(p), w->repo->id, sha, &item, &newest, e);
-    if (rc < 0)
-        return -1;
-    w->newest = newest;
-    if (rc == 1) {
-        *number = item.number;
-        wp_pipeline_release(&item);
-    }
-    return rc;
 }
 
 /* The list's pages, newest first, as far as `max` pipelines or until
