@@ -9,7 +9,7 @@
 #                 the integration suite's leaks are valgrind's, in
 #                 check-long (LSan's exit scan costs ~50 ms CPU per client
 #                 start, ~50 CPU s a suite; SAN_LEAKS=1 turns it on)
-#   make check-long  the long parts (by hand for now; tests/README.md): the
+#   make check-long  the long parts (CI runs them after make check): the
 #                 integration suite on the plain binary under valgrind, the full chaos soak
 #                 (200 ci watch + 50 deploy wait runs), timed fuzzing,
 #                 clang-tidy's clang-analyzer checks
