@@ -132,7 +132,7 @@ check-long: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@$(MAKE) --no-print-directory -j$(NPROC) fuzz-build
 	@$(MAKE) --no-print-directory valgrind-tree VG_TREE=build/valgrind VG_ONLY=
-	@tests/run build/valgrind
+	@RETRY_FAILED=1 tests/run build/valgrind
 	@bench/chaos --runs $(CHAOS_RUNS) --deploy-runs $(CHAOS_DEPLOY_RUNS)
 	@tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_NAMES)
 	@LINT_DEEP=1 tests/lint.sh
@@ -230,7 +230,7 @@ valgrind-tree: all
 
 valgrind: deps
 	@$(MAKE) --no-print-directory valgrind-tree VG_TREE=build/valgrind VG_ONLY=
-	@tests/run build/valgrind
+	@RETRY_FAILED=1 tests/run build/valgrind
 
 demo: deps all
 	@tests/demo.sh
