@@ -147,7 +147,7 @@ static void frame(struct follow *w, double now, struct buf *out)
 static void adopt(struct follow *w, struct ci_run *fresh)
 {
     struct ci_run old = { 0 };
-    int had = w->runs.n > 0;
+    int had = w->runs.n > 0 && w->runs.runs;
     if (had) {
         old = w->runs.runs[0];
     } else {

@@ -309,8 +309,8 @@ void logs_check_empty(struct logs *L, const struct ci_job *j, const struct ci_st
         no_job_log(L, j);
         return;
     }
-    if (L->printed || !ci_step_ran(st))
-        return;
+    if (L->printed || !st || !ci_step_ran(st))
+        return; /* a log kept per step needs its step */
     if (!ci_state_final(st->state)) {
         logs_note(L, "%s is %s and has no output yet; --follow streams it", L->label.data,
              ci_view_word(st->status));
