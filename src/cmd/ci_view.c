@@ -10,6 +10,17 @@
 #include "core/sanitize.h"
 #include "woodpecker/model.h"
 
+/*
+ * At most `max` bytes of a server's text, cut on a UTF-8 boundary: the
+ * commit and branch come from the server, and "%.7s" could end a line in
+ * half a character (found by tests/fuzz/fuzz_model).
+ */
+static const char *cut(const char *s, size_t max, char *dst, size_t n)
+{
+    ci_first_line(s ? s : "", max, dst, n);
+    return dst;
+}
+
 const char *ci_view_word(const char *s)
 {
     return s ? s : "unknown";
@@ -39,9 +50,10 @@ enum term_color ci_view_tone(enum ci_state s)
 /* "CI #12 failure push main 3cc04da (run 30000000301, attempt 2)" */
 void ci_view_run_line(const struct ci_run *r, struct buf *out)
 {
-    buf_addf(out, "%s #%lld %s %s %s %.7s (run %lld", ci_view_workflow(r), r->number,
+    char sha[16];
+    buf_addf(out, "%s #%lld %s %s %s %s (run %lld", ci_view_workflow(r), r->number,
              ci_view_word(r->status), r->event ? r->event : "-", r->branch ? r->branch : "-",
-             r->sha ? r->sha : "", r->id);
+             cut(r->sha, 7, sha, sizeof(sha)), r->id);
     if (r->attempt > 1)
         buf_addf(out, ", attempt %d", r->attempt);
     buf_addf(out, ")");
@@ -132,12 +144,12 @@ static void timing(const struct ci_run *r, long long now, char *out, size_t outl
 
 void ci_view_pipeline_line(const struct ci_run *r, long long now, struct buf *out)
 {
-    char t[48], msg[80];
+    char t[48], msg[80], sha[16];
     timing(r, now, t, sizeof(t));
     wp_first_line(s_or(r->message, ""), 72, msg, sizeof(msg));
-    buf_addf(out, "#%lld %s %s %s %.7s %s %s", r->number, ci_view_word(r->status),
-             s_or(r->event, ""), r->branch && *r->branch ? r->branch : "-", s_or(r->sha, ""), t,
-             msg);
+    buf_addf(out, "#%lld %s %s %s %s %s %s", r->number, ci_view_word(r->status),
+             s_or(r->event, ""), r->branch && *r->branch ? r->branch : "-",
+             cut(r->sha, 7, sha, sizeof(sha)), t, msg);
     while (out->len && out->data[out->len - 1] == ' ')
         out->data[--out->len] = '\0';
 }
@@ -227,15 +239,16 @@ json_t *ci_view_pipeline_json(const struct ci_run *r)
 /* "#61    failure   push         main                 07febff  3m       1m57s    Fix …" */
 static void pipeline_list_row(const struct ci_run *r, long long now, int color, struct buf *out)
 {
-    char age[32], dur[32] = "-", msg[64];
+    char age[32], dur[32] = "-", msg[64], branch[32], sha[16];
     wp_format_duration(now - r->created, age, sizeof(age));
     if (r->started)
         wp_format_duration(wp_elapsed(r->started, r->finished, now), dur, sizeof(dur));
     wp_first_line(s_or(r->message, ""), 50, msg, sizeof(msg));
     buf_addf(out, "%-6lld ", r->number);
     ci_paint_status(out, color, ci_view_word(r->status), 9);
-    buf_addf(out, " %-12s %-20.20s %-8.7s %-8s %-8s %s\n", s_or(r->event, ""),
-             s_or(r->branch, ""), s_or(r->sha, ""), age, dur, msg);
+    buf_addf(out, " %-12s %-20s %-8s %-8s %-8s %s\n", s_or(r->event, ""),
+             cut(r->branch, 20, branch, sizeof(branch)), cut(r->sha, 7, sha, sizeof(sha)), age,
+             dur, msg);
 }
 
 /* ---- both layouts ---- */

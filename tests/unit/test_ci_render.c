@@ -10,6 +10,7 @@
 
 #include "cmd/ci_common.h"
 #include "cmd/ci_view.h"
+#include "woodpecker/provider.h"
 
 static const char *doc =
     "{\"id\":1234,\"number\":42,\"status\":\"failure\",\"event\":\"push\","
@@ -39,6 +40,31 @@ static void test_ci_render__summary_and_tree(void **state)
                         "  build                      failure   1m57s\n"
                         "    test                     failure   1m49s  exit 2\n");
     buf_release(&b);
+    wp_pipeline_release(&p);
+    json_decref(j);
+}
+
+/* A server's commit that is not hex is cut on a character boundary, not in
+ * the middle of "ț" (a regression input of tests/fuzz/fuzz_model). */
+static void test_ci_render__commit_cut_on_a_character(void **state)
+{
+    (void)state;
+    json_t *j = json_loads("{\"id\":1,\"number\":3,\"status\":\"success\",\"event\":\"push\","
+                           "\"branch\":\"main\",\"commit\":\"9fceb0\u021b\u03de5\"}",
+                           0, NULL);
+    struct wp_pipeline p;
+    assert_int_equal(wp_pipeline_from_json(j, &p), 0);
+    struct ci_run r;
+    wp_pipeline_to_run(&p, &r);
+    struct buf b;
+    buf_init(&b, 0);
+    ci_view_pipeline_line(&r, 1760000200, &b);
+    assert_int_equal(strncmp(b.data, "#3 success push main 9fceb0 ", 28), 0);
+    buf_reset(&b);
+    ci_view_run_line(&r, &b);
+    assert_non_null(strstr(b.data, " main 9fceb0 (run 3)"));
+    buf_release(&b);
+    ci_run_release(&r);
     wp_pipeline_release(&p);
     json_decref(j);
 }
@@ -144,6 +170,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ci_render__summary_and_tree),
+        cmocka_unit_test(test_ci_render__commit_cut_on_a_character),
         cmocka_unit_test(test_ci_render__shell_quote),
         cmocka_unit_test(test_ci_render__step_changes),
         cmocka_unit_test(test_ci_render__no_feed),
