@@ -82,12 +82,14 @@ static void json_change(struct follow *w, const char *kind, const char *wf, cons
 
 static void report_pipeline(struct follow *w)
 {
-    char line[64];
+    char line[64], status[48];
     const struct ci_run *cur = follow_one(w);
     if (w->ctx->mode == OUTPUT_JSON) {
         json_change(w, "pipeline", NULL, NULL, NULL);
     } else {
-        snprintf(line, sizeof(line), "#%lld %.40s", cur->number, cur->status);
+        /* the server's word, cut on a character boundary */
+        ci_first_line(ci_view_word(cur->status), 40, status, sizeof(status));
+        snprintf(line, sizeof(line), "#%lld %s", cur->number, status);
         term_plain_line(&w->plain, stderr, line);
     }
 }

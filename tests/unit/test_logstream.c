@@ -95,6 +95,12 @@ static void test_logstream__in_band_ends(void **state)
     assert_false(ls.eof || ls.not_running);
     assert_int_equal(s.entries, 0);
     wp_logstream_release(&ls);
+
+    /* the server's text reaches a terminal (--verbose): escaped */
+    wp_logstream_init(&ls, on_entry, NULL, &s);
+    assert_int_equal(event(&ls, "error", "gone \x1b]52;c;aGk=\x07", ""), 1);
+    assert_string_equal(ls.error, "gone \\x1b]52;c;aGk=\\x07");
+    wp_logstream_release(&ls);
 }
 
 int main(void)
