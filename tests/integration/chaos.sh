@@ -1,7 +1,8 @@
 #!/bin/sh
 # Faults and deadlines: regression tests for what the chaos soak found, then
-# a short soak (bench/chaos, CHAOS_RUNS ci watch runs, default 10,
-# and CHAOS_DEPLOY_RUNS deploy wait runs, default 5; each run
+# a short soak (bench/chaos, CHAOS_RUNS ci watch runs, default 6,
+# and CHAOS_DEPLOY_RUNS deploy wait runs, default 3: a canary in the
+# everyday command, the 200 + 50 runs are make check-long's; each run
 # is one test; a run may end up to 20 s past its --timeout, 10x the
 # benchmark's 2 s, as the suite runs on busy machines). The full soak
 # (`make check-long`) and its figures: bench/README.md.
@@ -88,7 +89,7 @@ check "no kubectl is left running when homelab exits${left:+ (left: $left)}" [ -
 if under_valgrind; then
     ok "# SKIP the chaos soak under valgrind (too slow for its timings)"
 else
-    "$ROOT/bench/chaos" --runs "${CHAOS_RUNS:-10}" --deploy-runs "${CHAOS_DEPLOY_RUNS:-5}" \
+    "$ROOT/bench/chaos" --runs "${CHAOS_RUNS:-6}" --deploy-runs "${CHAOS_DEPLOY_RUNS:-3}" \
         --parallel "${CHAOS_PARALLEL:-3}" --grace 20 --tap --homelab "$HOMELAB" ${CHAOS_SEED:+--seed "$CHAOS_SEED"}
     check "the chaos soak passed (exit $?)" [ $? -eq 0 ]
 fi
