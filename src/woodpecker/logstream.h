@@ -8,8 +8,8 @@
  * server skips what it sent). The server ends a log in band: an `eof`
  * event, or an `error` event whose data is "eof" (servers before v3.12);
  * an `error` "step not running (anymore)" means the step is not (or no
- * longer) streamed; any other `error` is kept as text for the caller (sanitized,
- * core/sanitize.h, and cut on a character boundary).
+ * longer) streamed; any other `error` is kept as text for the caller
+ * (sanitized, core/sanitize.h, and cut on a character boundary).
  * These states end the connection; `eof` and `not_running` are sticky
  * across connections, `messages` and `error` are per connection.
  *
