@@ -347,14 +347,8 @@ static int show_stored(struct logs *L, const struct ci_job *j, const struct ci_s
 /* Error messages quote names and states that come from the server. */
 static void sanitize_err(struct err *e)
 {
-    struct buf safe;
-    buf_init(&safe, 0);
-    sanitize_append(&safe, e->msg, strlen(e->msg), 0);
-    snprintf(e->msg, sizeof(e->msg), "%s", safe.data);
-    buf_reset(&safe);
-    sanitize_append(&safe, e->hint, strlen(e->hint), 0);
-    snprintf(e->hint, sizeof(e->hint), "%s", safe.data);
-    buf_release(&safe);
+    sanitize_into(e->msg, sizeof(e->msg), e->msg, strlen(e->msg));
+    sanitize_into(e->hint, sizeof(e->hint), e->hint, strlen(e->hint));
 }
 
 /* The provider's choice for --job/--step; an ambiguous name's candidates

@@ -241,3 +241,23 @@ int sanitize_append(struct buf *out, const char *in, size_t len, unsigned flags)
         return buf_adds(out, "\x1b[0m");
     return 0;
 }
+
+void sanitize_into(char *dst, size_t n, const char *in, size_t len)
+{
+    if (!n)
+        return;
+    /* Each input byte gives at least one output byte, so what the first
+     * n + 3 give covers dst, and a character cut at that input boundary
+     * only shows past it. */
+    if (len > n + 3)
+        len = n + 3;
+    struct buf b;
+    buf_init(&b, 0);
+    (void)sanitize_append(&b, in, len, 0);
+    size_t k = b.len < n ? b.len : n - 1;
+    while (k > 0 && ((unsigned char)b.data[k] & 0xc0) == 0x80)
+        k--;
+    memcpy(dst, b.data, k);
+    dst[k] = '\0';
+    buf_release(&b);
+}

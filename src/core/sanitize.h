@@ -62,4 +62,11 @@ enum sanitize_flags {
  */
 int sanitize_append(struct buf *out, const char *in, size_t len, unsigned flags);
 
+/*
+ * The sanitized form of in[0..len) (no flags) in dst[n], its longest
+ * prefix that fits, cut before a character: for server text kept in a
+ * fixed-size field. `in` may be `dst`.
+ */
+void sanitize_into(char *dst, size_t n, const char *in, size_t len);
+
 #endif

@@ -6,16 +6,6 @@
 
 #include "core/sanitize.h"
 
-/* The server's words, escaped for a terminal and cut on a character. */
-static void keep_error(struct wp_logstream *ls, const char *text, size_t len)
-{
-    struct buf b;
-    buf_init(&b, sizeof(ls->error) - 1);
-    (void)sanitize_append(&b, text, len, 0); /* past the cap: a prefix, which is enough */
-    snprintf(ls->error, sizeof(ls->error), "%s", b.data);
-    buf_release(&b);
-}
-
 int wp_logstream_event(struct wp_logstream *ls, const struct sse_event *ev)
 {
     if (!strcmp(ev->type, "eof")) {
@@ -28,7 +18,7 @@ int wp_logstream_event(struct wp_logstream *ls, const struct sse_event *ev)
         else if (!strncmp(ev->data, "step not running", 16))
             ls->not_running = 1;
         else
-            keep_error(ls, ev->data, ev->data_len);
+            sanitize_into(ls->error, sizeof(ls->error), ev->data, ev->data_len);
         return 1;
     }
     if (strcmp(ev->type, "message"))

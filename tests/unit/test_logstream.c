@@ -101,6 +101,15 @@ static void test_logstream__in_band_ends(void **state)
     assert_int_equal(event(&ls, "error", "gone \x1b]52;c;aGk=\x07", ""), 1);
     assert_string_equal(ls.error, "gone \\x1b]52;c;aGk=\\x07");
     wp_logstream_release(&ls);
+
+    /* a long one keeps its start (it must still read as an error) */
+    char longer[300];
+    memset(longer, 'x', sizeof(longer) - 1);
+    longer[sizeof(longer) - 1] = '\0';
+    wp_logstream_init(&ls, on_entry, NULL, &s);
+    assert_int_equal(event(&ls, "error", longer, ""), 1);
+    assert_int_equal(strlen(ls.error), sizeof(ls.error) - 1);
+    wp_logstream_release(&ls);
 }
 
 int main(void)

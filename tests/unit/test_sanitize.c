@@ -237,6 +237,24 @@ static void test_sanitize__cap(void **state)
     buf_release(&out);
 }
 
+/* Into a fixed field: the longest prefix that fits, cut before a
+ * character (here before "\xcf\x9e"), also in place. */
+static void test_sanitize__into(void **state)
+{
+    (void)state;
+    char field[10];
+    sanitize_into(field, sizeof(field), "9fceb0\xc8\x9b\xcf\x9e", 10);
+    assert_string_equal(field, "9fceb0\xc8\x9b");
+    sanitize_into(field, sizeof(field), "process not found, and more", 27);
+    assert_string_equal(field, "process n");
+    snprintf(field, sizeof(field), "a\x1b[2J");
+    sanitize_into(field, sizeof(field), field, strlen(field));
+    assert_string_equal(field, "a\\x1b[2J");
+    char one[1] = { 'x' };
+    sanitize_into(one, sizeof(one), "abc", 3);
+    assert_int_equal(one[0], '\0');
+}
+
 static void test_sanitize__every_byte_is_safe(void **state)
 {
     (void)state;
@@ -286,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_sanitize__utf8_invalid),
         cmocka_unit_test(test_sanitize__utf8_truncated),
         cmocka_unit_test(test_sanitize__cap),
+        cmocka_unit_test(test_sanitize__into),
         cmocka_unit_test(test_sanitize__every_byte_is_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
