@@ -255,7 +255,7 @@ void sanitize_into(char *dst, size_t n, const char *in, size_t len)
     buf_init(&b, 0);
     (void)sanitize_append(&b, in, len, 0);
     size_t k = b.len < n ? b.len : n - 1;
-    while (k > 0 && ((unsigned char)b.data[k] & 0xc0) == 0x80)
+    while (k > 0 && is_cont((unsigned char)b.data[k]))
         k--;
     memcpy(dst, b.data, k);
     dst[k] = '\0';
