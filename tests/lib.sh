@@ -300,16 +300,23 @@ gh_expect_no_leak() {
 # run_interrupted_when SIGNAL FILE PATTERN CMD...: starts CMD in the
 # background and sends SIGNAL once a line added to FILE after the start
 # matches PATTERN (grep -E): FILE is a fake's request log (the client's
-# request arrived) or "$T/err" (the client said something). Records $out,
-# $err, $rc like `run`, and $interrupt_ms, from the signal to the exit.
-# Bounded by watchdogs (30 s for the event, 30 s for the exit). FILE may be
-# "cmd:COMMAND" instead: its output is searched (e.g. a fake's control API
-# request list, which shows requests as they arrive, before they end).
+# request arrived) or "$T/out" or "$T/err" (the client said something).
+# FILE may be "cmd:COMMAND" instead: its output is searched (e.g. a fake's
+# control API request list, which shows requests as they arrive, before
+# they end). Records $out, $err, $rc like `run`, and $interrupt_ms, from the
+# signal to the exit. Bounded: a pattern that has not shown after
+# WAIT_LIMIT seconds (300) fails the script, and a watchdog kills a client
+# that has not exited 30 s after the signal.
 run_interrupted_when() {
     sig=$1 file=$2 pattern=$3; shift 3
+    # A request log grows: only lines added after the start count. $T/out
+    # and $T/err are emptied before the start (the job opens them only once
+    # it runs), so all of theirs count.
     skip=0
-    [ "$file" != "$T/err" ] && [ -f "$file" ] && skip=$(wc -l < "$file")
-    # emptied before the start: the job opens them only once it runs
+    case "$file" in
+        "$T/out"|"$T/err"|cmd:*) ;;
+        *) [ -f "$file" ] && skip=$(wc -l < "$file") ;;
+    esac
     : >"$T/out"; : >"$T/err"
     "$@" >"$T/out" 2>"$T/err" &
     pid=$!
@@ -319,8 +326,14 @@ run_interrupted_when() {
               *) tail -n "+$((skip + 1))" "$file" 2>/dev/null ;;
           esac | grep -Eq -- "$pattern"; do
         i=$((i + 1))
-        if [ "$i" -gt 600 ] || ! kill -0 "$pid" 2>/dev/null; then
-            echo "# run_interrupted_when: '$pattern' never showed in $file" >&2
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "# run_interrupted_when: the client exited before '$pattern' showed in $file" >&2
+            break
+        fi
+        # a pattern that never shows must fail the script, not end in a
+        # signal that makes the checks after it pass anyway
+        if [ "$i" -gt $(( ${WAIT_LIMIT:-300} * 20 )) ]; then
+            not_ok "run_interrupted_when: '$pattern' showed in $file"
             break
         fi
         sleep 0.05
