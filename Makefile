@@ -97,6 +97,13 @@ $(B)/tests/%: tests/unit/%.c $(B)/libhomelab.a
 
 unit: $(UNIT_BIN)
 
+# The tests' client for the fakes' control ports (tests/lib.sh runs it; a
+# curl over TLS costs some 40 ms of CPU a call). Always build/, whatever B.
+FAKECTL = build/fakectl
+$(FAKECTL): tests/fakectl.c
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
+
 -include $(wildcard $(B)/obj/*.d $(B)/obj/*/*.d $(B)/tests/*.d $(B)/fuzz/*.d)
 
 # Set-up installs what is missing (it may use sudo); test targets only
@@ -123,7 +130,7 @@ san:
 # no CPU waits for the other's last link or for clang-tidy alone at the end.
 NPROC ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
-	@$(MAKE) --no-print-directory -j$(NPROC) all unit san lint-warm
+	@$(MAKE) --no-print-directory -j$(NPROC) all unit san lint-warm $(FAKECTL)
 	@tests/run build:unit build/san tests/lint.sh
 
 # One long part after the other, so the soak (which checks deadlines) never
@@ -222,7 +229,7 @@ lint: deps
 # does not (ASan and LSan cover every script in build/san there).
 VG_TREE  ?= build/valgrind
 
-valgrind-tree: all
+valgrind-tree: all $(FAKECTL)
 	@mkdir -p $(VG_TREE)
 	@ln -sf ../../tests/valgrind/homelab $(VG_TREE)/homelab
 	@ln -sf ../../tests/valgrind/report $(VG_TREE)/report
@@ -234,7 +241,7 @@ valgrind: deps
 	@$(MAKE) --no-print-directory valgrind-tree VG_TREE=build/valgrind VG_ONLY=
 	@RETRY_FAILED=1 tests/run build/valgrind
 
-demo: deps all
+demo: deps all $(FAKECTL)
 	@tests/demo.sh
 
 clean:

@@ -46,6 +46,14 @@ TOKEN="wp-test-token-$$-s3cr3t"
 # off the module path, as running the script did.
 FAKES="$ROOT/tests/fakes${PYTHONPATH:+:$PYTHONPATH}"
 
+# The client for the fakes' control APIs (tests/fakectl.c; make check and
+# tests/run build it, a script run by hand builds it here): each fake
+# serves /__fake/ in plain HTTP on a loopback port of its own, which costs
+# a test a process start per call where curl over TLS cost some 40 ms of CPU.
+: "${FAKECTL:=$ROOT/build/fakectl}"
+[ -x "$FAKECTL" ] || make --no-print-directory -s -C "$ROOT" build/fakectl >&2 ||
+    { echo "not ok - building $FAKECTL (make build/fakectl)"; exit 1; }
+
 wait_for_file() { # FILE [SECONDS]
     i=0
     while [ ! -s "$1" ]; do
@@ -57,15 +65,16 @@ wait_for_file() { # FILE [SECONDS]
 
 # start_woodpecker SCENARIO_JSON [extra args...]
 # Starts the fake Woodpecker and points the client at it through ci.dial.
+# Sets WP_PORT (and WP_CTL_PORT, the control port wp_ctl uses).
 start_woodpecker() {
     scenario=$1; shift
-    rm -f "$T/wp.port"
+    rm -f "$T/wp.port" "$T/wp.ctlport"
     PYTHONSAFEPATH=1 PYTHONPATH="$FAKES" python3 -m woodpecker --cert "$CERTS/woodpecker.pem" \
         --key "$CERTS/woodpecker.key" --scenario "$scenario" --port-file "$T/wp.port" \
-        --request-log "$T/wp.requests" "$@" 2>"$T/wp.log" &
+        --control-port-file "$T/wp.ctlport" --request-log "$T/wp.requests" "$@" 2>"$T/wp.log" &
     FAKE_PIDS="$FAKE_PIDS $!"
     wait_for_file "$T/wp.port" || { cat "$T/wp.log" >&2; return 1; }
-    WP_PORT=$(cat "$T/wp.port")
+    read -r WP_PORT <"$T/wp.port"; read -r WP_CTL_PORT <"$T/wp.ctlport"
     export WOODPECKER_SERVER="https://ci.homelab.test"
     export HOMELAB_WP_IP="127.0.0.1:$WP_PORT"
     export HOMELAB_CACERT="$CERTS/ca.pem"
@@ -73,12 +82,7 @@ start_woodpecker() {
 }
 
 # wp_ctl METHOD PATH [JSON]: talk to the fake's control API (/__fake/...).
-wp_ctl() {
-    curl -sS --fail --cacert "$CERTS/ca.pem" \
-        --connect-to "ci.homelab.test:443:127.0.0.1:$WP_PORT" \
-        -X "$1" ${3:+-H 'Content-Type: application/json' --data "$3"} \
-        "https://ci.homelab.test$2"
-}
+wp_ctl() { "$FAKECTL" "$WP_CTL_PORT" "$1" "$2" ${3:+"$3"}; }
 
 # run CMD...: runs it, recording $out, $err and $rc.
 run() {
@@ -128,30 +132,28 @@ start_vault() {
 # start_kube SCENARIO [extra args]: starts the fake Kubernetes API server and
 # points kubectl at it (KUBECONFIG; contexts fake, fake-badtoken, fake-wrongca,
 # fake-refused, fake-plainhttp). SCENARIO is a name in tests/data/kube
-# (rollout-ok) or a path to a scenario file. Sets KUBE_PORT.
+# (rollout-ok) or a path to a scenario file. Sets KUBE_PORT (and
+# KUBE_CTL_PORT, the control port kube_ctl uses).
 start_kube() {
     scenario=$1; shift
     case "$scenario" in
         */*|*.json) ;;
         *) scenario="$ROOT/tests/data/kube/$scenario.json" ;;
     esac
-    rm -f "$T/kube.port"
+    rm -f "$T/kube.port" "$T/kube.ctlport"
     PYTHONSAFEPATH=1 PYTHONPATH="$FAKES" python3 -m kube --cert "$CERTS/local.pem" --key "$CERTS/local.key" \
         --ca "$CERTS/ca.pem" --scenario "$scenario" --port-file "$T/kube.port" \
-        --kubeconfig "$T/kubeconfig" --request-log "$T/kube.requests" "$@" 2>"$T/kube.log" &
+        --control-port-file "$T/kube.ctlport" --kubeconfig "$T/kubeconfig" \
+        --request-log "$T/kube.requests" "$@" 2>"$T/kube.log" &
     FAKE_PIDS="$FAKE_PIDS $!"
     wait_for_file "$T/kube.port" || { cat "$T/kube.log" >&2; return 1; }
-    KUBE_PORT=$(cat "$T/kube.port")
+    read -r KUBE_PORT <"$T/kube.port"; read -r KUBE_CTL_PORT <"$T/kube.ctlport"
     export KUBECONFIG="$T/kubeconfig"
 }
 
 # kube_ctl METHOD PATH [JSON]: talk to the fake's control API (/__fake/...),
 # e.g. kube_ctl POST /__fake/actions '{"action":"set_image","sha":"..."}'.
-kube_ctl() {
-    curl -sS --fail --cacert "$CERTS/ca.pem" \
-        -X "$1" ${3:+-H 'Content-Type: application/json' --data "$3"} \
-        "https://127.0.0.1:$KUBE_PORT$2"
-}
+kube_ctl() { "$FAKECTL" "$KUBE_CTL_PORT" "$1" "$2" ${3:+"$3"}; }
 
 # requests_seen FAKE [REGEX]: how many requests the fake (wp or kube) has
 # answered (for a stream or watch: opened) whose path?query matches the
@@ -243,22 +245,24 @@ unset GH_TOKEN GITHUB_TOKEN GH_ENTERPRISE_TOKEN GITHUB_ENTERPRISE_TOKEN GH_HOST 
 # start_github [SCENARIO] [extra args]: starts tests/fakes/github.py (API host
 # api.github.test, log host logs.github.test, plus a CONNECT proxy for clients
 # that cannot be given an address, like gh). SCENARIO is a name in
-# tests/data/github (default: actions) or a path. Sets GH_PORT, GH_LOG_PORT,
+# tests/data/github (default: actions) or a path. Sets GH_PORT, GH_CTL_PORT
+# (the control port gh_ctl uses), GH_LOG_PORT,
 # GH_PROXY_PORT, GH_PROXY (its URL, for HTTPS_PROXY) and GH_TEST_TOKEN;
 # exports HOMELAB_GITHUB_API (GHES layout), HOMELAB_GITHUB_DIAL,
 # HOMELAB_GITHUB_REPO, HOMELAB_CACERT and GH_TOKEN.
 start_github() {
     gscen=${1:-actions}; [ $# -gt 0 ] && shift
     case "$gscen" in */*|*.json) ;; *) gscen="$ROOT/tests/data/github/$gscen.json" ;; esac
-    rm -f "$T/gh.port" "$T/gh.logport" "$T/gh.proxyport"
+    rm -f "$T/gh.port" "$T/gh.ctlport" "$T/gh.logport" "$T/gh.proxyport"
     PYTHONSAFEPATH=1 PYTHONPATH="$FAKES" python3 -m github --cert "$CERTS/github.pem" --key "$CERTS/github.key" \
         --log-cert "$CERTS/githublogs.pem" --log-key "$CERTS/githublogs.key" \
-        --scenario "$gscen" --port-file "$T/gh.port" --log-port-file "$T/gh.logport" \
+        --scenario "$gscen" --port-file "$T/gh.port" --control-port-file "$T/gh.ctlport" \
+        --log-port-file "$T/gh.logport" \
         --proxy-port-file "$T/gh.proxyport" --request-log "$T/gh.requests" "$@" 2>"$T/gh.log" &
     FAKE_PIDS="$FAKE_PIDS $!"
     wait_for_file "$T/gh.port" || { cat "$T/gh.log" >&2; return 1; }
-    GH_PORT=$(cat "$T/gh.port") GH_LOG_PORT=$(cat "$T/gh.logport")
-    GH_PROXY_PORT=$(cat "$T/gh.proxyport")
+    read -r GH_PORT <"$T/gh.port"; read -r GH_CTL_PORT <"$T/gh.ctlport"
+    read -r GH_LOG_PORT <"$T/gh.logport"; read -r GH_PROXY_PORT <"$T/gh.proxyport"
     GH_TEST_TOKEN="gh-test-token-$$-s3cr3t"
     GH_PROXY="http://127.0.0.1:$GH_PROXY_PORT"
     export HOMELAB_GITHUB_API="https://api.github.test/api/v3"
@@ -270,12 +274,7 @@ start_github() {
 
 # gh_ctl METHOD PATH [JSON]: the GitHub fake's control API, e.g.
 # gh_ctl POST /__fake/advance '{"run": 30000000301, "until": "completed"}'.
-gh_ctl() {
-    curl -sS --fail --noproxy '*' --cacert "$CERTS/ca.pem" \
-        --connect-to "api.github.test:443:127.0.0.1:$GH_PORT" \
-        -X "$1" ${3:+-H 'Content-Type: application/json' --data "$3"} \
-        "https://api.github.test$2"
-}
+gh_ctl() { "$FAKECTL" "$GH_CTL_PORT" "$1" "$2" ${3:+"$3"}; }
 
 # gh_cli_env: settings for Debian's gh (2.23) to talk to the fake as the
 # Enterprise host api.github.test: through the fake's CONNECT proxy (gh

@@ -15,6 +15,8 @@ they have in common lives here so that it is written once:
     tests that tail it).
   * FaultRules: the counting every fault rule shares; which requests a rule
     matches and what the fault does stay in each fake.
+  * listen_control: the control API (/__fake/...) in plain HTTP on a
+    second loopback port, for tests/fakectl.c.
   * write_atomic / write_port_file: a reader never sees half a file.
   * rst_close: end a connection with a TCP reset and no answer.
   * The start and the end: the options every scenario-driven fake takes,
@@ -151,6 +153,38 @@ def rst_close(sock):
         pass
 
 
+def listen_control(main, port_file):
+    """Serves the fake's control API (/__fake/...) in plain HTTP on a second
+    loopback port as well, and writes that port to port_file. Tests drive
+    the fakes through it with tests/fakectl.c: a process start and a socket
+    per call, where curl costs some 40 shared libraries and a TLS handshake
+    (about 40 ms of CPU; hundreds of calls a suite). Each request is served
+    by the fake's own handler class against its own state (the handler's
+    `server` is the TLS server); a path outside /__fake/ is answered 404, so
+    the API the client under test talks to stays TLS only. Call it before
+    the main port file is written: tests read both once that one exists."""
+    class PlainControlHandler(main.RequestHandlerClass):
+        def setup(self):
+            self.server = main
+            self.request.settimeout(HANDSHAKE_TIMEOUT)
+            socketserver.StreamRequestHandler.setup(self)
+
+        def parse_request(self):
+            if not super().parse_request():
+                return False
+            if not self.path.startswith("/__fake/"):
+                self.send_error(404, "the control port serves /__fake/ only")
+                return False
+            return True
+
+    control = FakeServer(("127.0.0.1", 0), PlainControlHandler)
+    control.name = main.name
+    threading.Thread(target=control.serve_forever, kwargs={"poll_interval": 0.5},
+                     daemon=True, name="control").start()
+    write_port_file(port_file, control.server_address[1])
+    return control
+
+
 # ---------------------------------------------------------------------------
 # Files
 # ---------------------------------------------------------------------------
@@ -276,6 +310,8 @@ def add_common_args(p):
     p.add_argument("--key", required=True, help="server key (PEM)")
     p.add_argument("--scenario", required=True, help="scenario file (JSON)")
     p.add_argument("--port-file", required=True, help="where to write the port once listening")
+    p.add_argument("--control-port-file",
+                   help="also serve /__fake/ in plain HTTP; its port is written here")
     p.add_argument("--request-log", help="append every request here as JSON lines")
     p.add_argument("--port", type=int, default=0, help="port to listen on (default: any)")
     p.add_argument("--token", action="append", default=[],

@@ -36,7 +36,8 @@ from email.utils import formatdate
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from fakehttp import (FakeServer, FaultRules, RequestLog, TlsHandler, add_common_args,
-                      listen_tls, load_json, serve, stop_on_signals, write_port_file)
+                      listen_control, listen_tls, load_json, serve, stop_on_signals,
+                      write_port_file)
 from reactions import Reactions
 
 # When a run ends: the workflow's deploy job, as the tests install it
@@ -1726,6 +1727,8 @@ def main(argv):
         threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
 
     stop_on_signals(api)
+    if args.control_port_file:
+        listen_control(api, args.control_port_file)
     if args.log_port_file:
         write_port_file(args.log_port_file, api.log_port)
     if args.proxy_port_file:

@@ -30,6 +30,7 @@ a failure, for benchmarks that measure detection latency.
 Usage:
   kube.py --cert PEM --key KEY --ca CA.pem --scenario FILE.json
           --port-file FILE --kubeconfig OUT [--request-log FILE] [--token T]
+          [--control-port-file FILE]
 
 The scenario format and the control API are documented in
 tests/fakes/README.md ("Kubernetes"). Python 3 standard library only;
@@ -54,8 +55,8 @@ import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
-from fakehttp import (FakeServer, FaultRules, RequestLog, TlsHandler, listen_tls, rst_close,
-                      write_atomic, write_port_file)
+from fakehttp import (FakeServer, FaultRules, RequestLog, TlsHandler, listen_control, listen_tls,
+                      rst_close, write_atomic, write_port_file)
 
 DEFAULT_TOKEN = "kube-test-token-s3cr3t"
 
@@ -2748,6 +2749,8 @@ def parse_args(argv):
                    help="CA that signed --cert; other-ca.pem must sit next to it")
     p.add_argument("--scenario", required=True, help="scenario JSON")
     p.add_argument("--port-file", required=True, help="written (atomically) once listening")
+    p.add_argument("--control-port-file",
+                   help="also serve /__fake/ in plain HTTP; its port is written here")
     p.add_argument("--kubeconfig", required=True, help="kubeconfig to write")
     p.add_argument("--request-log", help="append one JSON line per request")
     p.add_argument("--token", default=DEFAULT_TOKEN, help="the bearer token to accept")
@@ -2780,6 +2783,8 @@ def main(argv):
                                                   ca, other_ca, args.token))
     threading.Thread(target=cluster.run_forever, daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    if args.control_port_file:
+        listen_control(server, args.control_port_file)
     write_port_file(args.port_file, server.port)
     log("listening on https://127.0.0.1:%d (scenario %s)" % (server.port, args.scenario))
     try:

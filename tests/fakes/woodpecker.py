@@ -16,6 +16,7 @@ API and the fault kinds.
 Usage:
   woodpecker.py --cert PEM --key KEY --scenario FILE.json --port-file FILE
                 [--request-log FILE] [--port N] [--token TOKEN]...
+                [--control-port-file FILE]
                 [--ping-interval SECONDS] [--verbose]
 
 Design notes:
@@ -51,7 +52,7 @@ from email.utils import formatdate
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from fakehttp import (FakeServer, FaultRules, RequestLog, TlsHandler, add_common_args,
-                      listen_tls, load_json, rst_close, serve, stop_on_signals,
+                      listen_control, listen_tls, load_json, rst_close, serve, stop_on_signals,
                       write_port_file)
 from reactions import Reactions
 
@@ -2348,6 +2349,8 @@ def main(argv):
                      name="scheduler").start()
 
     stop_on_signals(server)
+    if args.control_port_file:
+        listen_control(server, args.control_port_file)
     write_port_file(args.port_file, server.server_address[1])
     if args.verbose:
         sys.stderr.write("woodpecker: listening on 127.0.0.1:%d\n" % server.server_address[1])
