@@ -196,7 +196,8 @@ int main(int argc, char **argv)
         return die(EXIT_USAGE, "usage: fakectl PORT METHOD PATH [JSON | @FILE]");
     const char *method = argv[2], *path = argv[3], *body_arg = argc == 5 ? argv[4] : NULL;
     struct bytes body = { 0 }, a = { 0 };
-    if (body_arg && body_arg[0] == '@') {
+    int body_from_file = body_arg && body_arg[0] == '@';
+    if (body_from_file) {
         int file = open(body_arg + 1, O_RDONLY | O_CLOEXEC);
         int unread = file < 0 || read_all(file, &body) != 0;
         if (file >= 0)
@@ -216,7 +217,7 @@ int main(int argc, char **argv)
     int rc = failed ? die(EXIT_USAGE, "the request or its answer failed")
                     : print_answer(&a, method, path);
     free(a.data);
-    if (body_arg && body_arg[0] == '@')
+    if (body_from_file)
         free(body.data);
     return rc;
 }

@@ -165,8 +165,9 @@ def listen_control(main, port_file):
     the main port file is written: tests read both once that one exists."""
     class PlainControlHandler(main.RequestHandlerClass):
         def setup(self):
+            # TlsHandler.setup() without the handshake
             self.server = main
-            self.request.settimeout(HANDSHAKE_TIMEOUT)
+            self.request.settimeout(self.idle_timeout)
             socketserver.StreamRequestHandler.setup(self)
 
         def parse_request(self):
