@@ -8,7 +8,9 @@
 #                 LeakSanitizer checks the unit tests and the fuzz replay;
 #                 the integration suite's leaks are valgrind's, in
 #                 check-long (LSan's exit scan costs ~50 ms CPU per client
-#                 start, ~50 CPU s a suite; SAN_LEAKS=1 turns it on)
+#                 start, ~50 CPU s a suite; SAN_LEAKS=1 turns it on); the
+#                 integration scripts run without ASan's allocation and
+#                 free stacks (SAN_STACKS=1 keeps them; tests/README.md)
 #   make check-long  the long parts (CI runs them after make check): the
 #                 integration suite on the plain binary under valgrind, the full chaos soak
 #                 (200 ci watch + 50 deploy wait runs), timed fuzzing,
