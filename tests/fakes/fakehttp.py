@@ -100,10 +100,14 @@ class TlsHandler(BaseHTTPRequestHandler):
     idle_timeout = 120.0        # idle keep-alive connections close after this; None = never
 
     def setup(self):
-        self.request.settimeout(HANDSHAKE_TIMEOUT)
-        self.request.do_handshake()
+        self.handshake()
         self.request.settimeout(self.idle_timeout)
         super().setup()
+
+    def handshake(self):
+        """The TLS handshake, bounded (the listening socket defers it)."""
+        self.request.settimeout(HANDSHAKE_TIMEOUT)
+        self.request.do_handshake()
 
     def log_message(self, fmt, *args):
         if self.server.verbose:
@@ -165,10 +169,11 @@ def listen_control(main, port_file):
     the main port file is written: tests read both once that one exists."""
     class PlainControlHandler(main.RequestHandlerClass):
         def setup(self):
-            # TlsHandler.setup() without the handshake
             self.server = main
-            self.request.settimeout(self.idle_timeout)
-            socketserver.StreamRequestHandler.setup(self)
+            super().setup()
+
+        def handshake(self):
+            pass                # plain HTTP: no handshake
 
         def parse_request(self):
             if not super().parse_request():
