@@ -54,13 +54,16 @@ FAKES="$ROOT/tests/fakes${PYTHONPATH:+:$PYTHONPATH}"
 [ -x "$FAKECTL" ] || make --no-print-directory -s -C "$ROOT" build/fakectl >&2 ||
     { echo "not ok - building $FAKECTL (make build/fakectl)"; exit 1; }
 
+# The tests' waiter (tests/waitfor.c, built like fakectl): every helper
+# below that waits for a line in a file or a request in a fake's log runs
+# it once, where a shell loop ran a sleep, a grep and a sed every 50 ms
+# (some 9,000 short processes a suite).
+: "${WAITFOR:=$ROOT/build/waitfor}"
+[ -x "$WAITFOR" ] || make --no-print-directory -s -C "$ROOT" build/waitfor >&2 ||
+    { echo "not ok - building $WAITFOR (make build/waitfor)"; exit 1; }
+
 wait_for_file() { # FILE [SECONDS]
-    i=0
-    while [ ! -s "$1" ]; do
-        i=$((i + 1))
-        [ "$i" -gt $(( ${2:-10} * 20 )) ] && { echo "# timed out waiting for $1" >&2; return 1; }
-        sleep 0.05
-    done
+    "$WAITFOR" -n -t "${2:-10}" "$1" || { echo "# timed out waiting for $1" >&2; return 1; }
 }
 
 # start_woodpecker SCENARIO_JSON [extra args...]
@@ -164,12 +167,9 @@ kube_ctl() { "$FAKECTL" "$KUBE_CTL_PORT" "$1" "$2" ${3:+"$3"}; }
 # requests_seen FAKE [REGEX]: how many requests the fake (wp or kube) has
 # answered (for a stream or watch: opened) whose path?query matches the
 # extended regular expression REGEX (default: any), from its request log.
-requests_seen() {
-    [ -f "$T/$1.requests" ] || { echo 0; return; }
-    # kube logs the query apart (raw_query, after path: keys are sorted)
-    sed -n -e 's/.*"path": *"\([^"]*\)".*"raw_query": *"\([^"]*\)".*/\1?\2/p' \
-        -e 't' -e 's/.*"path": *"\([^"]*\)".*/\1/p' "$T/$1.requests" | grep -cE "${2:-.}"
-}
+# (kube logs the query apart, as raw_query: its requests are matched as
+# PATH?QUERY).
+requests_seen() { "$WAITFOR" -c -r "$T/$1.requests" "${2:-.}"; }
 
 # wait_request FAKE REGEX [COUNT]: waits until the fake has answered COUNT
 # (default 1) requests matching REGEX (see requests_seen). This is how a test
@@ -178,13 +178,8 @@ requests_seen() {
 # Gives up after WAIT_LIMIT seconds (300) only so a broken client cannot hang
 # the suite.
 wait_request() {
-    _w=0
-    while [ "$(requests_seen "$1" "$2")" -lt "${3:-1}" ]; do
-        _w=$((_w + 1))
-        [ "$_w" -gt $(( ${WAIT_LIMIT:-300} * 20 )) ] &&
-            { echo "# gave up waiting for request $2 on the $1 fake" >&2; return 1; }
-        sleep 0.05
-    done
+    "$WAITFOR" -r -t "${WAIT_LIMIT:-300}" "$T/$1.requests" "$2" "${3:-1}" ||
+        { echo "# gave up waiting for request $2 on the $1 fake" >&2; return 1; }
 }
 
 # spawn CMD...: runs CMD in the background ($bg is its pid; output in
@@ -195,13 +190,7 @@ wait_request() {
 # The files are emptied before the start: the background job opens them only
 # once it runs, and a wait_stderr before that must not read the last run's.
 spawn() { : >"$T/bg.out"; : >"$T/bg.err"; "$@" >"$T/bg.out" 2>"$T/bg.err" & bg=$!; }
-wait_stderr() {
-    _w=0
-    while ! grep -qF -- "$1" "$T/bg.err" && kill -0 "$bg" 2>/dev/null &&
-        [ "$_w" -lt $(( ${WAIT_LIMIT:-300} * 20 )) ]; do
-        _w=$((_w + 1)); sleep 0.05
-    done
-}
+wait_stderr() { "$WAITFOR" -F -p "$bg" -t "${WAIT_LIMIT:-300}" "$T/bg.err" "$1"; }
 reap() {
     wait "$bg"; rc=$?
     cp "$T/bg.out" "$T/out"; cp "$T/bg.err" "$T/err"
@@ -226,11 +215,8 @@ run_interrupted() {
     _before=$(requests_seen "$_fake" "${INTERRUPT_AFTER:-.}")
     "$@" >"$T/out" 2>"$T/err" &
     pid=$!
-    _w=0
-    while [ "$(requests_seen "$_fake" "${INTERRUPT_AFTER:-.}")" -le "$_before" ] &&
-        kill -0 "$pid" 2>/dev/null && [ "$_w" -lt $(( ${WAIT_LIMIT:-300} * 20 )) ]; do
-        _w=$((_w + 1)); sleep 0.05
-    done
+    "$WAITFOR" -r -p "$pid" -t "${WAIT_LIMIT:-300}" "$T/$_fake.requests" \
+        "${INTERRUPT_AFTER:-.}" $((_before + 1))
     kill "-$sig" "$pid" 2>/dev/null
     rm -f "$T/watchdog.fired"
     ( sleep 120; kill -KILL "$pid" 2>/dev/null && : >"$T/watchdog.fired" ) &
@@ -302,6 +288,19 @@ gh_expect_no_leak() {
     check "no token reached the log host (violations: $v)" [ "$v" = 0 ]
 }
 
+# wait_for_command COMMAND PATTERN: waits, as waitfor does (exit 0, 1 or 2),
+# until COMMAND's output (it is run again every 50 ms) has a line matching
+# PATTERN, $pid has ended or WAIT_LIMIT has passed.
+wait_for_command() {
+    _i=0
+    until eval "$1" 2>/dev/null | grep -Eq -- "$2"; do
+        kill -0 "$pid" 2>/dev/null || return 1
+        _i=$((_i + 1))
+        [ "$_i" -gt $(( ${WAIT_LIMIT:-300} * 20 )) ] && return 2
+        sleep 0.05
+    done
+}
+
 # run_interrupted_when SIGNAL FILE PATTERN CMD...: starts CMD in the
 # background and sends SIGNAL once a line added to FILE after the start
 # matches PATTERN (grep -E): FILE is a fake's request log (the client's
@@ -325,24 +324,16 @@ run_interrupted_when() {
     : >"$T/out"; : >"$T/err"
     "$@" >"$T/out" 2>"$T/err" &
     pid=$!
-    i=0
-    until case "$file" in
-              cmd:*) eval "${file#cmd:}" 2>/dev/null ;;
-              *) tail -n "+$((skip + 1))" "$file" 2>/dev/null ;;
-          esac | grep -Eq -- "$pattern"; do
-        i=$((i + 1))
-        if ! kill -0 "$pid" 2>/dev/null; then
-            echo "# run_interrupted_when: the client exited before '$pattern' showed in $file" >&2
-            break
-        fi
+    case "$file" in
+        cmd:*) wait_for_command "${file#cmd:}" "$pattern" ;;
+        *) "$WAITFOR" -p "$pid" -s "$skip" -t "${WAIT_LIMIT:-300}" "$file" "$pattern" ;;
+    esac
+    case $? in
+        1) echo "# run_interrupted_when: the client exited before '$pattern' showed in $file" >&2 ;;
         # a pattern that never shows must fail the script, not end in a
         # signal that makes the checks after it pass anyway
-        if [ "$i" -gt $(( ${WAIT_LIMIT:-300} * 20 )) ]; then
-            not_ok "run_interrupted_when: '$pattern' showed in $file"
-            break
-        fi
-        sleep 0.05
-    done
+        2) not_ok "run_interrupted_when: '$pattern' showed in $file" ;;
+    esac
     t0=$(date +%s%N)
     kill "-$sig" "$pid" 2>/dev/null
     ( sleep 30; kill -KILL "$pid" 2>/dev/null ) &

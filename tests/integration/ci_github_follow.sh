@@ -11,10 +11,7 @@ SHA=b3b2e0d41813a72078cdeebddd6ea74bc0b31345
 "$HOMELAB" ci logs $SHA --job test --follow --timeout 120s >"$T/out" 2>"$T/err" &
 pid=$!
 fetches() { n=$(grep -c '/actions/jobs/[0-9]*/logs' "$T/gh.requests" 2>/dev/null); echo "${n:-0}"; }
-i=0
-while [ "$(fetches)" -lt 4 ] && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do
-    i=$((i + 1)); sleep 0.1
-done
+"$WAITFOR" -p $pid -t 60 "$T/gh.requests" '/actions/jobs/[0-9]*/logs' 4
 gh_ctl POST /__fake/advance '{"run": 30000000101, "until": "completed"}' >/dev/null
 wait $pid; rc=$?
 out=$(cat "$T/out") err=$(cat "$T/err")

@@ -181,10 +181,9 @@ run_interrupted_when TERM "$T/err" 'server unreachable since' sh -c '
     "$1" ci watch aaaaaaaa --json & w=$!
     trap "kill -INT $w; wait $w; exit \$?" TERM
     # stop the fake once the watch has read the pipeline
-    while ! tail -n "+$4" "$2" | grep -q "/pipelines/"; do sleep 0.05; done
+    "$5" -s "$4" "$2" /pipelines/
     kill "$3"
-    wait $w' sh "$HOMELAB" "$T/wp.requests" "$WP_PID" \
-    "$(( $(wc -l < "$T/wp.requests") + 1 ))"
+    wait $w' sh "$HOMELAB" "$T/wp.requests" "$WP_PID" "$(wc -l < "$T/wp.requests")" "$WAITFOR"
 expect_rc 130 "ci watch, server stopped: exit 130"
 check "ci watch, server stopped: ended within 10 s of the signal (${interrupt_ms} ms)" [ "$interrupt_ms" -lt 10000 ]
 check "ci watch, server stopped: the last JSON line says interrupted" python3 -c '
