@@ -18,9 +18,9 @@
  *   -s N        FILE's first N lines do not count (those written before)
  *   -p PID      stop waiting, exit 1, when process PID has ended (whether
  *               or not its parent has reaped it yet)
- *   -t SECONDS  stop waiting, exit 2, after SECONDS (default WAIT_LIMIT
- *               from the environment, else 300): only so a broken client
- *               cannot hang the suite, never a bound a pass depends on
+ *   -t SECONDS  stop waiting, exit 2, after SECONDS (default 300): only
+ *               so a broken client cannot hang the suite, never a bound a
+ *               pass depends on
  *   -c          do not wait: print how many lines match now
  *   -n          wait until FILE exists and is not empty
  * Exit 64 on bad usage.
@@ -88,8 +88,7 @@ static int parse_long(const char *text, long *out)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-    const char *limit = getenv("WAIT_LIMIT");
-    o->limit = limit && *limit ? atof(limit) : 300;
+    o->limit = 300;
     o->wanted = 1;
     long v;
     int c;
