@@ -288,26 +288,14 @@ gh_expect_no_leak() {
     check "no token reached the log host (violations: $v)" [ "$v" = 0 ]
 }
 
-# wait_for_command COMMAND PATTERN: waits, as waitfor does (exit 0, 1 or 2),
-# until COMMAND's output (it is run again every 50 ms) has a line matching
-# PATTERN, $pid has ended or WAIT_LIMIT has passed.
-wait_for_command() {
-    _i=0
-    until eval "$1" 2>/dev/null | grep -Eq -- "$2"; do
-        kill -0 "$pid" 2>/dev/null || return 1
-        _i=$((_i + 1))
-        [ "$_i" -gt $(( ${WAIT_LIMIT:-300} * 20 )) ] && return 2
-        sleep 0.05
-    done
-}
-
 # run_interrupted_when SIGNAL FILE PATTERN CMD...: starts CMD in the
 # background and sends SIGNAL once a line added to FILE after the start
 # matches PATTERN (grep -E): FILE is a fake's request log (the client's
 # request arrived) or "$T/out" or "$T/err" (the client said something).
-# FILE may be "cmd:COMMAND" instead: its output is searched (e.g. a fake's
-# control API request list, which shows requests as they arrive, before
-# they end). Records $out, $err, $rc like `run`, and $interrupt_ms, from the
+# FILE may be "cmd:COMMAND" instead: a command that returns once the event
+# happened, whose output is then searched (e.g. a control call that waits
+# for a request to arrive, `GET /__fake/requests?wait_path=...`: the file
+# log shows a request only once it has ended). Records $out, $err, $rc like `run`, and $interrupt_ms, from the
 # signal to the exit. Bounded: a pattern that has not shown after
 # WAIT_LIMIT seconds (300) fails the script, and a watchdog kills a client
 # that has not exited 30 s after the signal.
@@ -325,7 +313,7 @@ run_interrupted_when() {
     "$@" >"$T/out" 2>"$T/err" &
     pid=$!
     case "$file" in
-        cmd:*) wait_for_command "${file#cmd:}" "$pattern" ;;
+        cmd:*) eval "${file#cmd:}" 2>/dev/null | grep -Eq -- "$pattern" || (exit 2) ;;
         *) "$WAITFOR" -p "$pid" -s "$skip" -t "${WAIT_LIMIT:-300}" "$file" "$pattern" ;;
     esac
     case $? in

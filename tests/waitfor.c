@@ -113,9 +113,12 @@ static int parse_options(int argc, char **argv, struct options *o)
     }
     int operands = argc - optind;
     if (o->nonempty) {
+        /* any line, even a partial one: a fixed empty string */
         if (operands != 1)
             return -1;
         o->file = argv[optind];
+        o->fixed = 1;
+        o->pattern = "";
         return 0;
     }
     if (operands < 2 || operands > 3 || (o->count_only && operands != 2))
@@ -249,23 +252,6 @@ static void pause_poll(void)
     nanosleep(&ts, NULL);
 }
 
-static int wait_nonempty(const struct options *o)
-{
-    double deadline = now_seconds() + o->limit;
-    for (;;) {
-        FILE *f = fopen(o->file, "r");
-        if (f) {
-            int nonempty = getc(f) != EOF;
-            fclose(f);
-            if (nonempty)
-                return EXIT_MATCHED;
-        }
-        if (now_seconds() >= deadline)
-            return EXIT_TIMED_OUT;
-        pause_poll();
-    }
-}
-
 static int wait_matches(struct reader *r, const struct options *o)
 {
     double deadline = now_seconds() + o->limit;
@@ -289,8 +275,6 @@ int main(int argc, char **argv)
     struct options o = { 0 };
     if (parse_options(argc, argv, &o) != 0)
         return usage();
-    if (o.nonempty)
-        return wait_nonempty(&o);
     struct reader r = { 0 };
     r.partial = malloc(MAX_LINE + 1);
     if (!r.partial)

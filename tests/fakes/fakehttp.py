@@ -218,6 +218,7 @@ class RequestLog:
 
     def __init__(self, path, on_written=None, sort_keys=False):
         self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)  # a record was entered
         self.records = []
         self.file = open(path, "a", encoding="utf-8") if path else None
         self.on_written = on_written
@@ -227,6 +228,7 @@ class RequestLog:
         with self.lock:
             rec["seq"] = len(self.records) + 1
             self.records.append(rec)
+            self.arrived.notify_all()
         return rec
 
     def written(self, rec):
@@ -243,6 +245,15 @@ class RequestLog:
     def since(self, seq):
         """Copies of the records after number `seq`."""
         with self.lock:
+            return [dict(r) for r in self.records[seq:]]
+
+    def wait_for(self, seq, path_prefix, timeout):
+        """Blocks until a record after number `seq` has a path starting with
+        `path_prefix` (entered: a request stalled before its answer counts)
+        or `timeout` seconds have passed; then as since(seq)."""
+        with self.arrived:
+            self.arrived.wait_for(lambda: any(r.get("path", "").startswith(path_prefix)
+                                              for r in self.records[seq:]), timeout)
             return [dict(r) for r in self.records[seq:]]
 
     def clear(self):

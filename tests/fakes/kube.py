@@ -2652,7 +2652,11 @@ class ControlHandler(Handler):
             if route == ("GET", "/__fake/state"):
                 return self.reply_json(200, self.server.cluster.state_json())
             if route == ("GET", "/__fake/requests"):
-                return self.reply_json(200, self.server.reqlog.since(int(query.get("since", 0))))
+                since = int(query.get("since", 0))
+                if "wait_path" in query:
+                    return self.reply_json(200, self.server.reqlog.wait_for(
+                        since, query["wait_path"], float(query.get("timeout", 300))))
+                return self.reply_json(200, self.server.reqlog.since(since))
             if route == ("DELETE", "/__fake/requests"):
                 self.server.reqlog.clear()
                 return self.reply_json(200, {"ok": True})

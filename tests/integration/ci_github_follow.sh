@@ -10,7 +10,7 @@ export HTTPS_PROXY="$GH_PROXY" HOMELAB_CI_PROVIDER=github
 SHA=b3b2e0d41813a72078cdeebddd6ea74bc0b31345
 "$HOMELAB" ci logs $SHA --job test --follow --timeout 120s >"$T/out" 2>"$T/err" &
 pid=$!
-fetches() { n=$(grep -c '/actions/jobs/[0-9]*/logs' "$T/gh.requests" 2>/dev/null); echo "${n:-0}"; }
+fetches() { "$WAITFOR" -c "$T/gh.requests" '/actions/jobs/[0-9]*/logs'; }
 "$WAITFOR" -p $pid -t 60 "$T/gh.requests" '/actions/jobs/[0-9]*/logs' 4
 gh_ctl POST /__fake/advance '{"run": 30000000101, "until": "completed"}' >/dev/null
 wait $pid; rc=$?

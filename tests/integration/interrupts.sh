@@ -123,10 +123,10 @@ start_kube "$T/never.json" || exit 1
 run_interrupted_when INT "$T/kube.requests" '"watch": true' "$HOMELAB" deploy wait apps/web --sha "$NEW" --json
 interrupted_json "deploy wait, server up (watching)"
 # the file log is written when a request ends: ask the control API, which
-# lists requests as they arrive
+# answers once a request has arrived
 kube_ctl POST /__fake/faults '{"type":"stall","seconds":60,"path_prefix":"/apis/apps"}' >/dev/null
 kube_ctl DELETE /__fake/requests >/dev/null
-run_interrupted_when INT "cmd:kube_ctl GET /__fake/requests" '/apis/apps' \
+run_interrupted_when INT "cmd:kube_ctl GET /__fake/requests?wait_path=/apis/apps" '/apis/apps' \
     "$HOMELAB" deploy wait apps/web --sha "$NEW" --json
 interrupted_json "deploy wait, stalled"
 kube_ctl DELETE /__fake/faults >/dev/null
