@@ -115,6 +115,14 @@ $(WAITFOR): tests/waitfor.c
 	$(CC) -D_GNU_SOURCE $(WARN) $(CFLAGS) $(shell pkg-config --cflags jansson) -o $@ $< \
 		$(shell pkg-config --libs jansson)
 
+# The `python3` of the integration scripts' inline programs (tests/run puts
+# it on their PATH): a fork of one interpreter that tests/forkpy.py keeps
+# for the suite, not a new one each (some 500 a suite). Always build/.
+FORKPY = build/forkpy
+$(FORKPY): tests/forkpy.c
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
+
 -include $(wildcard $(B)/obj/*.d $(B)/obj/*/*.d $(B)/tests/*.d $(B)/fuzz/*.d)
 
 # Set-up installs what is missing (it may use sudo); test targets only
@@ -149,7 +157,7 @@ san:
 # no CPU waits for the other's last link or for clang-tidy alone at the end.
 NPROC ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
-	@$(MAKE) --no-print-directory -j$(NPROC) all unit san lint-warm $(FAKECTL) $(WAITFOR)
+	@$(MAKE) --no-print-directory -j$(NPROC) all unit san lint-warm $(FAKECTL) $(WAITFOR) $(FORKPY)
 	@tests/run build:unit build/san tests/lint.sh
 
 # One long part after the other, so the soak (which checks deadlines) never
@@ -248,7 +256,7 @@ lint: deps
 # does not (ASan and LSan cover every script in build/san there).
 VG_TREE  ?= build/valgrind
 
-valgrind-tree: all $(FAKECTL) $(WAITFOR)
+valgrind-tree: all $(FAKECTL) $(WAITFOR) $(FORKPY)
 	@mkdir -p $(VG_TREE)
 	@ln -sf ../../tests/valgrind/homelab $(VG_TREE)/homelab
 	@ln -sf ../../tests/valgrind/report $(VG_TREE)/report
