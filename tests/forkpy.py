@@ -25,8 +25,8 @@ not the server's (they would have shaped the interpreter): forkpy.c then
 runs the real python3.
 
 Where a child differs from a new interpreter: threads a program leaves
-running do not delay its exit. Writes READY (a
-file) once it listens.
+running do not delay its exit. The server writes its pid to the file READY
+once it listens, and ends when tests/run (its parent) is gone.
 """
 import gc
 import os
@@ -172,7 +172,7 @@ def child(conn):
     signal.signal(signal.SIGINT, signal.default_int_handler)
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
         signal.signal(sig, signal.SIG_DFL)
-    status = 70
+    status = 70  # until the program has run: a message it could not read
     try:
         body, fds = receive(conn)
         argv, cwd, env = parse(body)
@@ -185,7 +185,8 @@ def child(conn):
         conn.sendall(struct.pack("=i", status))
     except OSError:
         pass  # forkpy.c went away: nobody to report to
-    os._exit(status)
+    finally:
+        os._exit(status)  # never back into the server's loop
 
 
 if __name__ == "__main__":
