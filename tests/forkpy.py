@@ -77,20 +77,21 @@ def receive(conn):
     data, fds, _, _ = socket.recv_fds(conn, 65536, 3)
     if len(fds) != 3:
         os._exit(70)
-    body = bytearray(data)
-    length = None
-    while length is None or len(body) < length:
-        if length is None and len(body) >= 4:
-            (length,) = struct.unpack("=I", body[:4])
-            length += 4
-            if length > MAX_MESSAGE:
+    buf = bytearray(data)
+
+    def fill(size):
+        while len(buf) < size:
+            chunk = conn.recv(1 << 20)
+            if not chunk:
                 os._exit(70)
-            continue
-        chunk = conn.recv(1 << 20)
-        if not chunk:
-            os._exit(70)
-        body += chunk
-    return bytes(body[4:length]), fds
+            buf.extend(chunk)
+
+    fill(4)
+    (length,) = struct.unpack("=I", buf[:4])
+    if length > MAX_MESSAGE:
+        os._exit(70)
+    fill(4 + length)
+    return bytes(buf[4:4 + length]), fds
 
 
 def python_variables(entries):
